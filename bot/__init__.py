@@ -1,0 +1,1 @@
+"""Bridgebot: keeps marketing and IT in contact, from Slack."""

@@ -1,0 +1,120 @@
+"""Assembly: services from settings, and the one factory that builds the Bolt App (tests call it too)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt import App, BoltResponse
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, ServerErrorRetryHandler
+from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
+from slack_sdk.webhook import WebhookClient
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.clock import Clock, utc_now
+from bot.config import Settings
+from bot.glossary_service import GlossaryService
+from bot.notify import Dispatcher
+from handlers import register_all
+from handlers.jargon import JargonMessages
+from storage import db
+
+log = logging.getLogger(__name__)
+
+SLACK_TIMEOUT_SECONDS = 10
+
+
+@dataclass
+class Services:
+    settings: Settings
+    clock: Clock
+    engine: Engine
+    sessions: sessionmaker[Session]
+    client: WebClient
+    dispatcher: Dispatcher
+    glossary: GlossaryService
+
+    def planners(self) -> list[Callable[[], object]]:
+        """What the scheduler runs every minute: each writes its due reminders into the outbox (idempotent)."""
+        return []
+
+
+def web_client(settings: Settings, *, for_outbox: bool = False) -> WebClient:
+    """A Web API client honouring SLACK_API_URL. The outbox's also retries a 500 once, with backoff;
+    its longer waits (429 Retry-After) are stored on the outbox row instead of slept."""
+    handlers: list[Any] = [ConnectionErrorRetryHandler(max_retry_count=1)]
+    if for_outbox:
+        handlers.append(
+            ServerErrorRetryHandler(max_retry_count=1, interval_calculator=BackoffRetryIntervalCalculator(0.5))
+        )
+    options: dict[str, Any] = {
+        "token": settings.bot_token,
+        "timeout": SLACK_TIMEOUT_SECONDS,
+        "retry_handlers": handlers,
+    }
+    if settings.api_url:
+        options["base_url"] = settings.api_url
+    return WebClient(**options)
+
+
+def build_services(settings: Settings, *, clock: Clock = utc_now, migrate: bool = True) -> Services:
+    engine = db.create_engine_for(settings.database_url)
+    if migrate:
+        db.upgrade(engine)
+    sessions = db.make_session_factory(engine)
+    dispatcher = Dispatcher(sessions, web_client(settings, for_outbox=True), clock)
+    wake = dispatcher.wake_soon
+    glossary = GlossaryService(
+        sessions,
+        clock,
+        JargonMessages(),
+        channels={
+            "it": settings.it_intake_channel,
+            "marketing": settings.marketing_channel,
+            "joint": settings.joint_channel,
+        },
+        admins=settings.admins,
+        wake_outbox=wake,
+    )
+    return Services(
+        settings,
+        clock,
+        engine,
+        sessions,
+        web_client(settings),
+        dispatcher,
+        glossary,
+    )
+
+
+def create_app(services: Services, *, token_verification: bool = True) -> App:
+    app = App(
+        signing_secret=services.settings.signing_secret or "socket-mode-does-not-sign",
+        client=services.client,
+        token_verification_enabled=token_verification,
+        # The Bolt dev server is not used; HTTP goes through bot.server's WSGI app.
+        process_before_response=False,
+    )
+    app.error(_report_failure)
+    register_all(app, services)
+    return app
+
+
+SORRY = "⚠️ Something went wrong on my side and nothing was changed. Please try again in a moment."
+
+
+def _report_failure(error: Exception, body: dict[str, Any], response: BoltResponse | None) -> None:
+    """No silent failures: log it, and tell the person through response_url when Slack gave one."""
+    log.exception("listener failed: %s", error)
+    response_url = body.get("response_url") or next(
+        (r.get("response_url") for r in body.get("response_urls", []) if r.get("response_url")), None
+    )
+    if response_url:
+        try:
+            WebhookClient(response_url, timeout=SLACK_TIMEOUT_SECONDS).send(text=SORRY, response_type="ephemeral")
+        except Exception:  # the apology is best effort; the failure is already logged
+            log.warning("could not tell the user about the failure")

@@ -1,0 +1,329 @@
+"""The shared vocabulary: entries, input rules, and the in-memory index behind lookups.
+
+Nothing here knows Slack or SQL. GlossaryIndex is rebuilt from storage when the glossary changes, so a
+lookup (hit or miss) is a dictionary probe plus, on a miss, one rapidfuzz pass: no query, no Web API call.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from rapidfuzz import fuzz, process
+
+SIDES = ("marketing", "it", "both")
+SIDE_LABELS = {"marketing": "Marketing", "it": "IT", "both": "Both sides"}
+
+MAX_NAME = 80
+MAX_ALIASES = 12
+MAX_SENSES = 3
+MAX_DEFINITION = 700
+MAX_EXAMPLE = 300
+MAX_WHY = 400
+MAX_QUERY = 200
+
+_STOPWORDS = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "for",
+        "from",
+        "how",
+        "in",
+        "is",
+        "it",
+        "its",
+        "of",
+        "on",
+        "or",
+        "that",
+        "the",
+        "this",
+        "to",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "with",
+        "you",
+        "your",
+        "we",
+        "our",
+        "their",
+        "they",
+    ]
+)
+
+
+def term_key(text: str) -> str:
+    """Case, spacing and punctuation do not matter: 'A/B testing' == 'a-b testing' == 'AB Testing'."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return "".join(ch for ch in folded if ch.isalnum())
+
+
+def split_list(raw: str) -> list[str]:
+    """Aliases as a person types them: separated by commas, semicolons or new lines; blanks dropped."""
+    return [part.strip() for part in re.split(r"[;,\n]", raw or "") if part.strip()]
+
+
+@dataclass(frozen=True)
+class SenseData:
+    side: str
+    definition: str
+    example: str = ""
+    why_it_matters: str = ""
+
+
+@dataclass(frozen=True)
+class TermDraft:
+    """A term as submitted by a person or a CSV row, before it is checked."""
+
+    name: str
+    senses: tuple[SenseData, ...]
+    aliases: tuple[str, ...] = ()
+    acronyms: tuple[str, ...] = ()
+
+    def keys(self) -> list[str]:
+        return [term_key(text) for text in (self.name, *self.aliases, *self.acronyms)]
+
+
+@dataclass(frozen=True)
+class TermEntry:
+    id: int
+    name: str
+    senses: tuple[SenseData, ...]
+    aliases: tuple[str, ...] = ()
+    acronyms: tuple[str, ...] = ()
+    created_by: str = ""
+    created_at: datetime | None = None
+    updated_by: str = ""
+    updated_at: datetime | None = None
+    version: int = 1
+
+    @property
+    def sides(self) -> set[str]:
+        return {sense.side for sense in self.senses}
+
+    @property
+    def is_ambiguous(self) -> bool:
+        return len(self.senses) > 1 and len(self.sides) > 1
+
+    def as_draft(self) -> TermDraft:
+        return TermDraft(self.name, self.senses, self.aliases, self.acronyms)
+
+
+def check_draft(draft: TermDraft, taken: dict[str, str]) -> dict[str, str]:
+    """Field name → a friendly error. `taken` maps keys already used by other terms to those terms' names."""
+    errors: dict[str, str] = {}
+    name = draft.name.strip()
+    if not term_key(name):
+        errors["name"] = "Give the term a name with at least one letter or digit."
+    elif len(name) > MAX_NAME:
+        errors["name"] = f"Keep the name under {MAX_NAME} characters (it has {len(name)})."
+    elif term_key(name) in taken:
+        errors["name"] = f"“{name}” is already in the glossary as “{taken[term_key(name)]}”. Edit that entry instead."
+    for field_name, values in (("aliases", draft.aliases), ("acronyms", draft.acronyms)):
+        problem = _check_alternate_names(values, draft, taken)
+        if problem:
+            errors[field_name] = problem
+    if not draft.senses:
+        errors["definition_1"] = "Write a definition: one or two plain sentences the other side understands."
+    for number, sense in enumerate(draft.senses, start=1):
+        errors.update(_check_sense(number, sense))
+    return errors
+
+
+def _check_alternate_names(values: Sequence[str], draft: TermDraft, taken: dict[str, str]) -> str | None:
+    if len(values) > MAX_ALIASES:
+        return f"At most {MAX_ALIASES} here, please."
+    own_keys = Counter(draft.keys())
+    for value in values:
+        key = term_key(value)
+        if not key:
+            return f"“{value}” has no letters or digits."
+        if len(value) > MAX_NAME:
+            return f"“{value[:30]}…” is longer than {MAX_NAME} characters."
+        if key in taken:
+            return f"“{value}” already points to “{taken[key]}”."
+        if own_keys[key] > 1:
+            return f"“{value}” is the same as the name or another alias (case and punctuation are ignored)."
+    return None
+
+
+def _check_sense(number: int, sense: SenseData) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if sense.side not in SIDES:
+        errors[f"side_{number}"] = "Choose who uses this meaning: marketing, IT or both."
+    if not sense.definition.strip():
+        errors[f"definition_{number}"] = "Write a definition: one or two plain sentences the other side understands."
+    for field_name, text, limit in (
+        ("definition", sense.definition, MAX_DEFINITION),
+        ("example", sense.example, MAX_EXAMPLE),
+        ("why", sense.why_it_matters, MAX_WHY),
+    ):
+        if len(text) > limit:
+            errors[f"{field_name}_{number}"] = f"Keep this under {limit} characters (it has {len(text)})."
+    return errors
+
+
+def _stem(word: str) -> str:
+    for suffix in ("ing", "ies", "es", "ed", "s"):
+        if len(word) > len(suffix) + 2 and word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word
+
+
+def words_of(text: str) -> list[str]:
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return [_stem(w) for w in re.findall(r"\w+", folded) if len(w) > 1 and w not in _STOPWORDS]
+
+
+@dataclass(frozen=True)
+class Miss:
+    query: str
+    suggestions: tuple[TermEntry, ...]
+    related: tuple[TermEntry, ...]
+
+    def likely_side(self) -> str:
+        return likely_side([*self.suggestions, *self.related])
+
+
+def likely_side(neighbours: Iterable[TermEntry]) -> str:
+    """'it', 'marketing' or 'joint': the side whose words the nearest entries use, when clearly one side's."""
+    counts: Counter[str] = Counter()
+    for entry in neighbours:
+        counts.update(sense.side for sense in entry.senses if sense.side != "both")
+    total = counts["it"] + counts["marketing"]
+    for side in ("it", "marketing"):
+        if total and counts[side] * 3 >= total * 2:
+            return side
+    return "joint"
+
+
+@dataclass
+class GlossaryIndex:
+    entries: dict[int, TermEntry]
+    _by_key: dict[str, int] = field(default_factory=dict)
+    _by_name_key: dict[str, int] = field(default_factory=dict)
+    _choice_keys: list[str] = field(default_factory=list)
+    _choice_ids: list[int] = field(default_factory=list)
+    _words: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
+    _sorted: list[TermEntry] = field(default_factory=list)
+
+    @classmethod
+    def build(cls, entries: Iterable[TermEntry]) -> GlossaryIndex:
+        index = cls(entries={entry.id: entry for entry in entries})
+        for entry in index.entries.values():
+            index._by_name_key[term_key(entry.name)] = entry.id
+            for text in (entry.name, *entry.aliases, *entry.acronyms):
+                key = term_key(text)
+                index._by_key.setdefault(key, entry.id)
+                index._choice_keys.append(key)
+                index._choice_ids.append(entry.id)
+            texts = [entry.name, *entry.aliases, *entry.acronyms]
+            texts += [part for s in entry.senses for part in (s.definition, s.example, s.why_it_matters)]
+            for word in set(words_of(" ".join(texts))):
+                index._words[word].add(entry.id)
+        index._sorted = sorted(index.entries.values(), key=lambda e: e.name.casefold())
+        return index
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def find(self, text: str) -> TermEntry | None:
+        key = term_key(text)
+        term_id = self._by_key.get(key)
+        if term_id is None and len(key) > 3 and key.endswith("s"):
+            term_id = self._by_key.get(key[:-1])
+        return self.entries.get(term_id) if term_id is not None else None
+
+    def term_id_named(self, name: str) -> int | None:
+        return self._by_name_key.get(term_key(name))
+
+    def suggest(self, text: str, limit: int = 3, cutoff: float = 70) -> list[TermEntry]:
+        key = term_key(text)
+        if not key:
+            return []
+        matches = process.extract(
+            key, self._choice_keys, scorer=fuzz.ratio, processor=None, limit=limit * 4, score_cutoff=cutoff
+        )
+        found: dict[int, TermEntry] = {}
+        for _choice, _score, position in matches:
+            term_id = self._choice_ids[position]
+            found.setdefault(term_id, self.entries[term_id])
+            if len(found) == limit:
+                break
+        return list(found.values())
+
+    def search(self, text: str, limit: int = 10) -> list[TermEntry]:
+        """Entries whose name or text holds every word (ranked by name matches first), else any word."""
+        words = list(dict.fromkeys(words_of(text)))
+        if not words:
+            return []
+        postings = [self._words.get(word, set()) for word in words]
+        hits = set.intersection(*postings) if all(postings) else set()
+        if not hits:
+            hits = set().union(*postings)
+        scored = sorted(
+            hits,
+            key=lambda i: (
+                -sum(i in p for p in postings),
+                -self._name_overlap(i, words),
+                self.entries[i].name,
+            ),
+        )
+        return [self.entries[i] for i in scored[:limit]]
+
+    def _name_overlap(self, term_id: int, words: list[str]) -> int:
+        name_words = set(words_of(self.entries[term_id].name))
+        return len(name_words.intersection(words))
+
+    def miss(self, text: str) -> Miss:
+        suggestions = self.suggest(text)
+        related = [entry for entry in self.search(text, limit=5) if entry not in suggestions]
+        return Miss(text, tuple(suggestions), tuple(related[:3]))
+
+    def listing(self, side: str | None) -> list[TermEntry]:
+        if side is None:
+            return list(self._sorted)
+        return [entry for entry in self._sorted if side in entry.sides or "both" in entry.sides]
+
+    def pick_random(self, rng: random.Random | None = None) -> TermEntry | None:
+        if not self._sorted:
+            return None
+        return (rng or random).choice(self._sorted)
+
+    def owners_of(self, keys: Iterable[str], excluding: int | None = None) -> dict[str, str]:
+        owners = {}
+        for key in keys:
+            term_id = self._by_key.get(key)
+            if term_id is not None and term_id != excluding:
+                owners[key] = self.entries[term_id].name
+        return owners
+
+
+@dataclass(frozen=True)
+class Page:
+    items: tuple[TermEntry, ...]
+    number: int
+    count: int
+    total: int
+
+
+def page_of(entries: Sequence[TermEntry], number: int, size: int) -> Page:
+    count = max(1, -(-len(entries) // size))
+    number = min(max(number, 1), count)
+    start = (number - 1) * size
+    return Page(tuple(entries[start : start + size]), number, count, len(entries))

@@ -1,0 +1,306 @@
+"""Glossary use cases: lookups, edits with history, definition requests routed to the side that knows."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.clock import Clock
+from bot.glossary import GlossaryIndex, Miss, Page, TermDraft, TermEntry, check_draft, page_of, term_key
+from bot.glossary_csv import GlossaryCsvError, read_glossary_csv, write_glossary_csv
+from bot.notify import Outgoing, enqueue
+from storage.glossary import GlossaryRepository, RequestView, RevisionView
+from storage.outbox import OutboxRepository
+
+log = logging.getLogger(__name__)
+
+STARTER_GLOSSARY = Path(__file__).parent / "data" / "starter_glossary.csv"
+STARTER_AUTHOR = "bridgebot"
+
+
+class JargonMessages(Protocol):
+    """What the bot says on its own about the glossary; rendered at the Slack edge, sent via the outbox."""
+
+    def request_post(self, request: RequestView) -> dict[str, Any]: ...
+
+    def request_closed(
+        self, request: RequestView, entry: TermEntry, by: str, channel: str, ts: str
+    ) -> dict[str, Any]: ...
+
+    def definition_ready(self, user_id: str, request: RequestView, entry: TermEntry, by: str) -> dict[str, Any]: ...
+
+
+class DraftRejected(Exception):
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+class NotAllowed(Exception):
+    pass
+
+
+class NoChannelConfigured(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class RequestOutcome:
+    request: RequestView
+    created: bool
+    already_following: bool
+
+
+@dataclass(frozen=True)
+class SaveOutcome:
+    entry: TermEntry
+    fulfilled: tuple[RequestView, ...]
+
+
+@dataclass(frozen=True)
+class GlossaryStats:
+    terms: int
+    hits: int
+    misses: int
+    most_looked_up: list[tuple[str, int]]
+    top_misses: list[tuple[str, int]]
+    open_requests: list[RequestView]
+    open_request_count: int
+
+
+class GlossaryService:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        clock: Clock,
+        messages: JargonMessages,
+        *,
+        channels: dict[str, str | None],
+        admins: frozenset[str],
+        wake_outbox: Callable[[], None] = lambda: None,
+        refresh_seconds: float = 2.0,
+    ) -> None:
+        self.sessions = sessions
+        self.clock = clock
+        self.messages = messages
+        self.channels = channels
+        self.admins = admins
+        self.wake_outbox = wake_outbox
+        self.refresh_seconds = refresh_seconds
+        self._index: GlossaryIndex | None = None
+        self._fingerprint: tuple[int, int, int] | None = None
+        self._checked_at = 0.0
+        self._lock = threading.Lock()
+
+    # --- reading -----------------------------------------------------------------------------------------
+
+    def index(self) -> GlossaryIndex:
+        """The in-memory index, re-read when another process (or replica) changed the glossary."""
+        if self._index is not None and time.monotonic() - self._checked_at < self.refresh_seconds:
+            return self._index
+        with self._lock:
+            with self.sessions() as session:
+                repository = GlossaryRepository(session)
+                fingerprint = repository.fingerprint()
+                if self._index is None or fingerprint != self._fingerprint:
+                    self._index = GlossaryIndex.build(repository.all_entries())
+                    self._fingerprint = fingerprint
+            self._checked_at = time.monotonic()
+            return self._index
+
+    def _invalidate(self) -> None:
+        self._checked_at = 0.0
+        self._fingerprint = None
+
+    def lookup(self, query: str) -> TermEntry | Miss:
+        index = self.index()
+        return index.find(query) or index.miss(query)
+
+    def entry(self, term_id: int) -> TermEntry | None:
+        return self.index().entries.get(term_id)
+
+    def search(self, words: str) -> list[TermEntry]:
+        return self.index().search(words)
+
+    def listing(self, side: str | None, page: int, size: int) -> Page:
+        return page_of(self.index().listing(side), page, size)
+
+    def random_entry(self) -> TermEntry | None:
+        return self.index().pick_random()
+
+    def record_lookup(self, query: str, term_id: int | None, user_id: str) -> None:
+        with self.sessions.begin() as session:
+            GlossaryRepository(session).record_lookup(query=query, term_id=term_id, user_id=user_id, at=self.clock())
+
+    def history(self, term_id: int) -> list[RevisionView]:
+        with self.sessions() as session:
+            return GlossaryRepository(session).history(term_id)
+
+    def stats(self) -> GlossaryStats:
+        with self.sessions() as session:
+            repository = GlossaryRepository(session)
+            hits, misses = repository.lookup_totals()
+            return GlossaryStats(
+                terms=repository.count(),
+                hits=hits,
+                misses=misses,
+                most_looked_up=repository.most_looked_up(5),
+                top_misses=repository.top_misses(5),
+                open_requests=repository.open_requests(5),
+                open_request_count=repository.count_open_requests(),
+            )
+
+    def get_request(self, request_id: int) -> RequestView | None:
+        with self.sessions() as session:
+            return GlossaryRepository(session).get_request(request_id)
+
+    # --- writing -----------------------------------------------------------------------------------------
+
+    def create(self, draft: TermDraft, *, by: str) -> SaveOutcome:
+        return self._save(draft, by=by, term_id=None)
+
+    def update(self, term_id: int, draft: TermDraft, *, by: str, seen_version: int | None) -> SaveOutcome:
+        current = self._fresh_entry(term_id)
+        if current is None:
+            raise DraftRejected({"name": "This term was deleted while you were editing it."})
+        if seen_version is not None and current.version != seen_version:
+            raise DraftRejected(
+                {"name": "Someone changed this entry after you opened it. Close this and reopen it to see theirs."}
+            )
+        return self._save(draft, by=by, term_id=term_id)
+
+    def _fresh_entry(self, term_id: int) -> TermEntry | None:
+        with self.sessions() as session:
+            return GlossaryRepository(session).entry(term_id)
+
+    def _save(self, draft: TermDraft, *, by: str, term_id: int | None) -> SaveOutcome:
+        taken = self.index().owners_of(draft.keys(), excluding=term_id)
+        errors = check_draft(draft, taken)
+        if errors:
+            raise DraftRejected(errors)
+        now = self.clock()
+        try:
+            with self.sessions.begin() as session:
+                repository = GlossaryRepository(session)
+                if term_id is None:
+                    entry = repository.add(draft, by=by, at=now)
+                else:
+                    entry = repository.replace(term_id, draft, by=by, at=now)
+                fulfilled = repository.close_requests(draft.keys(), term_id=entry.id, by=by, at=now)
+                self._tell_requesters(session, fulfilled, entry, by, now)
+        except IntegrityError as error:
+            log.info("term save lost a race: %s", error)
+            self._invalidate()
+            raise DraftRejected({"name": "Someone just added a term with this name or alias. Try another."}) from None
+        self._invalidate()
+        if fulfilled:
+            self.wake_outbox()
+        return SaveOutcome(entry, tuple(fulfilled))
+
+    def _tell_requesters(
+        self, session: Session, fulfilled: list[RequestView], entry: TermEntry, by: str, now: datetime
+    ) -> None:
+        for request in fulfilled:
+            for user_id in request.followers:
+                payload = self.messages.definition_ready(user_id, request, entry, by)
+                enqueue(session, Outgoing(f"jargon:request:{request.id}:defined:{user_id}", payload), now)
+            posted = _posted_message(session, f"jargon:request:{request.id}:post")
+            if posted is not None:
+                payload = self.messages.request_closed(request, entry, by, *posted)
+                enqueue(session, Outgoing(f"jargon:request:{request.id}:closed", payload, "chat.update"), now)
+
+    def delete(self, term_id: int, *, by: str) -> TermEntry | None:
+        if by not in self.admins:
+            raise NotAllowed()
+        with self.sessions.begin() as session:
+            removed = GlossaryRepository(session).remove(term_id, by=by, at=self.clock())
+        self._invalidate()
+        return removed
+
+    def request_definition(self, term_text: str, *, by: str) -> RequestOutcome:
+        term_text = term_text.strip()
+        side = self.index().miss(term_text).likely_side()
+        channel = self.channels.get(side) or self.channels.get("joint")
+        if channel is None:
+            channel = next((c for c in self.channels.values() if c), None)
+        if channel is None:
+            raise NoChannelConfigured()
+        try:
+            outcome = self._ask_or_follow(term_text, side, channel, by)
+        except IntegrityError:  # someone asked for the same term at the same moment: follow theirs
+            outcome = self._ask_or_follow(term_text, side, channel, by)
+        if outcome.created:
+            self.wake_outbox()
+        return outcome
+
+    def _ask_or_follow(self, term_text: str, side: str, channel: str, by: str) -> RequestOutcome:
+        now = self.clock()
+        with self.sessions.begin() as session:
+            repository = GlossaryRepository(session)
+            existing = repository.open_request(term_key(term_text))
+            if existing is not None:
+                followed = repository.follow(existing, by, now)
+                return RequestOutcome(repository.get_request(existing.id), False, not followed)  # type: ignore[arg-type]
+            request = repository.create_request(term_text=term_text, side=side, channel_id=channel, by=by, at=now)
+            view = repository.get_request(request.id)
+            assert view is not None
+            enqueue(session, Outgoing(f"jargon:request:{view.id}:post", self.messages.request_post(view)), now)
+        return RequestOutcome(view, True, False)
+
+    # --- CSV and the starter glossary ----------------------------------------------------------------------
+
+    def export_csv(self) -> str:
+        with self.sessions() as session:
+            entries = GlossaryRepository(session).all_entries()
+        return write_glossary_csv(sorted(entries, key=lambda e: e.name.casefold()))
+
+    def import_csv(self, text: str, *, by: str) -> tuple[int, int]:
+        """Add new terms and replace existing ones, all or nothing; (added, replaced)."""
+        rows = read_glossary_csv(text)
+        index = self.index()
+        for row in rows:
+            taken = index.owners_of(row.draft.keys(), excluding=index.term_id_named(row.name))
+            if taken:
+                key, owner = next(iter(taken.items()))
+                clash = next(t for t in (row.name, *row.aliases, *row.acronyms) if term_key(t) == key)
+                raise GlossaryCsvError(row.line, f"“{clash}” already belongs to “{owner}” in the glossary")
+        added = replaced = 0
+        now = self.clock()
+        with self.sessions.begin() as session:
+            repository = GlossaryRepository(session)
+            for row in rows:
+                author, when = row.added_by or by, row.added_at or now
+                existing = repository.term_id_named(row.draft.name)
+                if existing is None:
+                    entry = repository.add(row.draft, by=author, at=when, action="import")
+                    added += 1
+                else:
+                    entry = repository.replace(existing, row.draft, by=by, at=now, action="import")
+                    replaced += 1
+                repository.close_requests(row.draft.keys(), term_id=entry.id, by=by, at=now)
+        self._invalidate()
+        return added, replaced
+
+    def load_starter_glossary_if_empty(self) -> int:
+        with self.sessions() as session:
+            if GlossaryRepository(session).count():
+                return 0
+        added, _ = self.import_csv(STARTER_GLOSSARY.read_text(encoding="utf-8"), by=STARTER_AUTHOR)
+        log.info("loaded the starter glossary: %s terms", added)
+        return added
+
+
+def _posted_message(session: Session, key: str) -> tuple[str, str] | None:
+    row = OutboxRepository(session).get(key)
+    if row is None or row.response_channel is None or row.response_ts is None:
+        return None
+    return row.response_channel, row.response_ts

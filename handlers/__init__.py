@@ -1,0 +1,19 @@
+"""Thin Slack listeners, one module per feature; each exposes register(app, services)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from slack_bolt import App
+
+from handlers import jargon
+
+if TYPE_CHECKING:
+    from bot.app import Services
+
+FEATURES = (jargon,)
+
+
+def register_all(app: App, services: Services) -> None:
+    for feature in FEATURES:
+        feature.register(app, services)

@@ -1,0 +1,70 @@
+"""Engine, sessions and migrations, built from DATABASE_URL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy.engine import URL
+from sqlalchemy.orm import Session, sessionmaker
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+DEFAULT_SQLITE_PATH = Path("data") / "bridgebot.db"
+
+
+def normalize_url(raw: str | None) -> URL:
+    """Default to an SQLite file under ./data; use psycopg 3 for plain postgresql:// URLs."""
+    if not raw:
+        return make_url(f"sqlite:///{DEFAULT_SQLITE_PATH}")
+    url = make_url(raw)
+    if url.drivername in ("postgresql", "postgres"):
+        url = url.set(drivername="postgresql+psycopg")
+    return url
+
+
+def create_engine_for(raw_url: str | None, **engine_options: Any) -> Engine:
+    url = normalize_url(raw_url)
+    if url.get_backend_name() == "sqlite":
+        return _create_sqlite_engine(url, **engine_options)
+    return create_engine(url, pool_pre_ping=True, **engine_options)
+
+
+def _create_sqlite_engine(url: URL, **engine_options: Any) -> Engine:
+    if url.database and url.database != ":memory:":
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **engine_options)
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    return engine
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def alembic_config(engine: Engine) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["engine"] = engine
+    return config
+
+
+def upgrade(engine: Engine) -> None:
+    """Apply every migration not yet applied (idempotent; run at every start)."""
+    command.upgrade(alembic_config(engine), "head")
+
+
+def ping(engine: Engine) -> None:
+    with engine.connect() as connection:
+        connection.execute(text("SELECT 1"))

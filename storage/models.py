@@ -1,0 +1,183 @@
+"""Typed SQLAlchemy models: the whole schema, one DeclarativeBase."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend (SQLite keeps no zone, so it is restored on load)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; pass an aware UTC datetime")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON}
+
+
+class Term(Base):
+    __tablename__ = "terms"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    key: Mapped[str] = mapped_column(String(120), unique=True)
+    created_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+    updated_by: Mapped[str] = mapped_column(String(32))
+    updated_at: Mapped[datetime] = mapped_column(index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    aliases: Mapped[list[TermAlias]] = relationship(
+        back_populates="term", cascade="all, delete-orphan", order_by="TermAlias.id"
+    )
+    senses: Mapped[list[Sense]] = relationship(
+        back_populates="term", cascade="all, delete-orphan", order_by="Sense.position"
+    )
+
+
+class TermAlias(Base):
+    __tablename__ = "term_aliases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    term_id: Mapped[int] = mapped_column(ForeignKey("terms.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(String(120))
+    key: Mapped[str] = mapped_column(String(120), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "alias" or "acronym"
+
+    term: Mapped[Term] = relationship(back_populates="aliases")
+
+
+class Sense(Base):
+    __tablename__ = "senses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    term_id: Mapped[int] = mapped_column(ForeignKey("terms.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    side: Mapped[str] = mapped_column(String(16))  # "marketing", "it" or "both"
+    definition: Mapped[str] = mapped_column(Text)
+    example: Mapped[str] = mapped_column(Text, default="")
+    why_it_matters: Mapped[str] = mapped_column(Text, default="")
+
+    term: Mapped[Term] = relationship(back_populates="senses")
+
+
+class TermRevision(Base):
+    """Every change to a term: who, when, and the entry as it was before (None for a creation)."""
+
+    __tablename__ = "term_revisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    term_id: Mapped[int | None] = mapped_column(ForeignKey("terms.id", ondelete="SET NULL"), index=True)
+    term_name: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(16))  # "create", "edit", "delete", "import"
+    changed_by: Mapped[str] = mapped_column(String(32))
+    changed_at: Mapped[datetime]
+    previous: Mapped[dict[str, Any] | None]
+
+
+class JargonLookup(Base):
+    __tablename__ = "jargon_lookups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    query_key: Mapped[str] = mapped_column(String(200), index=True)
+    query_text: Mapped[str] = mapped_column(String(200))
+    term_id: Mapped[int | None] = mapped_column(ForeignKey("terms.id", ondelete="SET NULL"), index=True)
+    user_id: Mapped[str] = mapped_column(String(32))
+    looked_up_at: Mapped[datetime]
+
+
+class DefinitionRequest(Base):
+    """One open request per unknown term; everyone who asked for it follows it."""
+
+    __tablename__ = "definition_requests"
+    __table_args__ = (
+        # At most one open request per term, even when two people click at once.
+        Index(
+            "uq_definition_requests_open_key",
+            "key",
+            unique=True,
+            sqlite_where=text("status = 'open'"),
+            postgresql_where=text("status = 'open'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    term_text: Mapped[str] = mapped_column(String(200))
+    key: Mapped[str] = mapped_column(String(200))
+    side: Mapped[str] = mapped_column(String(16))
+    channel_id: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), index=True)  # "open" or "defined"
+    requested_by: Mapped[str] = mapped_column(String(32))
+    requested_at: Mapped[datetime]
+    defined_by: Mapped[str | None] = mapped_column(String(32))
+    defined_at: Mapped[datetime | None]
+    term_id: Mapped[int | None] = mapped_column(ForeignKey("terms.id", ondelete="SET NULL"))
+
+    followers: Mapped[list[RequestFollower]] = relationship(
+        back_populates="request", cascade="all, delete-orphan", order_by="RequestFollower.id"
+    )
+
+
+class RequestFollower(Base):
+    __tablename__ = "request_followers"
+    __table_args__ = (UniqueConstraint("request_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("definition_requests.id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(String(32))
+    followed_at: Mapped[datetime]
+
+    request: Mapped[DefinitionRequest] = relationship(back_populates="followers")
+
+
+class OutboxMessage(Base):
+    """A Web API call the bot makes on its own, written before it is sent (see bot/notify.py)."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    method: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(16))  # pending, sending, sent, failed, skipped
+    due_at: Mapped[datetime]
+    expire_at: Mapped[datetime | None]
+    next_attempt_at: Mapped[datetime]
+    claimed_until: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    late: Mapped[bool] = mapped_column(default=False)
+    response_channel: Mapped[str | None] = mapped_column(String(32))
+    response_ts: Mapped[str | None] = mapped_column(String(32))

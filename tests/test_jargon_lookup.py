@@ -1,0 +1,100 @@
+"""/jargon lookups through the real app over signed HTTP: hits, misses, ambiguity, no Web API calls."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from storage.models import JargonLookup
+from tests.conftest import RunningBot, wait_for
+
+
+def lookups(bot: RunningBot) -> list[JargonLookup]:
+    with bot.services.sessions() as session:
+        return list(session.scalars(select(JargonLookup).order_by(JargonLookup.id)))
+
+
+def test_ambiguous_acronym_shows_both_sides_in_the_acknowledgement(running_bot: RunningBot) -> None:
+    reply = running_bot.slack.command("/jargon", "SQL")
+
+    assert reply.status == 200
+    assert "structured query language" in reply.text.casefold()
+    assert "sales-qualified lead" in reply.text.casefold() or "sales qualified lead" in reply.text.casefold()
+    assert "means different things to each side" in reply.text
+    assert reply.body.get("response_type", "ephemeral") == "ephemeral"
+    assert running_bot.fake.methods() == [], "a lookup answers in the acknowledgement, with no Web API call"
+    recorded = wait_for(lambda: lookups(running_bot))
+    assert [(r.query_text, r.user_id, r.term_id is not None) for r in recorded] == [("SQL", "UALICE", True)]
+
+
+def test_lookup_ignores_case_spacing_and_punctuation_via_aliases(running_bot: RunningBot) -> None:
+    first = running_bot.slack.command("/jargon", "a/b test")
+    second = running_bot.slack.command("/jargon", "  A-B   TESTING ")
+
+    assert "A/B testing" in first.text
+    assert first.body["blocks"] == second.body["blocks"]
+
+
+def test_miss_offers_suggestions_related_entries_and_a_request_button(running_bot: RunningBot) -> None:
+    reply = running_bot.slack.command("/jargon", "retargetting")
+
+    assert "isn't in the glossary yet" in reply.text
+    action_ids = [e["action_id"] for b in reply.body["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert any(a.startswith("jargon_show:") for a in action_ids)
+    assert "jargon_request" in action_ids
+    recorded = wait_for(lambda: lookups(running_bot))
+    assert recorded[0].term_id is None and recorded[0].query_text == "retargetting"
+
+
+def test_suggestion_button_replaces_the_answer_with_the_entry(running_bot: RunningBot) -> None:
+    reply = running_bot.slack.command("/jargon", "retargetting")
+    show = next(
+        e
+        for b in reply.body["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"].startswith("jargon_show:")
+    )
+
+    running_bot.slack.action(show["action_id"], show["value"])
+
+    posted = wait_for(lambda: running_bot.fake.calls_to("response_url"))
+    assert posted[0]["replace_original"] is True
+    assert posted[0]["blocks"][0]["type"] == "header"
+
+
+def test_share_posts_the_entry_publicly_attributed_to_the_sharer(running_bot: RunningBot) -> None:
+    reply = running_bot.slack.command("/jargon", "SQL")
+    share = next(
+        e
+        for b in reply.body["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == "jargon_share"
+    )
+
+    running_bot.slack.action("jargon_share", share["value"], user="UBOB")
+
+    posted = wait_for(lambda: running_bot.fake.calls_to("response_url"))
+    assert posted[0]["response_type"] == "in_channel"
+    assert "Shared from the glossary by <@UBOB>" in str(posted[0]["blocks"])
+
+
+def test_empty_text_and_help_answer_with_help(running_bot: RunningBot) -> None:
+    for text in ("", "help", "HELP"):
+        reply = running_bot.slack.command("/jargon", text)
+        assert reply.status == 200
+        assert "/jargon search" in reply.text
+
+
+def test_overlong_text_gets_a_friendly_answer_and_records_nothing(running_bot: RunningBot) -> None:
+    reply = running_bot.slack.command("/jargon", "x" * 4000)
+
+    assert reply.status == 200
+    assert "longer than any term" in reply.text
+    assert lookups(running_bot) == []
+
+
+def test_unsigned_request_is_refused(running_bot: RunningBot) -> None:
+    reply = running_bot.slack.post("command=%2Fjargon&text=SQL", sign=False)
+
+    assert reply.status == 401

@@ -1,0 +1,219 @@
+"""The outbox end to end: rows written with `enqueue`, sent by the Dispatcher over real HTTP to the fake Slack.
+
+Time only moves when a test moves the FakeClock; every test runs on SQLite and on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from bot.app import Services
+from bot.notify import Outgoing, RetryPolicy, enqueue
+from storage.models import OutboxMessage
+from storage.outbox import OutboxRepository
+from tests.conftest import FakeClock
+from tests.fake_slack import FakeSlack
+
+POST = "chat.postMessage"
+
+
+def message(text: str = "hello") -> dict[str, Any]:
+    return {"channel": "C1", "text": text}
+
+
+def put(services: Services, clock: FakeClock, key: str, **options: Any) -> bool:
+    with services.sessions.begin() as session:
+        return enqueue(session, Outgoing(key, message(key), **options), clock())
+
+
+def row(services: Services, key: str) -> OutboxMessage:
+    with services.sessions() as session:
+        found = OutboxRepository(session).get(key)
+    assert found is not None, f"no outbox row {key!r}"
+    return found
+
+
+def test_message_is_sent_once_and_marked_sent_with_the_ts(
+    services: Services, fake_slack: FakeSlack, clock: FakeClock
+) -> None:
+    put(services, clock, "greet")
+
+    report = services.dispatcher.run_once()
+    services.dispatcher.run_once()
+
+    assert report.sent == ["greet"]
+    assert fake_slack.calls_to(POST) == [{"channel": "C1", "text": "greet"}]
+    sent = row(services, "greet")
+    assert (sent.status, sent.attempts, sent.last_error, sent.late) == ("sent", 1, None, False)
+    assert (sent.response_channel, sent.response_ts) == ("C1", "1700000000.000001")
+    assert sent.sent_at == clock()
+    assert sent.claimed_until is None
+
+
+def test_enqueueing_the_same_key_twice_keeps_one_row_and_sends_once(
+    services: Services, fake_slack: FakeSlack, clock: FakeClock
+) -> None:
+    put(services, clock, "once")
+    put(services, clock, "once")
+
+    services.dispatcher.run_once()
+
+    with services.sessions() as session:
+        assert [r.key for r in OutboxRepository(session).by_status("sent")] == ["once"]
+        assert OutboxRepository(session).by_status("pending") == []
+    assert len(fake_slack.calls_to(POST)) == 1
+
+
+def test_enqueue_reports_whether_it_inserted_the_row(services: Services, clock: FakeClock) -> None:
+    assert put(services, clock, "once") is True
+    assert put(services, clock, "once") is False
+
+
+def test_row_due_in_the_future_waits_until_its_time(
+    services: Services, fake_slack: FakeSlack, clock: FakeClock
+) -> None:
+    put(services, clock, "later", due_at=clock() + timedelta(minutes=10))
+
+    clock.advance(minutes=9, seconds=59)
+    assert services.dispatcher.run_once().sent == []
+    assert fake_slack.calls_to(POST) == []
+    assert row(services, "later").status == "pending"
+
+    clock.advance(seconds=1)
+    assert services.dispatcher.run_once().sent == ["later"]
+    assert len(fake_slack.calls_to(POST)) == 1
+    assert row(services, "later").late is False
+
+
+def test_rate_limit_waits_for_retry_after_then_sends(
+    services: Services, fake_slack: FakeSlack, clock: FakeClock
+) -> None:
+    put(services, clock, "busy")
+    fake_slack.fail_next(POST, status=429, error="ratelimited", retry_after=30)
+    limited_at = clock()
+
+    assert services.dispatcher.run_once().retried == ["busy"]
+    waiting = row(services, "busy")
+    assert (waiting.status, waiting.attempts) == ("pending", 1)
+    assert waiting.next_attempt_at == limited_at + timedelta(seconds=30)
+    assert waiting.last_error == "HTTP 429: ratelimited"
+
+    clock.advance(seconds=29)
+    services.dispatcher.run_once()
+    assert len(fake_slack.calls_to(POST)) == 1, "resent before Retry-After ran out"
+
+    clock.advance(seconds=1)
+    assert services.dispatcher.run_once().sent == ["busy"]
+    assert len(fake_slack.calls_to(POST)) == 2
+    assert (row(services, "busy").status, row(services, "busy").attempts) == ("sent", 2)
+
+
+def test_server_error_is_retried_in_the_call_then_backed_off_on_the_row(
+    services: Services, fake_slack: FakeSlack, clock: FakeClock
+) -> None:
+    put(services, clock, "flaky")
+    fake_slack.fail_next(POST, status=500, error="internal_error", times=2)
+    failed_at = clock()
+
+    assert services.dispatcher.run_once().retried == ["flaky"]
+    assert len(fake_slack.calls_to(POST)) == 2, "slack_sdk retries a 500 once inside the call"
+    waiting = row(services, "flaky")
+    assert (waiting.status, waiting.attempts, waiting.last_error) == ("pending", 1, "HTTP 500: internal_error")
+    assert waiting.next_attempt_at == failed_at + RetryPolicy().backoff(1)
+
+    clock.advance(seconds=RetryPolicy().backoff(1).total_seconds())
+    assert services.dispatcher.run_once().sent == ["flaky"]
+    assert len(fake_slack.calls_to(POST)) == 3
+
+
+def test_permanent_slack_error_fails_at_once_and_is_never_retried(
+    services: Services, fake_slack: FakeSlack, clock: FakeClock
+) -> None:
+    put(services, clock, "nowhere")
+    fake_slack.fail_next(POST, error="channel_not_found")
+
+    assert services.dispatcher.run_once().failed == ["nowhere"]
+    failed = row(services, "nowhere")
+    assert (failed.status, failed.attempts) == ("failed", 1)
+    assert "channel_not_found" in (failed.last_error or "")
+
+    clock.advance(hours=1)
+    services.dispatcher.run_once()
+    assert len(fake_slack.calls_to(POST)) == 1
+
+
+def test_repeated_failures_give_up_after_max_attempts(
+    services: Services, fake_slack: FakeSlack, clock: FakeClock
+) -> None:
+    policy = RetryPolicy()
+    put(services, clock, "doomed")
+    fake_slack.fail_next(POST, error="service_unavailable", times=policy.max_attempts + 5)
+
+    for _ in range(policy.max_attempts + 3):
+        services.dispatcher.run_once()
+        clock.advance(seconds=policy.backoff_cap.total_seconds())
+
+    assert len(fake_slack.calls_to(POST)) == policy.max_attempts
+    gave_up = row(services, "doomed")
+    assert (gave_up.status, gave_up.attempts) == ("failed", policy.max_attempts)
+    assert gave_up.last_error is not None
+    assert gave_up.last_error.startswith(f"gave up after {policy.max_attempts} attempts")
+    assert "service_unavailable" in gave_up.last_error
+
+
+def test_expired_message_is_skipped_without_a_call(services: Services, fake_slack: FakeSlack, clock: FakeClock) -> None:
+    put(services, clock, "stale", expire_at=clock() + timedelta(minutes=5))
+    clock.advance(minutes=5, seconds=1)
+
+    assert services.dispatcher.run_once().skipped == ["stale"]
+    skipped = row(services, "stale")
+    assert skipped.status == "skipped"
+    assert "moment passed" in (skipped.last_error or "")
+    assert fake_slack.methods() == []
+
+
+def test_message_sent_more_than_a_minute_after_due_is_marked_late(
+    services: Services, fake_slack: FakeSlack, clock: FakeClock
+) -> None:
+    put(services, clock, "on-time")
+    put(services, clock, "tardy", due_at=clock() - timedelta(minutes=1, seconds=1))
+
+    assert sorted(services.dispatcher.run_once().sent) == ["on-time", "tardy"]
+    assert row(services, "tardy").late is True
+    assert row(services, "on-time").late is False
+
+
+def crash_after_claim(services: Services, clock: FakeClock) -> None:
+    """A sender that claims the due rows and dies before delivering them."""
+    with services.sessions.begin() as session:
+        claimed = OutboxRepository(session).claim_due(
+            now=clock(), lease_until=clock() + services.dispatcher.lease, limit=10
+        )
+        assert claimed
+
+
+def test_row_of_a_crashed_sender_is_resent_after_its_lease_expires(
+    services: Services, fake_slack: FakeSlack, clock: FakeClock
+) -> None:
+    put(services, clock, "orphan")
+    crash_after_claim(services, clock)
+    assert row(services, "orphan").status == "sending"
+
+    clock.advance(seconds=services.dispatcher.lease.total_seconds() + 1)
+    assert services.dispatcher.run_once().sent == ["orphan"]
+    sent = row(services, "orphan")
+    assert (sent.status, sent.attempts) == ("sent", 2)
+    assert len(fake_slack.calls_to(POST)) == 1
+
+
+def test_row_whose_lease_has_not_expired_is_left_to_its_sender(
+    services: Services, fake_slack: FakeSlack, clock: FakeClock
+) -> None:
+    put(services, clock, "in-flight")
+    crash_after_claim(services, clock)
+
+    clock.advance(seconds=services.dispatcher.lease.total_seconds() - 1)
+    assert services.dispatcher.run_once().sent == []
+    assert fake_slack.calls_to(POST) == []
+    assert row(services, "in-flight").status == "sending"
