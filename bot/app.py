@@ -18,9 +18,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.clock import Clock, utc_now
 from bot.config import Settings
 from bot.glossary_service import GlossaryService
+from bot.newproject import NewProjectService
 from bot.notify import Dispatcher
 from handlers import register_all
 from handlers.jargon import JargonMessages
+from handlers.newproject import NewProjectMessages
 from storage import db
 
 log = logging.getLogger(__name__)
@@ -37,10 +39,11 @@ class Services:
     client: WebClient
     dispatcher: Dispatcher
     glossary: GlossaryService
+    newproject: NewProjectService
 
     def planners(self) -> list[Callable[[], object]]:
         """What the scheduler runs every minute: each writes its due reminders into the outbox (idempotent)."""
-        return []
+        return [self.newproject.tick]
 
 
 def web_client(settings: Settings, *, for_outbox: bool = False) -> WebClient:
@@ -88,6 +91,7 @@ def build_services(settings: Settings, *, clock: Clock = utc_now, migrate: bool 
         web_client(settings),
         dispatcher,
         glossary,
+        newproject=NewProjectService(sessions, clock, settings, NewProjectMessages(), wake),
     )
 
 

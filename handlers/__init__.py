@@ -6,12 +6,12 @@ from typing import TYPE_CHECKING
 
 from slack_bolt import App
 
-from handlers import jargon
+from handlers import jargon, newproject
 
 if TYPE_CHECKING:
     from bot.app import Services
 
-FEATURES = (jargon,)
+FEATURES = (jargon, newproject)
 
 
 def register_all(app: App, services: Services) -> None:

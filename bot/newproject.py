@@ -1,0 +1,290 @@
+"""/newproject use cases: marketing's early heads-up to IT, followed to a decision.
+
+The announcement in the IT intake channel is posted through the outbox, in the same transaction as the
+intake: it can never be lost, and the dispatcher records its channel and ts, which every later change
+uses to update it in place (chat.update) and to reply in its thread.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.newproject_rules import (
+    ACTION_PAST,
+    IT_ACTIONS,
+    MAX_NOTE,
+    NEW,
+    Intake,
+    IntakeDraft,
+    IntakeEvent,
+    PeriodStats,
+    TransitionRefused,
+    check_draft,
+    escalation_moments,
+    flags,
+    lead_time_days,
+    monthly_stats,
+    next_status,
+    period_stats,
+)
+from bot.notify import Outgoing, enqueue
+from storage.newproject import NewProjectRepository
+from storage.outbox import OutboxRepository
+
+log = logging.getLogger(__name__)
+
+PLANNING_HORIZON = timedelta(minutes=5)  # the scheduler ticks every minute; this leaves room to spare
+
+
+class NewProjectMessages(Protocol):
+    """What the bot says on its own about intakes; rendered at the Slack edge, sent via the outbox."""
+
+    def announcement(self, intake: Intake, flags: list[str], channel: str) -> dict[str, Any]: ...
+
+    def announcement_update(self, intake: Intake, flags: list[str], channel: str, ts: str) -> dict[str, Any]: ...
+
+    def news_dm(self, user_id: str, intake: Intake, event: IntakeEvent) -> dict[str, Any]: ...
+
+    def question_in_thread(self, intake: Intake, event: IntakeEvent, channel: str, ts: str) -> dict[str, Any]: ...
+
+    def reminder(self, intake: Intake, channel: str, ts: str | None) -> dict[str, Any]: ...
+
+    def admin_escalation(self, target: str, intake: Intake, it_channel: str) -> dict[str, Any]: ...
+
+    def announcement_failed(self, user_id: str, intake: Intake, channel: str) -> dict[str, Any]: ...
+
+
+class DraftRejected(Exception):
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+class NotAllowed(Exception):
+    """The person may not do this; the message says who may."""
+
+
+class IntakeNotFound(Exception):
+    pass
+
+
+class AlreadyTaken(Exception):
+    """Someone else in IT already took the intake (only a bot admin may take it over)."""
+
+    def __init__(self, it_contact: str) -> None:
+        super().__init__(it_contact)
+        self.it_contact = it_contact
+
+
+class NoChannelConfigured(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class NewProjectStats:
+    overall: PeriodStats
+    months: list[PeriodStats]
+
+
+class NewProjectService:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        clock: Clock,
+        settings: Settings,
+        messages: NewProjectMessages,
+        wake_outbox: Callable[[], None],
+    ) -> None:
+        self.sessions = sessions
+        self.clock = clock
+        self.settings = settings
+        self.messages = messages
+        self.wake_outbox = wake_outbox
+
+    @property
+    def channel(self) -> str | None:
+        """Where intakes are announced: the IT intake channel, else the joint one."""
+        return self.settings.it_intake_channel or self.settings.joint_channel
+
+    def flags_of(self, intake: Intake) -> list[str]:
+        return flags(
+            intake.draft,
+            intake.lead_days,
+            short_notice_days=self.settings.short_notice_days,
+            urgent_days=self.settings.urgent_days,
+        )
+
+    # --- reading -------------------------------------------------------------------------------------------
+
+    def get(self, intake_id: int) -> Intake | None:
+        """An intake by id (its `id`, `name` and `requested_by` are what a sit-down agenda needs)."""
+        with self.sessions() as session:
+            return NewProjectRepository(session).get(intake_id)
+
+    def open_intakes(self, *, involving: str | None = None, unclaimed: bool = False) -> list[Intake]:
+        with self.sessions() as session:
+            return NewProjectRepository(session).open_intakes(involving=involving, unclaimed=unclaimed)
+
+    def stats(self) -> NewProjectStats:
+        with self.sessions() as session:
+            facts = NewProjectRepository(session).facts()
+        return NewProjectStats(period_stats("All time", facts), monthly_stats(facts))
+
+    # --- writing -------------------------------------------------------------------------------------------
+
+    def submit(self, draft: IntakeDraft, *, by: str) -> Intake:
+        now = self.clock()
+        errors = check_draft(draft, now.date())
+        if errors:
+            raise DraftRejected(errors)
+        channel = self.channel
+        if channel is None:
+            raise NoChannelConfigured()
+        assert draft.launch_date is not None
+        with self.sessions.begin() as session:
+            intake = NewProjectRepository(session).add(
+                draft, by=by, at=now, lead_days=lead_time_days(draft.launch_date, now)
+            )
+            payload = self.messages.announcement(intake, self.flags_of(intake), channel)
+            enqueue(session, Outgoing(_key(intake.id, "announce"), payload), now)
+        self.wake_outbox()
+        return intake
+
+    def act(self, intake_id: int, action: str, *, by: str, it_member: bool = False, note: str = "") -> Intake:
+        """Claim, review, approve, decline, ask a question or withdraw; tells whoever needs to know.
+
+        `it_member` is whether `by` belongs to the IT intake channel (the Slack edge asks Slack).
+        """
+        note = note.strip()
+        now = self.clock()
+        with self.sessions.begin() as session:
+            repository = NewProjectRepository(session)
+            current = repository.get(intake_id, lock=True)
+            if current is None:
+                raise IntakeNotFound()
+            self._check_allowed(current, action, by, it_member, note)
+            status = next_status(current.status, action)
+            intake = repository.record(intake_id, action=action, status=status, by=by, at=now, note=note[:MAX_NOTE])
+            self._announce_change(session, intake, now)
+            if intake.status != NEW:
+                self._cancel_escalations(session, intake.id, action)
+        self.wake_outbox()
+        return intake
+
+    def _check_allowed(self, intake: Intake, action: str, by: str, it_member: bool, note: str) -> None:
+        if action in IT_ACTIONS and not (it_member or self.settings.is_admin(by)):
+            raise NotAllowed("Only members of the IT intake channel (or bot admins) can do that.")
+        if action == "withdraw" and by != intake.requested_by:
+            raise NotAllowed("Only the person who submitted an intake can withdraw it.")
+        if action == "claim" and intake.is_open and intake.it_contact == by:
+            raise TransitionRefused("It's already yours.")
+        if action == "claim" and intake.is_open and intake.it_contact and not self.settings.is_admin(by):
+            raise AlreadyTaken(intake.it_contact)
+        if action in ("decline", "question") and not note:
+            what = "a reason" if action == "decline" else "a question"
+            raise TransitionRefused(f"Please write {what}: the requester will see it.")
+
+    def _announce_change(self, session: Session, intake: Intake, now: datetime) -> None:
+        event = intake.events[-1]
+        number = len(intake.events)
+        for person in intake.people_to_tell(besides=event.actor):
+            payload = self.messages.news_dm(person, intake, event)
+            enqueue(session, Outgoing(_key(intake.id, f"event:{number}:dm:{person}"), payload), now)
+        if event.action == "withdraw" and intake.it_contact and intake.it_contact != event.actor:
+            payload = self.messages.news_dm(intake.it_contact, intake, event)
+            enqueue(session, Outgoing(_key(intake.id, f"event:{number}:dm:{intake.it_contact}"), payload), now)
+        posted = _posted(session, intake.id)
+        if event.action == "question" and posted is not None:
+            payload = self.messages.question_in_thread(intake, event, *posted)
+            enqueue(session, Outgoing(_key(intake.id, f"event:{number}:thread"), payload), now)
+        self._refresh_announcement(session, intake, now)
+
+    def _refresh_announcement(self, session: Session, intake: Intake, now: datetime) -> None:
+        """Update the announcement in place once it is posted; until then `tick` retries."""
+        posted = _posted(session, intake.id)
+        if posted is None:
+            return
+        payload = self.messages.announcement_update(intake, self.flags_of(intake), *posted)
+        enqueue(session, Outgoing(_key(intake.id, f"refresh:{len(intake.events)}"), payload, "chat.update"), now)
+        NewProjectRepository(session).mark_refreshed(intake.id)
+
+    def _cancel_escalations(self, session: Session, intake_id: int, action: str) -> None:
+        """A planned nudge that is not sent yet is no longer needed once IT has picked the intake up."""
+        outbox = OutboxRepository(session)
+        keys = [_key(intake_id, "escalate:1"), _key(intake_id, "escalate:2:channel")]
+        keys += [_key(intake_id, f"escalate:2:{admin}") for admin in self.settings.admins]
+        for key in keys:
+            row = outbox.get(key)
+            if row is not None and row.status == "pending":
+                outbox.mark_final(row.id, status="skipped", error=f"not needed any more: {ACTION_PAST[action]}")
+
+    # --- the scheduler -------------------------------------------------------------------------------------
+
+    def tick(self) -> None:
+        """Escalate intakes nobody has taken, and bring announcements up to date (idempotent by key)."""
+        now = self.clock()
+        queued = False
+        with self.sessions.begin() as session:
+            repository = NewProjectRepository(session)
+            for intake in repository.open_intakes():
+                queued |= self._report_failed_announcement(session, intake, now)
+                if intake.status == NEW:
+                    queued |= self._escalate(session, intake, now)
+            for intake in repository.stale_announcements():
+                if _posted(session, intake.id) is not None:
+                    self._refresh_announcement(session, intake, now)
+                    queued = True
+        if queued:
+            self.wake_outbox()
+
+    def _report_failed_announcement(self, session: Session, intake: Intake, now: datetime) -> bool:
+        """No silent failures: when Slack refused the announcement for good, the requester hears it."""
+        row = OutboxRepository(session).get(_key(intake.id, "announce"))
+        if row is None or row.status != "failed":
+            return False
+        payload = self.messages.announcement_failed(intake.requested_by, intake, row.payload.get("channel", ""))
+        return enqueue(session, Outgoing(_key(intake.id, "announce-failed"), payload), now)
+
+    def _escalate(self, session: Session, intake: Intake, now: datetime) -> bool:
+        """Planned a few minutes ahead so it goes out on time; a claim in between drops it (see
+        `_cancel_escalations`). No expire_at: an escalation goes stale by state, not time: after downtime an
+        intake that nobody has taken still deserves the nudge."""
+        channel = self.channel
+        if channel is None:
+            return False
+        reminder_at, admins_at = escalation_moments(intake.requested_at, self.settings.escalation_business_days)
+        queued = False
+        if now >= reminder_at - PLANNING_HORIZON:
+            payload = self.messages.reminder(intake, channel, _ts_or_none(_posted(session, intake.id)))
+            queued |= enqueue(session, Outgoing(_key(intake.id, "escalate:1"), payload, due_at=reminder_at), now)
+        if now >= admins_at - PLANNING_HORIZON:
+            targets = sorted(self.settings.admins) or ["channel"]
+            for target in targets:
+                where = channel if target == "channel" else target
+                payload = self.messages.admin_escalation(where, intake, channel)
+                key = _key(intake.id, f"escalate:2:{target}")
+                queued |= enqueue(session, Outgoing(key, payload, due_at=admins_at), now)
+        return queued
+
+
+def _key(intake_id: int, what: str) -> str:
+    return f"newproject:{intake_id}:{what}"
+
+
+def _posted(session: Session, intake_id: int) -> tuple[str, str] | None:
+    row = OutboxRepository(session).get(_key(intake_id, "announce"))
+    if row is None or row.response_channel is None or row.response_ts is None:
+        return None
+    return row.response_channel, row.response_ts
+
+
+def _ts_or_none(posted: tuple[str, str] | None) -> str | None:
+    return posted[1] if posted else None

@@ -1,0 +1,177 @@
+"""/newproject persistence: intakes and their history (who did what, when)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Date, ForeignKey, Integer, PrimaryKeyConstraint, String, Text, or_, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from bot.newproject_rules import NEW, OPEN_STATUSES, Intake, IntakeDraft, IntakeEvent, IntakeFacts
+from storage.models import Base
+
+
+class NewProjectIntake(Base):
+    __tablename__ = "newproject_intakes"
+    __table_args__ = (PrimaryKeyConstraint("id", name="pk_newproject_intakes"),)
+
+    id: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    business_case: Mapped[str] = mapped_column(Text)
+    outcomes: Mapped[str] = mapped_column(Text)
+    launch_date: Mapped[date] = mapped_column(Date)
+    audiences: Mapped[str] = mapped_column(Text)
+    data_needed: Mapped[str] = mapped_column(Text)
+    personal_data: Mapped[str] = mapped_column(String(16))
+    integrations: Mapped[str] = mapped_column(Text)
+    new_vendors: Mapped[str] = mapped_column(Text)
+    budget: Mapped[str] = mapped_column(String(32))
+    owner_id: Mapped[str] = mapped_column(String(32))
+    stakeholders: Mapped[list[str]] = mapped_column(JSON)
+    requested_by: Mapped[str] = mapped_column(String(32), index=True)
+    requested_at: Mapped[datetime]
+    lead_days: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    it_contact: Mapped[str | None] = mapped_column(String(32))
+    claimed_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    # Bumped by every change; the announcement shows `refreshed_version` (see NewProjectService.tick).
+    version: Mapped[int] = mapped_column(Integer)
+    refreshed_version: Mapped[int] = mapped_column(Integer)
+
+    events: Mapped[list[NewProjectEvent]] = relationship(
+        back_populates="intake", cascade="all, delete-orphan", order_by="NewProjectEvent.id"
+    )
+
+
+class NewProjectEvent(Base):
+    __tablename__ = "newproject_events"
+    __table_args__ = (PrimaryKeyConstraint("id", name="pk_newproject_events"),)
+
+    id: Mapped[int] = mapped_column(Integer)
+    intake_id: Mapped[int] = mapped_column(
+        ForeignKey("newproject_intakes.id", ondelete="CASCADE", name="fk_newproject_events_intake_id"), index=True
+    )
+    action: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime]
+    note: Mapped[str] = mapped_column(Text)
+
+    intake: Mapped[NewProjectIntake] = relationship(back_populates="events")
+
+
+def _view(row: NewProjectIntake) -> Intake:
+    draft = IntakeDraft(
+        name=row.name,
+        business_case=row.business_case,
+        launch_date=row.launch_date,
+        outcomes=row.outcomes,
+        audiences=row.audiences,
+        data_needed=row.data_needed,
+        personal_data=row.personal_data,
+        integrations=row.integrations,
+        new_vendors=row.new_vendors,
+        budget=row.budget,
+        owner=row.owner_id,
+        stakeholders=tuple(row.stakeholders or ()),
+    )
+    return Intake(
+        id=row.id,
+        draft=draft,
+        requested_by=row.requested_by,
+        requested_at=row.requested_at,
+        lead_days=row.lead_days,
+        status=row.status,
+        it_contact=row.it_contact,
+        claimed_at=row.claimed_at,
+        closed_at=row.closed_at,
+        events=tuple(IntakeEvent(e.action, e.actor, e.at, e.note) for e in row.events),
+    )
+
+
+class NewProjectRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, draft: IntakeDraft, *, by: str, at: datetime, lead_days: int) -> Intake:
+        row = NewProjectIntake(
+            name=draft.name,
+            business_case=draft.business_case,
+            outcomes=draft.outcomes,
+            launch_date=draft.launch_date,
+            audiences=draft.audiences,
+            data_needed=draft.data_needed,
+            personal_data=draft.personal_data,
+            integrations=draft.integrations,
+            new_vendors=draft.new_vendors,
+            budget=draft.budget,
+            owner_id=draft.owner or by,
+            stakeholders=list(draft.stakeholders),
+            requested_by=by,
+            requested_at=at,
+            lead_days=lead_days,
+            status=NEW,
+            version=1,
+            refreshed_version=1,
+        )
+        row.events.append(NewProjectEvent(action="submit", actor=by, at=at, note=""))
+        self.session.add(row)
+        self.session.flush()
+        return _view(row)
+
+    def get(self, intake_id: int, *, lock: bool = False) -> Intake | None:
+        """One intake; `lock` holds its row (PostgreSQL) so two clicks at once apply one after the other."""
+        row = self.session.get(NewProjectIntake, intake_id, with_for_update=lock)
+        return _view(row) if row is not None else None
+
+    def record(self, intake_id: int, *, action: str, status: str, by: str, at: datetime, note: str = "") -> Intake:
+        """Apply an action: new status, the history line, and the facts reporting needs."""
+        row = self.session.get_one(NewProjectIntake, intake_id)
+        row.status = status
+        if action == "claim":
+            row.it_contact = by
+            row.claimed_at = row.claimed_at or at
+        if status not in OPEN_STATUSES:
+            row.closed_at = at
+        row.version += 1
+        row.events.append(NewProjectEvent(action=action, actor=by, at=at, note=note))
+        self.session.flush()
+        return _view(row)
+
+    def open_intakes(self, *, involving: str | None = None, unclaimed: bool = False) -> list[Intake]:
+        statement = select(NewProjectIntake).where(NewProjectIntake.status.in_(OPEN_STATUSES))
+        if unclaimed:
+            statement = statement.where(NewProjectIntake.it_contact.is_(None))
+        if involving is not None:
+            statement = statement.where(
+                or_(
+                    NewProjectIntake.requested_by == involving,
+                    NewProjectIntake.owner_id == involving,
+                    NewProjectIntake.it_contact == involving,
+                )
+            )
+        return [_view(row) for row in self.session.scalars(statement.order_by(NewProjectIntake.launch_date))]
+
+    def unclaimed(self) -> list[Intake]:
+        return self.open_intakes(unclaimed=True)
+
+    def stale_announcements(self) -> list[Intake]:
+        statement = select(NewProjectIntake).where(NewProjectIntake.refreshed_version < NewProjectIntake.version)
+        return [_view(row) for row in self.session.scalars(statement)]
+
+    def mark_refreshed(self, intake_id: int) -> None:
+        row = self.session.get_one(NewProjectIntake, intake_id)
+        row.refreshed_version = row.version
+
+    def facts(self) -> list[IntakeFacts]:
+        rows: Sequence[Any] = self.session.execute(
+            select(
+                NewProjectIntake.requested_at,
+                NewProjectIntake.lead_days,
+                NewProjectIntake.status,
+                NewProjectIntake.claimed_at,
+            )
+        ).all()
+        return [IntakeFacts(*row) for row in rows]
