@@ -19,10 +19,13 @@ from bot.clock import Clock, utc_now
 from bot.config import Settings
 from bot.glossary_service import GlossaryService
 from bot.newproject import NewProjectService
+from bot.newproject_rules import agenda_item
 from bot.notify import Dispatcher
+from bot.sitdown import SitdownService
 from handlers import register_all
 from handlers.jargon import JargonMessages
 from handlers.newproject import NewProjectMessages
+from handlers.sitdown import SitdownMessages
 from storage import db
 
 log = logging.getLogger(__name__)
@@ -40,10 +43,11 @@ class Services:
     dispatcher: Dispatcher
     glossary: GlossaryService
     newproject: NewProjectService
+    sitdown: SitdownService
 
     def planners(self) -> list[Callable[[], object]]:
         """What the scheduler runs every minute: each writes its due reminders into the outbox (idempotent)."""
-        return [self.newproject.tick]
+        return [self.newproject.tick, self.sitdown.tick]
 
 
 def web_client(settings: Settings, *, for_outbox: bool = False) -> WebClient:
@@ -83,6 +87,11 @@ def build_services(settings: Settings, *, clock: Clock = utc_now, migrate: bool 
         admins=settings.admins,
         wake_outbox=wake,
     )
+    newproject = NewProjectService(sessions, clock, settings, NewProjectMessages(), wake)
+    sitdown = SitdownService(sessions, clock, settings, SitdownMessages(), wake)
+    newproject.on_submitted.append(
+        lambda intake: sitdown.add_to_next_agenda(agenda_item(intake), intake.owner, source="newproject")
+    )
     return Services(
         settings,
         clock,
@@ -91,7 +100,8 @@ def build_services(settings: Settings, *, clock: Clock = utc_now, migrate: bool 
         web_client(settings),
         dispatcher,
         glossary,
-        newproject=NewProjectService(sessions, clock, settings, NewProjectMessages(), wake),
+        newproject=newproject,
+        sitdown=sitdown,
     )
 
 

@@ -108,6 +108,7 @@ class NewProjectService:
         self.settings = settings
         self.messages = messages
         self.wake_outbox = wake_outbox
+        self.on_submitted: list[Callable[[Intake], object]] = []
 
     @property
     def channel(self) -> str | None:
@@ -156,7 +157,16 @@ class NewProjectService:
             payload = self.messages.announcement(intake, self.flags_of(intake), channel)
             enqueue(session, Outgoing(_key(intake.id, "announce"), payload), now)
         self.wake_outbox()
+        self._tell_other_features(intake)
         return intake
+
+    def _tell_other_features(self, intake: Intake) -> None:
+        """E.g. /sitdown puts the intake on the next joint agenda; the intake stands even if one of them fails."""
+        for hook in self.on_submitted:
+            try:
+                hook(intake)
+            except Exception:
+                log.exception("intake %s: a follow-up (%s) failed", intake.id, getattr(hook, "__qualname__", hook))
 
     def act(self, intake_id: int, action: str, *, by: str, it_member: bool = False, note: str = "") -> Intake:
         """Claim, review, approve, decline, ask a question or withdraw; tells whoever needs to know.

@@ -270,3 +270,9 @@ def monthly_stats(facts: Iterable[IntakeFacts]) -> list[PeriodStats]:
     for fact in sorted(facts, key=lambda f: f.requested_at):
         months.setdefault(f"{fact.requested_at:%Y-%m}", []).append(fact)
     return [period_stats(label, rows) for label, rows in months.items()]
+
+
+def agenda_item(intake: Intake) -> str:
+    """How a new intake reads on the next joint sit-down's agenda."""
+    launch = f", launch {intake.draft.launch_date:%d %b %Y}" if intake.draft.launch_date else ""
+    return f"New project intake #{intake.id}: {intake.name}{launch} ({intake.lead_days} days' notice)"

@@ -6,12 +6,12 @@ from typing import TYPE_CHECKING
 
 from slack_bolt import App
 
-from handlers import jargon, newproject
+from handlers import jargon, newproject, sitdown
 
 if TYPE_CHECKING:
     from bot.app import Services
 
-FEATURES = (jargon, newproject)
+FEATURES = (jargon, newproject, sitdown)
 
 
 def register_all(app: App, services: Services) -> None:

@@ -61,6 +61,12 @@ def test_full_env_parses_every_setting() -> None:
         "JOINT_CHANNEL": "G0JOINT",
         "BOT_ADMINS": "U0ALICE, W0BOB",
         "PORT": "8080",
+        "MARKETING_USERGROUP": "S0MKT",
+        "IT_USERGROUP": "S0IT",
+        "INTAKE_SHORT_NOTICE_DAYS": "21",
+        "INTAKE_URGENT_DAYS": "7",
+        "INTAKE_ESCALATION_BUSINESS_DAYS": "3",
+        "REMINDER_GRACE_MINUTES": "45",
     }
 
     settings = settings_from(env)
@@ -76,6 +82,12 @@ def test_full_env_parses_every_setting() -> None:
         joint_channel="G0JOINT",
         admins=frozenset({"U0ALICE", "W0BOB"}),
         port=8080,
+        marketing_usergroup="S0MKT",
+        it_usergroup="S0IT",
+        short_notice_days=21,
+        urgent_days=7,
+        escalation_business_days=3,
+        reminder_grace_minutes=45,
     )
     assert settings.socket_mode is True
     assert settings.is_admin("W0BOB") and not settings.is_admin("U0CAROL")
@@ -129,6 +141,12 @@ def test_signing_secret_is_not_needed_in_socket_mode() -> None:
         ("DATABASE_URL", "mysql://bot@db/bridgebot"),
         ("DATABASE_URL", "data/bridgebot.db"),
         ("SLACK_API_URL", "slack.com/api"),
+        ("MARKETING_USERGROUP", "marketing-team"),
+        ("IT_USERGROUP", "U0123ABCD"),
+        ("INTAKE_SHORT_NOTICE_DAYS", "thirty"),
+        ("INTAKE_URGENT_DAYS", "0"),
+        ("INTAKE_ESCALATION_BUSINESS_DAYS", "-2"),
+        ("REMINDER_GRACE_MINUTES", "1.5"),
     ],
 )
 def test_malformed_setting_names_its_variable(name: str, value: str) -> None:

@@ -1,0 +1,445 @@
+"""Sit-down persistence: series (recurrence + IANA zone), per-occurrence meetings (moves, skips, agenda, notes),
+action items, mutes and the company holiday list."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Any
+
+from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueConstraint, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from bot.sitdown_rules import Cadence, Override, Recurrence, SeriesSpec
+from storage.models import Base
+
+
+class SitdownSeries(Base):
+    __tablename__ = "sitdown_series"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(120))
+    channel_id: Mapped[str] = mapped_column(String(32), index=True)
+    cadence: Mapped[str] = mapped_column(String(16))  # weekly, biweekly, monthly
+    weekday: Mapped[int] = mapped_column(Integer)  # 0 = Monday
+    nth: Mapped[int | None] = mapped_column(Integer)  # monthly: 1..4 or -1 (last)
+    local_time: Mapped[str] = mapped_column(String(5))  # HH:MM, wall-clock in `zone`
+    zone: Mapped[str] = mapped_column(String(64))  # IANA name
+    starts_on: Mapped[date] = mapped_column(Date)
+    duration_minutes: Mapped[int] = mapped_column(Integer)
+    lead_minutes: Mapped[list[int]] = mapped_column(JSON)
+    video_link: Mapped[str | None] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(16), index=True)  # active, paused, cancelled
+    owner: Mapped[str] = mapped_column(String(32))
+    created_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+    updated_by: Mapped[str] = mapped_column(String(32))
+    updated_at: Mapped[datetime]
+    planned_until: Mapped[datetime]  # reminders due up to here are already in the outbox
+
+
+class SitdownMeeting(Base):
+    """One occurrence that has something attached: a move or skip, agenda items, notes. Others stay computed."""
+
+    __tablename__ = "sitdown_meetings"
+    __table_args__ = (UniqueConstraint("series_id", "original_start", name="uq_sitdown_meetings_occurrence"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    series_id: Mapped[int] = mapped_column(ForeignKey("sitdown_series.id", ondelete="CASCADE"))
+    original_start: Mapped[datetime]
+    start: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16))  # scheduled, moved, skipped
+    changed_by: Mapped[str | None] = mapped_column(String(32))
+    changed_at: Mapped[datetime | None]
+    notes: Mapped[str | None] = mapped_column(Text)
+    notes_by: Mapped[str | None] = mapped_column(String(32))
+    notes_at: Mapped[datetime | None]
+
+
+class SitdownAgendaItem(Base):
+    __tablename__ = "sitdown_agenda_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("sitdown_meetings.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(32))  # "person", or the feature that added it ("newproject")
+    added_by: Mapped[str] = mapped_column(String(32))
+    added_at: Mapped[datetime]
+
+
+class SitdownActionItem(Base):
+    __tablename__ = "sitdown_action_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    series_id: Mapped[int] = mapped_column(ForeignKey("sitdown_series.id", ondelete="CASCADE"), index=True)
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("sitdown_meetings.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(Text)
+    owner: Mapped[str] = mapped_column(String(32), index=True)
+    due_on: Mapped[date] = mapped_column(Date)
+    category: Mapped[str] = mapped_column(String(16))  # immediate, long_term
+    status: Mapped[str] = mapped_column(String(16), index=True)  # open, done
+    reminder_planned: Mapped[bool] = mapped_column(default=False)
+    created_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+    done_by: Mapped[str | None] = mapped_column(String(32))
+    done_at: Mapped[datetime | None]
+
+
+class SitdownMute(Base):
+    __tablename__ = "sitdown_mutes"
+    __table_args__ = (UniqueConstraint("series_id", "user_id", name="uq_sitdown_mutes_series_user"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    series_id: Mapped[int] = mapped_column(ForeignKey("sitdown_series.id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(String(32))
+    muted_at: Mapped[datetime]
+
+
+class SitdownHoliday(Base):
+    __tablename__ = "sitdown_holidays"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date, unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    added_by: Mapped[str] = mapped_column(String(32))
+    added_at: Mapped[datetime]
+
+
+# --- plain views handed to the service ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SeriesView:
+    id: int
+    title: str
+    channel_id: str
+    recurrence: Recurrence
+    duration_minutes: int
+    lead_minutes: tuple[int, ...]
+    video_link: str | None
+    status: str
+    owner: str
+    created_by: str
+    created_at: datetime
+    planned_until: datetime
+
+
+@dataclass(frozen=True)
+class MeetingView:
+    id: int
+    series_id: int
+    original_start: datetime
+    start: datetime
+    status: str
+    notes: str | None
+    notes_by: str | None
+
+
+@dataclass(frozen=True)
+class AgendaItemView:
+    id: int
+    text: str
+    source: str
+    added_by: str
+    added_at: datetime
+
+
+@dataclass(frozen=True)
+class ActionItemView:
+    id: int
+    series_id: int
+    series_title: str
+    zone: str
+    text: str
+    owner: str
+    due_on: date
+    category: str
+    status: str
+    created_by: str
+    created_at: datetime
+    done_by: str | None
+    done_at: datetime | None
+
+
+@dataclass(frozen=True)
+class HolidayView:
+    day: date
+    name: str
+    added_by: str
+    added_at: datetime
+
+
+def _series_view(row: SitdownSeries) -> SeriesView:
+    hours, minutes = (int(part) for part in row.local_time.split(":"))
+    recurrence = Recurrence(Cadence(row.cadence), row.weekday, time(hours, minutes), row.zone, row.starts_on, row.nth)
+    return SeriesView(
+        id=row.id,
+        title=row.title,
+        channel_id=row.channel_id,
+        recurrence=recurrence,
+        duration_minutes=row.duration_minutes,
+        lead_minutes=tuple(row.lead_minutes),
+        video_link=row.video_link,
+        status=row.status,
+        owner=row.owner,
+        created_by=row.created_by,
+        created_at=row.created_at,
+        planned_until=row.planned_until,
+    )
+
+
+def _meeting_view(row: SitdownMeeting) -> MeetingView:
+    return MeetingView(row.id, row.series_id, row.original_start, row.start, row.status, row.notes, row.notes_by)
+
+
+def _action_view(row: SitdownActionItem, series: SitdownSeries) -> ActionItemView:
+    return ActionItemView(
+        id=row.id,
+        series_id=row.series_id,
+        series_title=series.title,
+        zone=series.zone,
+        text=row.text,
+        owner=row.owner,
+        due_on=row.due_on,
+        category=row.category,
+        status=row.status,
+        created_by=row.created_by,
+        created_at=row.created_at,
+        done_by=row.done_by,
+        done_at=row.done_at,
+    )
+
+
+class SitdownRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def _insert(self, model: type[Base]) -> Any:
+        dialect = self.session.get_bind().dialect.name
+        return (pg_insert if dialect == "postgresql" else sqlite_insert)(model)
+
+    # --- series ---
+
+    def add_series(self, spec: SeriesSpec, *, by: str, at: datetime) -> SeriesView:
+        recurrence = spec.recurrence
+        row = SitdownSeries(
+            title=spec.title,
+            channel_id=spec.channel_id,
+            cadence=recurrence.cadence.value,
+            weekday=recurrence.weekday,
+            nth=recurrence.nth,
+            local_time=f"{recurrence.at:%H:%M}",
+            zone=recurrence.zone,
+            starts_on=recurrence.starts_on,
+            duration_minutes=spec.duration_minutes,
+            lead_minutes=list(spec.lead_minutes),
+            video_link=spec.video_link,
+            status="active",
+            owner=by,
+            created_by=by,
+            created_at=at,
+            updated_by=by,
+            updated_at=at,
+            planned_until=at,
+        )
+        self.session.add(row)
+        self.session.flush()
+        return _series_view(row)
+
+    def series(self, series_id: int, *, lock: bool = False) -> SeriesView | None:
+        row = self.session.get(SitdownSeries, series_id, with_for_update=lock)
+        return _series_view(row) if row else None
+
+    def all_series(self, statuses: tuple[str, ...] = ("active", "paused")) -> list[SeriesView]:
+        rows = self.session.scalars(
+            select(SitdownSeries).where(SitdownSeries.status.in_(statuses)).order_by(SitdownSeries.id)
+        )
+        return [_series_view(row) for row in rows]
+
+    def set_status(self, series_id: int, status: str, *, by: str, at: datetime) -> None:
+        row = self.session.get_one(SitdownSeries, series_id)
+        row.status, row.updated_by, row.updated_at = status, by, at
+
+    def set_planned_until(self, series_id: int, moment: datetime) -> None:
+        self.session.get_one(SitdownSeries, series_id).planned_until = moment
+
+    # --- meetings (occurrences with something attached) ---
+
+    def overrides(self, series_id: int) -> dict[datetime, Override]:
+        rows = self.session.scalars(
+            select(SitdownMeeting).where(
+                SitdownMeeting.series_id == series_id, SitdownMeeting.status.in_(("moved", "skipped"))
+            )
+        )
+        return {row.original_start: Override(row.original_start, row.start, row.status) for row in rows}
+
+    def meeting(self, meeting_id: int) -> MeetingView | None:
+        row = self.session.get(SitdownMeeting, meeting_id)
+        return _meeting_view(row) if row else None
+
+    def find_meeting(self, series_id: int, original: datetime) -> MeetingView | None:
+        row = self._meeting_row(series_id, original)
+        return _meeting_view(row) if row else None
+
+    def _meeting_row(self, series_id: int, original: datetime) -> SitdownMeeting | None:
+        return self.session.scalar(
+            select(SitdownMeeting).where(
+                SitdownMeeting.series_id == series_id, SitdownMeeting.original_start == original
+            )
+        )
+
+    def ensure_meeting(self, series_id: int, original: datetime, start: datetime) -> MeetingView:
+        """The meeting row of an occurrence, created when absent (safely when two requests race)."""
+        statement = (
+            self._insert(SitdownMeeting)
+            .values(series_id=series_id, original_start=original, start=start, status="scheduled")
+            .on_conflict_do_nothing(index_elements=["series_id", "original_start"])
+        )
+        self.session.execute(statement)
+        row = self._meeting_row(series_id, original)
+        assert row is not None
+        return _meeting_view(row)
+
+    def override(self, meeting_id: int, *, start: datetime, status: str, by: str, at: datetime) -> None:
+        row = self.session.get_one(SitdownMeeting, meeting_id)
+        row.start, row.status, row.changed_by, row.changed_at = start, status, by, at
+
+    def save_notes(self, meeting_id: int, notes: str, *, by: str, at: datetime) -> None:
+        row = self.session.get_one(SitdownMeeting, meeting_id)
+        row.notes, row.notes_by, row.notes_at = notes, by, at
+
+    # --- agenda ---
+
+    def add_agenda_item(self, meeting_id: int, text: str, *, source: str, by: str, at: datetime) -> AgendaItemView:
+        row = SitdownAgendaItem(meeting_id=meeting_id, text=text, source=source, added_by=by, added_at=at)
+        self.session.add(row)
+        self.session.flush()
+        return AgendaItemView(row.id, row.text, row.source, row.added_by, row.added_at)
+
+    def agenda(self, series_id: int, original: datetime) -> list[AgendaItemView]:
+        rows = self.session.scalars(
+            select(SitdownAgendaItem)
+            .join(SitdownMeeting, SitdownMeeting.id == SitdownAgendaItem.meeting_id)
+            .where(SitdownMeeting.series_id == series_id, SitdownMeeting.original_start == original)
+            .order_by(SitdownAgendaItem.id)
+        )
+        return [AgendaItemView(r.id, r.text, r.source, r.added_by, r.added_at) for r in rows]
+
+    # --- mutes ---
+
+    def mute(self, series_id: int, user_id: str, at: datetime) -> bool:
+        statement = (
+            self._insert(SitdownMute)
+            .values(series_id=series_id, user_id=user_id, muted_at=at)
+            .on_conflict_do_nothing(index_elements=["series_id", "user_id"])
+            .returning(SitdownMute.id)
+        )
+        return self.session.execute(statement).first() is not None
+
+    def unmute(self, series_id: int, user_id: str) -> bool:
+        row = self.session.scalar(
+            select(SitdownMute).where(SitdownMute.series_id == series_id, SitdownMute.user_id == user_id)
+        )
+        if row is None:
+            return False
+        self.session.delete(row)
+        return True
+
+    def muted(self, series_id: int) -> set[str]:
+        return set(self.session.scalars(select(SitdownMute.user_id).where(SitdownMute.series_id == series_id)))
+
+    # --- action items ---
+
+    def add_action(
+        self,
+        *,
+        series_id: int,
+        meeting_id: int | None,
+        text: str,
+        owner: str,
+        due_on: date,
+        category: str,
+        by: str,
+        at: datetime,
+    ) -> ActionItemView:
+        row = SitdownActionItem(
+            series_id=series_id,
+            meeting_id=meeting_id,
+            text=text,
+            owner=owner,
+            due_on=due_on,
+            category=category,
+            status="open",
+            reminder_planned=False,
+            created_by=by,
+            created_at=at,
+        )
+        self.session.add(row)
+        self.session.flush()
+        return _action_view(row, self.session.get_one(SitdownSeries, series_id))
+
+    def action(self, item_id: int) -> ActionItemView | None:
+        row = self.session.get(SitdownActionItem, item_id)
+        return _action_view(row, self.session.get_one(SitdownSeries, row.series_id)) if row else None
+
+    def open_actions(self, *, series_id: int | None = None, owner: str | None = None) -> list[ActionItemView]:
+        statement = (
+            select(SitdownActionItem, SitdownSeries)
+            .join(SitdownSeries, SitdownSeries.id == SitdownActionItem.series_id)
+            .where(SitdownActionItem.status == "open", SitdownSeries.status != "cancelled")
+            .order_by(SitdownActionItem.due_on, SitdownActionItem.id)
+        )
+        if series_id is not None:
+            statement = statement.where(SitdownActionItem.series_id == series_id)
+        if owner is not None:
+            statement = statement.where(SitdownActionItem.owner == owner)
+        return [_action_view(item, series) for item, series in self.session.execute(statement)]
+
+    def complete_action(self, item_id: int, *, by: str, at: datetime) -> None:
+        row = self.session.get_one(SitdownActionItem, item_id)
+        row.status, row.done_by, row.done_at = "done", by, at
+
+    def actions_needing_reminder(self, due_by: date) -> list[ActionItemView]:
+        statement = (
+            select(SitdownActionItem, SitdownSeries)
+            .join(SitdownSeries, SitdownSeries.id == SitdownActionItem.series_id)
+            .where(
+                SitdownActionItem.status == "open",
+                SitdownActionItem.reminder_planned.is_(False),
+                SitdownSeries.status != "cancelled",
+                SitdownActionItem.due_on <= due_by,
+            )
+            .order_by(SitdownActionItem.id)
+        )
+        return [_action_view(item, series) for item, series in self.session.execute(statement)]
+
+    def mark_action_reminder_planned(self, item_id: int) -> None:
+        self.session.get_one(SitdownActionItem, item_id).reminder_planned = True
+
+    # --- holidays ---
+
+    def holidays(self) -> list[HolidayView]:
+        rows = self.session.scalars(select(SitdownHoliday).order_by(SitdownHoliday.day))
+        return [HolidayView(r.day, r.name, r.added_by, r.added_at) for r in rows]
+
+    def holiday_days(self) -> set[date]:
+        return set(self.session.scalars(select(SitdownHoliday.day)))
+
+    def add_holiday(self, day: date, name: str, *, by: str, at: datetime) -> bool:
+        statement = (
+            self._insert(SitdownHoliday)
+            .values(day=day, name=name, added_by=by, added_at=at)
+            .on_conflict_do_nothing(index_elements=["day"])
+            .returning(SitdownHoliday.id)
+        )
+        return self.session.execute(statement).first() is not None
+
+    def remove_holiday(self, day: date) -> HolidayView | None:
+        row = self.session.scalar(select(SitdownHoliday).where(SitdownHoliday.day == day))
+        if row is None:
+            return None
+        view = HolidayView(row.day, row.name, row.added_by, row.added_at)
+        self.session.delete(row)
+        return view
