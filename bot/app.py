@@ -18,12 +18,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.clock import Clock, utc_now
 from bot.config import Settings
 from bot.glossary_service import GlossaryService
+from bot.liaison import LiaisonService
+from bot.lunchlearn import LunchLearnService
 from bot.newproject import NewProjectService
 from bot.newproject_rules import agenda_item
 from bot.notify import Dispatcher
 from bot.sitdown import SitdownService
 from handlers import register_all
 from handlers.jargon import JargonMessages
+from handlers.liaison import LiaisonMessages
+from handlers.lunchlearn import LunchLearnMessages
 from handlers.newproject import NewProjectMessages
 from handlers.sitdown import SitdownMessages
 from storage import db
@@ -44,10 +48,12 @@ class Services:
     glossary: GlossaryService
     newproject: NewProjectService
     sitdown: SitdownService
+    lunchlearn: LunchLearnService
+    liaison: LiaisonService
 
     def planners(self) -> list[Callable[[], object]]:
         """What the scheduler runs every minute: each writes its due reminders into the outbox (idempotent)."""
-        return [self.newproject.tick, self.sitdown.tick]
+        return [self.newproject.tick, self.sitdown.tick, self.lunchlearn.tick, self.liaison.tick]
 
 
 def web_client(settings: Settings, *, for_outbox: bool = False) -> WebClient:
@@ -102,6 +108,8 @@ def build_services(settings: Settings, *, clock: Clock = utc_now, migrate: bool 
         glossary,
         newproject=newproject,
         sitdown=sitdown,
+        lunchlearn=LunchLearnService(sessions, clock, settings, LunchLearnMessages(), wake),
+        liaison=LiaisonService(sessions, clock, settings, LiaisonMessages(), wake),
     )
 
 

@@ -6,12 +6,12 @@ from typing import TYPE_CHECKING
 
 from slack_bolt import App
 
-from handlers import jargon, newproject, sitdown
+from handlers import jargon, liaison, lunchlearn, newproject, sitdown
 
 if TYPE_CHECKING:
     from bot.app import Services
 
-FEATURES = (jargon, newproject, sitdown)
+FEATURES = (jargon, newproject, sitdown, lunchlearn, liaison)
 
 
 def register_all(app: App, services: Services) -> None:

@@ -1,0 +1,411 @@
+"""Lunch-and-learn use cases: sessions with seats and a waitlist, reminders, ratings, topic ideas, stats.
+
+The rules themselves are in bot/lunchlearn_rules.py; seats are counted by the database (storage/lunchlearn.py).
+Everything the bot says on its own goes through the outbox, written in the transaction of the change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.lunchlearn_rules import (
+    DAY_BEFORE,
+    MAX_COMMENT,
+    MAX_TOPIC,
+    SUMMARY_AFTER,
+    DraftRejected,
+    Due,
+    IdeaView,
+    LunchStats,
+    RatingSummary,
+    SessionDraft,
+    SessionView,
+    check_draft,
+    compute_stats,
+    due_messages,
+    expiry_of,
+    summarize_ratings,
+    topic_key,
+)
+from bot.notify import Outgoing, enqueue
+from storage.lunchlearn import LunchLearnRepository, outbox_keys_with_prefix
+from storage.outbox import OutboxRepository
+
+PLANNING_LOOKBACK = SUMMARY_AFTER + timedelta(days=2)  # covers the summary a day after the longest session
+
+
+class LunchLearnMessages(Protocol):
+    """What the bot says on its own about lunch-and-learns; rendered at the Slack edge, sent via the outbox."""
+
+    def announcement(self, session: SessionView) -> dict[str, Any]: ...
+
+    def card_update(self, session: SessionView, channel: str, ts: str) -> dict[str, Any]: ...
+
+    def promoted(self, user_id: str, session: SessionView) -> dict[str, Any]: ...
+
+    def reminder(self, user_id: str, session: SessionView, kind: str) -> dict[str, Any]: ...
+
+    def attendee_list(self, presenter: str, session: SessionView) -> dict[str, Any]: ...
+
+    def cancelled(self, user_id: str, session: SessionView, by: str) -> dict[str, Any]: ...
+
+    def rating_request(self, user_id: str, session: SessionView) -> dict[str, Any]: ...
+
+    def rating_summary(self, presenter: str, session: SessionView, summary: RatingSummary) -> dict[str, Any]: ...
+
+    def idea_post(self, idea: IdeaView) -> dict[str, Any]: ...
+
+    def idea_update(self, idea: IdeaView, channel: str, ts: str) -> dict[str, Any]: ...
+
+
+class NotAllowed(Exception):
+    pass
+
+
+class NoChannelConfigured(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class SignupOutcome:
+    """result: seated, waiting, already_seated, already_waiting, cancelled, started or gone."""
+
+    result: str
+    session: SessionView | None
+
+    def position(self, user_id: str) -> int | None:
+        return self.session.waitlist_position(user_id) if self.session else None
+
+
+@dataclass(frozen=True)
+class WithdrawOutcome:
+    """result: withdrawn, not_signed_up, cancelled, started or gone."""
+
+    result: str
+    session: SessionView | None
+    promoted: str | None = None
+
+
+@dataclass(frozen=True)
+class RateOutcome:
+    """result: saved, not_attendee or gone."""
+
+    result: str
+    session: SessionView | None
+
+
+@dataclass(frozen=True)
+class IdeaOutcome:
+    idea: IdeaView
+    created: bool
+    voted: bool
+
+
+def session_key(session_id: int, *parts: object) -> str:
+    return ":".join(["lunchlearn", str(session_id), *(str(p) for p in parts)])
+
+
+def idea_key(idea_id: int, *parts: object) -> str:
+    return ":".join(["lunchlearn", "idea", str(idea_id), *(str(p) for p in parts)])
+
+
+class LunchLearnService:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        clock: Clock,
+        settings: Settings,
+        messages: LunchLearnMessages,
+        wake_outbox: Callable[[], None],
+    ) -> None:
+        self.sessions = sessions
+        self.clock = clock
+        self.settings = settings
+        self.messages = messages
+        self.wake_outbox = wake_outbox
+
+    # --- reading -----------------------------------------------------------------------------------------
+
+    def get(self, session_id: int) -> SessionView | None:
+        with self.sessions() as session:
+            return LunchLearnRepository(session).view(session_id)
+
+    def upcoming(self, limit: int = 10) -> list[SessionView]:
+        with self.sessions() as session:
+            return LunchLearnRepository(session).upcoming(self.clock(), limit)
+
+    def idea(self, idea_id: int) -> IdeaView | None:
+        with self.sessions() as session:
+            return LunchLearnRepository(session).idea(idea_id)
+
+    def ideas(self, limit: int = 10) -> list[IdeaView]:
+        with self.sessions() as session:
+            return LunchLearnRepository(session).ideas_by_votes(limit)
+
+    def stats(self, sides: Mapping[str, str]) -> LunchStats:
+        """`sides` maps user IDs to 'marketing' or 'it' (from user groups today, liaison pools later)."""
+        with self.sessions() as session:
+            repository = LunchLearnRepository(session)
+            held = repository.held_sessions(before=self.clock())
+            scores = repository.all_scores()
+        return compute_stats([(s.direction, s.seated) for s in held], scores, sides)
+
+    def can_manage(self, session: SessionView, user_id: str) -> bool:
+        return user_id in session.presenters or user_id == session.created_by or self.settings.is_admin(user_id)
+
+    # --- sessions ----------------------------------------------------------------------------------------
+
+    def create(self, draft: SessionDraft, *, by: str, idea_id: int | None = None) -> SessionView:
+        now = self.clock()
+        errors = check_draft(draft, now)
+        if errors:
+            raise DraftRejected(errors)
+        channel = self.settings.joint_channel
+        if channel is None:
+            raise NoChannelConfigured()
+        with self.sessions.begin() as session:
+            repository = LunchLearnRepository(session)
+            if idea_id is not None and repository.idea(idea_id) is None:
+                idea_id = None
+            view = repository.add_session(draft, channel_id=channel, by=by, at=now, idea_id=idea_id)
+            if idea_id is not None:
+                repository.link_idea(idea_id, view.id)
+            enqueue(session, Outgoing(session_key(view.id, "post"), self.messages.announcement(view)), now)
+        self.wake_outbox()
+        return view
+
+    def sign_up(self, session_id: int, user_id: str) -> SignupOutcome:
+        try:
+            outcome = self._sign_up(session_id, user_id)
+        except IntegrityError:  # the same person clicked twice at once: the first click won
+            view = self.get(session_id)
+            status = view.status_of(user_id) if view else None
+            return SignupOutcome(f"already_{status}" if status else "gone", view)
+        if outcome.result in ("seated", "waiting"):
+            self.wake_outbox()
+        return outcome
+
+    def _sign_up(self, session_id: int, user_id: str) -> SignupOutcome:
+        now = self.clock()
+        with self.sessions.begin() as session:
+            repository = LunchLearnRepository(session)
+            closed = self._closed_reason(repository.view(session_id), now)
+            if closed:
+                return SignupOutcome(closed, repository.view(session_id))
+            status = repository.signup_status(session_id, user_id)
+            if status is not None:
+                return SignupOutcome(f"already_{status}", repository.view(session_id))
+            if not repository.lock(session_id):
+                return SignupOutcome("cancelled", repository.view(session_id))
+            seated = repository.take_seat(session_id)
+            repository.add_signup(session_id, user_id, seated=seated, at=now)
+            view = repository.view(session_id)
+            assert view is not None
+            self._refresh_card(session, view, now)
+        return SignupOutcome("seated" if seated else "waiting", view)
+
+    def withdraw(self, session_id: int, user_id: str) -> WithdrawOutcome:
+        now = self.clock()
+        with self.sessions.begin() as session:
+            repository = LunchLearnRepository(session)
+            closed = self._closed_reason(repository.view(session_id), now)
+            if closed:
+                return WithdrawOutcome(closed, repository.view(session_id))
+            if not repository.lock(session_id):
+                return WithdrawOutcome("cancelled", repository.view(session_id))
+            former = repository.remove_signup(session_id, user_id)
+            if former is None:
+                return WithdrawOutcome("not_signed_up", repository.view(session_id))
+            promoted = None
+            if former == "seated":
+                promoted = repository.promote_first_waiting(session_id, now)
+                if promoted is None:
+                    repository.free_seat(session_id)
+            view = repository.view(session_id)
+            assert view is not None
+            if promoted:
+                payload = self.messages.promoted(promoted, view)
+                enqueue(session, Outgoing(session_key(session_id, "promoted", promoted, view.revision), payload), now)
+            self._refresh_card(session, view, now)
+        self.wake_outbox()
+        return WithdrawOutcome("withdrawn", view, promoted)
+
+    def cancel(self, session_id: int, *, by: str) -> SessionView | None:
+        """Cancel and tell everyone signed up or waiting; None when there is no such session."""
+        now = self.clock()
+        current = self.get(session_id)
+        if current is None:
+            return None
+        if not self.can_manage(current, by):
+            raise NotAllowed()
+        with self.sessions.begin() as session:
+            repository = LunchLearnRepository(session)
+            if not repository.lock(session_id):
+                return repository.view(session_id)
+            repository.cancel(session_id, by=by, at=now)
+            view = repository.view(session_id)
+            assert view is not None
+            for user_id in (*view.seated, *view.waiting):
+                payload = self.messages.cancelled(user_id, view, by)
+                enqueue(session, Outgoing(session_key(session_id, "cancelled", user_id), payload), now)
+            self._refresh_card(session, view, now)
+        self.wake_outbox()
+        return view
+
+    @staticmethod
+    def _closed_reason(view: SessionView | None, now: datetime) -> str | None:
+        if view is None:
+            return "gone"
+        if view.is_cancelled:
+            return "cancelled"
+        if view.starts_at <= now:
+            return "started"
+        return None
+
+    def _refresh_card(self, session: Session, view: SessionView, now: datetime) -> None:
+        """Bring the announcement's live count up to date (once the announcement itself has been posted)."""
+        posted = OutboxRepository(session).get(session_key(view.id, "post"))
+        if posted is None or posted.response_channel is None or posted.response_ts is None:
+            return
+        payload = self.messages.card_update(view, posted.response_channel, posted.response_ts)
+        enqueue(session, Outgoing(session_key(view.id, "card", view.revision), payload, "chat.update"), now)
+
+    # --- ratings -----------------------------------------------------------------------------------------
+
+    def rate(self, session_id: int, user_id: str, score: int) -> RateOutcome:
+        if not 1 <= score <= 5:
+            raise DraftRejected({"score": "A rating is from 1 to 5."})
+        now = self.clock()
+        with self.sessions.begin() as session:
+            repository = LunchLearnRepository(session)
+            view = repository.view(session_id)
+            if view is None or view.is_cancelled:
+                return RateOutcome("gone", view)
+            if user_id not in view.seated:
+                return RateOutcome("not_attendee", view)
+            repository.rate(session_id, user_id, score, now)
+            ratings = repository.ratings(session_id)
+            if len(ratings) >= len(view.seated):  # everyone rated: the presenters need not wait a day
+                self._send_summary(session, view, summarize_ratings(ratings), now)
+        self.wake_outbox()
+        return RateOutcome("saved", view)
+
+    def comment(self, session_id: int, user_id: str, text: str) -> bool:
+        text = text.strip()
+        if len(text) > MAX_COMMENT:
+            raise DraftRejected({"comment": f"Keep it under {MAX_COMMENT} characters."})
+        with self.sessions.begin() as session:
+            return LunchLearnRepository(session).comment(session_id, user_id, text, self.clock())
+
+    def _send_summary(self, session: Session, view: SessionView, summary: RatingSummary, now: datetime) -> None:
+        for presenter in view.presenters:
+            payload = self.messages.rating_summary(presenter, view, summary)
+            enqueue(session, Outgoing(session_key(view.id, "summary", presenter), payload), now)
+
+    # --- ideas -------------------------------------------------------------------------------------------
+
+    def add_idea(self, topic: str, *, by: str) -> IdeaOutcome:
+        topic = " ".join(topic.split())
+        key = topic_key(topic)
+        if not key:
+            raise DraftRejected({"topic": "Say what the session would be about, in words."})
+        if len(topic) > MAX_TOPIC:
+            raise DraftRejected({"topic": f"Keep the topic under {MAX_TOPIC} characters."})
+        channel = self.settings.joint_channel
+        if channel is None:
+            raise NoChannelConfigured()
+        try:
+            outcome = self._add_or_vote(topic, key, channel, by)
+        except IntegrityError:  # the same idea posted at the same moment: vote for theirs
+            outcome = self._add_or_vote(topic, key, channel, by)
+        self.wake_outbox()
+        return outcome
+
+    def _add_or_vote(self, topic: str, key: str, channel: str, by: str) -> IdeaOutcome:
+        now = self.clock()
+        with self.sessions.begin() as session:
+            repository = LunchLearnRepository(session)
+            existing = repository.idea_by_key(key)
+            if existing is not None:
+                voted = repository.vote(existing.id, by, now)
+                idea = repository.idea(existing.id)
+                assert idea is not None
+                if voted:
+                    self._refresh_idea(session, idea, now)
+                return IdeaOutcome(idea, False, voted)
+            idea = repository.add_idea(topic=topic, key=key, channel_id=channel, by=by, at=now)
+            enqueue(session, Outgoing(idea_key(idea.id, "post"), self.messages.idea_post(idea)), now)
+        return IdeaOutcome(idea, True, True)
+
+    def vote(self, idea_id: int, user_id: str) -> IdeaOutcome | None:
+        now = self.clock()
+        try:
+            with self.sessions.begin() as session:
+                repository = LunchLearnRepository(session)
+                if repository.idea(idea_id) is None:
+                    return None
+                voted = repository.vote(idea_id, user_id, now)
+                idea = repository.idea(idea_id)
+                assert idea is not None
+                if voted:
+                    self._refresh_idea(session, idea, now)
+        except IntegrityError:  # a double click: the first one counted
+            idea = self.idea(idea_id)
+            return IdeaOutcome(idea, False, False) if idea else None
+        if voted:
+            self.wake_outbox()
+        return IdeaOutcome(idea, False, voted)
+
+    def _refresh_idea(self, session: Session, idea: IdeaView, now: datetime) -> None:
+        posted = OutboxRepository(session).get(idea_key(idea.id, "post"))
+        if posted is None or posted.response_channel is None or posted.response_ts is None:
+            return
+        payload = self.messages.idea_update(idea, posted.response_channel, posted.response_ts)
+        enqueue(session, Outgoing(idea_key(idea.id, "card", idea.votes), payload, "chat.update"), now)
+
+    # --- time --------------------------------------------------------------------------------------------
+
+    def tick(self) -> None:
+        """Write what has come due into the outbox: reminders, attendee lists, rating asks, summaries, and any
+        announcement count not yet brought up to date. Idempotent by key, so restarts never double a message."""
+        now = self.clock()
+        written = 0
+        with self.sessions.begin() as session:
+            repository = LunchLearnRepository(session)
+            for view in repository.scheduled_between(now - PLANNING_LOOKBACK, now + DAY_BEFORE):
+                written += self._plan_session(session, repository, view, now)
+        if written:
+            self.wake_outbox()
+
+    def _plan_session(
+        self, session: Session, repository: LunchLearnRepository, view: SessionView, now: datetime
+    ) -> int:
+        existing = outbox_keys_with_prefix(session, session_key(view.id, ""))
+        if view.revision and session_key(view.id, "card", view.revision) not in existing:
+            self._refresh_card(session, view, now)
+        written = 0
+        grace = timedelta(minutes=self.settings.reminder_grace_minutes)
+        for due in due_messages(view, repository.seated_since(view.id), now):
+            key = session_key(view.id, due.kind, due.user_id)
+            if key in existing:
+                continue
+            payload = self._render_due(repository, view, due)
+            written += enqueue(session, Outgoing(key, payload, due_at=due.due_at, expire_at=expiry_of(due, grace)), now)
+        return written
+
+    def _render_due(self, repository: LunchLearnRepository, view: SessionView, due: Due) -> dict[str, Any]:
+        if due.kind == "attendees":
+            return self.messages.attendee_list(due.user_id, view)
+        if due.kind == "rate":
+            return self.messages.rating_request(due.user_id, view)
+        if due.kind == "summary":
+            return self.messages.rating_summary(due.user_id, view, summarize_ratings(repository.ratings(view.id)))
+        return self.messages.reminder(due.user_id, view, due.kind)

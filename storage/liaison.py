@@ -1,0 +1,538 @@
+"""Liaison persistence: pools, rotation settings, terms with their liaisons, what happened to them, handover notes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint, func, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from bot.liaison_rules import Member, RotationPlan, TermSlots
+from storage.models import Base
+
+# --- models --------------------------------------------------------------------------------------------------
+
+
+class LiaisonMember(Base):
+    """Someone in a side's pool. Leaving keeps the row (status 'left') so a user-group sync won't re-add them."""
+
+    __tablename__ = "liaison_members"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(32), unique=True)
+    side: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), index=True)  # "active" or "left"
+    source: Mapped[str] = mapped_column(String(16))  # "manual" or "usergroup"
+    joined_at: Mapped[datetime]
+    changed_by: Mapped[str] = mapped_column(String(32))
+    changed_at: Mapped[datetime]
+    away_until: Mapped[date | None] = mapped_column(Date)
+
+
+class LiaisonRotation(Base):
+    """One row per setup; the latest active one drives the terms."""
+
+    __tablename__ = "liaison_rotations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    start_date: Mapped[date] = mapped_column(Date)
+    length: Mapped[int]
+    unit: Mapped[str] = mapped_column(String(8))
+    tz: Mapped[str] = mapped_column(String(64))
+    channels: Mapped[list[str]] = mapped_column(JSON)
+    intro_weeks: Mapped[int] = mapped_column(default=0)  # 0: no cross-team intros
+    active: Mapped[bool]
+    created_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+
+
+class LiaisonTerm(Base):
+    __tablename__ = "liaison_terms"
+    __table_args__ = (UniqueConstraint("rotation_id", "number", name="uq_liaison_terms_rotation_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rotation_id: Mapped[int] = mapped_column(ForeignKey("liaison_rotations.id", ondelete="CASCADE"))
+    number: Mapped[int]
+    starts_at: Mapped[datetime] = mapped_column(index=True)
+    ends_at: Mapped[datetime]
+    marketing_user: Mapped[str | None] = mapped_column(String(32))
+    it_user: Mapped[str | None] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))  # "planned" or "cancelled"
+    planned_at: Mapped[datetime]
+
+
+class LiaisonTermEvent(Base):
+    """What happened to a term's seat: picked, accepted, declined, skipped, swapped_in, swapped_out."""
+
+    __tablename__ = "liaison_term_events"
+    __table_args__ = (Index("ix_liaison_term_events_term", "term_id", "side"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    term_id: Mapped[int] = mapped_column(ForeignKey("liaison_terms.id", ondelete="CASCADE"))
+    side: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str] = mapped_column(String(32))
+    by: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime]
+
+
+class LiaisonHandoverNote(Base):
+    __tablename__ = "liaison_handover_notes"
+    __table_args__ = (UniqueConstraint("term_id", "author", name="uq_liaison_handover_notes_term_author"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    term_id: Mapped[int] = mapped_column(ForeignKey("liaison_terms.id", ondelete="CASCADE"))
+    side: Mapped[str] = mapped_column(String(16))
+    author: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)
+    written_at: Mapped[datetime]
+
+
+class LiaisonIntroMember(Base):
+    """Someone who opted in to cross-team intros (status 'in'), or opted out again ('out')."""
+
+    __tablename__ = "liaison_intro_members"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(32), unique=True)
+    side: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(8))
+    changed_at: Mapped[datetime]
+
+
+class LiaisonIntroRound(Base):
+    __tablename__ = "liaison_intro_rounds"
+    __table_args__ = (UniqueConstraint("rotation_id", "number", name="uq_liaison_intro_rounds_rotation_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rotation_id: Mapped[int] = mapped_column(ForeignKey("liaison_rotations.id", ondelete="CASCADE"))
+    number: Mapped[int]
+    starts_at: Mapped[datetime]
+    term_name: Mapped[str | None] = mapped_column(String(120))
+    created_at: Mapped[datetime]
+
+
+class LiaisonIntroPair(Base):
+    __tablename__ = "liaison_intro_pairs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("liaison_intro_rounds.id", ondelete="CASCADE"), index=True)
+    marketing_user: Mapped[str] = mapped_column(String(32))
+    it_user: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str | None] = mapped_column(String(32))  # the group DM, once opened
+    prompted: Mapped[bool] = mapped_column(default=False)
+    outcome: Mapped[str | None] = mapped_column(String(16))  # "met" or "not_yet"
+    answered_by: Mapped[str | None] = mapped_column(String(32))
+    answered_at: Mapped[datetime | None]
+
+
+class LiaisonIntroSitout(Base):
+    __tablename__ = "liaison_intro_sitouts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("liaison_intro_rounds.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[str] = mapped_column(String(32))
+
+
+# --- plain values --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RotationView:
+    id: int
+    plan: RotationPlan
+    channels: tuple[str, ...]
+    created_by: str
+    created_at: datetime
+    intro_weeks: int = 0
+
+    @property
+    def intro_plan(self) -> RotationPlan | None:
+        """Intro rounds follow their own calendar: every `intro_weeks` weeks from the rotation's start."""
+        if not self.intro_weeks:
+            return None
+        return RotationPlan(self.plan.start, self.intro_weeks, "weeks", self.plan.tz)
+
+
+@dataclass(frozen=True)
+class TermView:
+    id: int
+    rotation_id: int
+    number: int
+    starts_at: datetime
+    ends_at: datetime
+    liaisons: dict[str, str | None]
+    planned_at: datetime
+
+    @property
+    def slots(self) -> TermSlots:
+        return TermSlots(self.id, self.starts_at, self.ends_at, dict(self.liaisons))
+
+
+@dataclass(frozen=True)
+class IntroPairView:
+    id: int
+    round_id: int
+    marketing_user: str
+    it_user: str
+    channel: str | None
+    outcome: str | None
+    term_name: str | None
+    round_starts_at: datetime
+
+    @property
+    def people(self) -> tuple[str, str]:
+        return self.marketing_user, self.it_user
+
+
+@dataclass(frozen=True)
+class IntroStats:
+    rounds: int
+    pairs: int
+    met: int
+    not_yet: int
+    opted_in: dict[str, int]
+
+
+@dataclass(frozen=True)
+class NoteView:
+    term_id: int
+    side: str
+    author: str
+    text: str
+    written_at: datetime
+
+
+def _term_view(row: LiaisonTerm) -> TermView:
+    return TermView(
+        id=row.id,
+        rotation_id=row.rotation_id,
+        number=row.number,
+        starts_at=row.starts_at,
+        ends_at=row.ends_at,
+        liaisons={"marketing": row.marketing_user, "it": row.it_user},
+        planned_at=row.planned_at,
+    )
+
+
+def _member(row: LiaisonMember) -> Member:
+    return Member(row.user_id, row.side, row.joined_at, row.away_until)
+
+
+# --- repository ----------------------------------------------------------------------------------------------
+
+
+class LiaisonRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # --- pools ---
+
+    def member_row(self, user_id: str) -> LiaisonMember | None:
+        return self.session.scalar(select(LiaisonMember).where(LiaisonMember.user_id == user_id))
+
+    def active_member(self, user_id: str) -> Member | None:
+        row = self.member_row(user_id)
+        return _member(row) if row is not None and row.status == "active" else None
+
+    def active_members(self, side: str | None = None) -> list[Member]:
+        statement = select(LiaisonMember).where(LiaisonMember.status == "active")
+        if side is not None:
+            statement = statement.where(LiaisonMember.side == side)
+        return [_member(row) for row in self.session.scalars(statement.order_by(LiaisonMember.joined_at))]
+
+    def join(self, user_id: str, side: str, *, source: str, by: str, at: datetime) -> LiaisonMember:
+        row = self.member_row(user_id)
+        if row is None:
+            row = LiaisonMember(user_id=user_id, side=side, status="active", source=source, joined_at=at)
+            self.session.add(row)
+        elif row.status != "active":
+            row.status, row.joined_at, row.source, row.away_until = "active", at, source, None
+        row.side, row.source, row.changed_by, row.changed_at = side, source, by, at
+        self.session.flush()
+        return row
+
+    def leave(self, user_id: str, *, by: str, at: datetime) -> None:
+        row = self.member_row(user_id)
+        if row is not None:
+            row.status, row.changed_by, row.changed_at = "left", by, at
+
+    def set_away(self, user_id: str, until: date | None, *, by: str, at: datetime) -> None:
+        row = self.member_row(user_id)
+        if row is not None:
+            row.away_until, row.changed_by, row.changed_at = until, by, at
+
+    def group_synced_members(self, side: str) -> list[LiaisonMember]:
+        statement = select(LiaisonMember).where(LiaisonMember.side == side, LiaisonMember.source == "usergroup")
+        return list(self.session.scalars(statement))
+
+    # --- rotation ---
+
+    def active_rotation(self) -> RotationView | None:
+        row = self.session.scalar(
+            select(LiaisonRotation).where(LiaisonRotation.active.is_(True)).order_by(LiaisonRotation.id.desc())
+        )
+        if row is None:
+            return None
+        plan = RotationPlan(row.start_date, row.length, row.unit, row.tz)
+        return RotationView(row.id, plan, tuple(row.channels), row.created_by, row.created_at, row.intro_weeks)
+
+    def add_rotation(
+        self, plan: RotationPlan, channels: Sequence[str], *, intro_weeks: int, by: str, at: datetime
+    ) -> int:
+        for old in self.session.scalars(select(LiaisonRotation).where(LiaisonRotation.active.is_(True))):
+            old.active = False
+        row = LiaisonRotation(
+            start_date=plan.start,
+            length=plan.length,
+            unit=plan.unit,
+            tz=plan.tz,
+            channels=list(channels),
+            intro_weeks=intro_weeks,
+            active=True,
+            created_by=by,
+            created_at=at,
+        )
+        self.session.add(row)
+        self.session.flush()
+        return row.id
+
+    def rotation_channels(self, rotation_id: int) -> list[str]:
+        row = self.session.get(LiaisonRotation, rotation_id)
+        return list(row.channels) if row is not None else []
+
+    # --- terms ---
+
+    def term(self, term_id: int) -> TermView | None:
+        row = self.session.get(LiaisonTerm, term_id)
+        return _term_view(row) if row is not None and row.status == "planned" else None
+
+    def term_numbered(self, rotation_id: int, number: int) -> TermView | None:
+        row = self.session.scalar(
+            select(LiaisonTerm).where(LiaisonTerm.rotation_id == rotation_id, LiaisonTerm.number == number)
+        )
+        return _term_view(row) if row is not None and row.status == "planned" else None
+
+    def add_term(self, rotation_id: int, number: int, starts_at: datetime, ends_at: datetime, at: datetime) -> int:
+        row = LiaisonTerm(
+            rotation_id=rotation_id,
+            number=number,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            status="planned",
+            planned_at=at,
+        )
+        self.session.add(row)
+        self.session.flush()
+        return row.id
+
+    def terms(self, *, ending_after: datetime | None = None, starting_before: datetime | None = None) -> list[TermView]:
+        statement = select(LiaisonTerm).where(LiaisonTerm.status == "planned")
+        if ending_after is not None:
+            statement = statement.where(LiaisonTerm.ends_at > ending_after)
+        if starting_before is not None:
+            statement = statement.where(LiaisonTerm.starts_at < starting_before)
+        return [_term_view(row) for row in self.session.scalars(statement.order_by(LiaisonTerm.starts_at))]
+
+    def past_terms(self, before: datetime, limit: int) -> list[TermView]:
+        statement = (
+            select(LiaisonTerm)
+            .where(LiaisonTerm.status == "planned", LiaisonTerm.starts_at <= before)
+            .order_by(LiaisonTerm.starts_at.desc())
+            .limit(limit)
+        )
+        return [_term_view(row) for row in self.session.scalars(statement)]
+
+    def cancel_terms_starting_after(self, moment: datetime) -> None:
+        for row in self.session.scalars(select(LiaisonTerm).where(LiaisonTerm.starts_at > moment)):
+            row.status = "cancelled"
+
+    def end_terms_running_at(self, moment: datetime, new_end: datetime) -> None:
+        statement = select(LiaisonTerm).where(
+            LiaisonTerm.status == "planned", LiaisonTerm.starts_at <= moment, LiaisonTerm.ends_at > new_end
+        )
+        for row in self.session.scalars(statement):
+            row.ends_at = new_end
+
+    def set_liaison(self, term_id: int, side: str, user_id: str | None) -> None:
+        row = self.session.get_one(LiaisonTerm, term_id, with_for_update=True)
+        if side == "marketing":
+            row.marketing_user = user_id
+        else:
+            row.it_user = user_id
+
+    def add_event(self, term_id: int, side: str, kind: str, user_id: str, *, by: str, at: datetime) -> None:
+        self.session.add(LiaisonTermEvent(term_id=term_id, side=side, kind=kind, user_id=user_id, by=by, at=at))
+
+    def passed_over(self, term_id: int, side: str) -> set[str]:
+        """People who declined or were skipped for this seat: not picked for it again."""
+        statement = select(LiaisonTermEvent.user_id).where(
+            LiaisonTermEvent.term_id == term_id,
+            LiaisonTermEvent.side == side,
+            LiaisonTermEvent.kind.in_(("declined", "skipped")),
+        )
+        return set(self.session.scalars(statement))
+
+    def has_event(self, term_id: int, kind: str, user_id: str) -> bool:
+        statement = select(LiaisonTermEvent.id).where(
+            LiaisonTermEvent.term_id == term_id, LiaisonTermEvent.kind == kind, LiaisonTermEvent.user_id == user_id
+        )
+        return self.session.scalar(statement.limit(1)) is not None
+
+    # --- handover notes ---
+
+    def save_note(self, term_id: int, side: str, author: str, text: str, at: datetime) -> None:
+        row = self.session.scalar(
+            select(LiaisonHandoverNote).where(
+                LiaisonHandoverNote.term_id == term_id, LiaisonHandoverNote.author == author
+            )
+        )
+        if row is None:
+            self.session.add(LiaisonHandoverNote(term_id=term_id, side=side, author=author, text=text, written_at=at))
+        else:
+            row.text, row.written_at = text, at
+        self.session.flush()
+
+    def notes(self, term_id: int) -> list[NoteView]:
+        statement = (
+            select(LiaisonHandoverNote)
+            .where(LiaisonHandoverNote.term_id == term_id)
+            .order_by(LiaisonHandoverNote.side, LiaisonHandoverNote.written_at)
+        )
+        return [NoteView(r.term_id, r.side, r.author, r.text, r.written_at) for r in self.session.scalars(statement)]
+
+    # --- cross-team intros ---
+
+    def set_intro_member(self, user_id: str, side: str | None, status: str, at: datetime) -> bool:
+        """Opt in or out; False when nothing changed (or an unknown person opts out)."""
+        row = self.session.scalar(select(LiaisonIntroMember).where(LiaisonIntroMember.user_id == user_id))
+        if row is None:
+            if status != "in" or side is None:
+                return False
+            self.session.add(LiaisonIntroMember(user_id=user_id, side=side, status=status, changed_at=at))
+            return True
+        changed = row.status != status or (side is not None and row.side != side)
+        row.status, row.changed_at = status, at
+        if side is not None:
+            row.side = side
+        return changed
+
+    def intro_side(self, user_id: str) -> str | None:
+        row = self.session.scalar(
+            select(LiaisonIntroMember).where(LiaisonIntroMember.user_id == user_id, LiaisonIntroMember.status == "in")
+        )
+        return row.side if row is not None else None
+
+    def intro_members(self) -> dict[str, list[str]]:
+        statement = select(LiaisonIntroMember).where(LiaisonIntroMember.status == "in")
+        members: dict[str, list[str]] = {"marketing": [], "it": []}
+        for row in self.session.scalars(statement.order_by(LiaisonIntroMember.user_id)):
+            members.setdefault(row.side, []).append(row.user_id)
+        return members
+
+    def away_on(self, day: date) -> set[str]:
+        statement = select(LiaisonMember.user_id).where(LiaisonMember.away_until >= day)
+        return set(self.session.scalars(statement))
+
+    def intro_round(self, rotation_id: int, number: int) -> LiaisonIntroRound | None:
+        return self.session.scalar(
+            select(LiaisonIntroRound).where(
+                LiaisonIntroRound.rotation_id == rotation_id, LiaisonIntroRound.number == number
+            )
+        )
+
+    def recent_intro_rounds(self, before: datetime, limit: int) -> list[tuple[int, list[tuple[str, str]]]]:
+        """The latest rounds before `before`, most recent first: (round id, its pairs)."""
+        rounds = self.session.scalars(
+            select(LiaisonIntroRound)
+            .where(LiaisonIntroRound.starts_at < before)
+            .order_by(LiaisonIntroRound.starts_at.desc())
+            .limit(limit)
+        ).all()
+        pairs: dict[int, list[tuple[str, str]]] = {r.id: [] for r in rounds}
+        if rounds:
+            statement = select(LiaisonIntroPair).where(LiaisonIntroPair.round_id.in_(list(pairs)))
+            for row in self.session.scalars(statement):
+                pairs[row.round_id].append((row.marketing_user, row.it_user))
+        return [(r.id, pairs[r.id]) for r in rounds]
+
+    def sitouts(self, round_id: int) -> list[str]:
+        statement = select(LiaisonIntroSitout.user_id).where(LiaisonIntroSitout.round_id == round_id)
+        return list(self.session.scalars(statement))
+
+    def add_intro_round(
+        self,
+        rotation_id: int,
+        number: int,
+        starts_at: datetime,
+        term_name: str | None,
+        pairs: Sequence[tuple[str, str]],
+        sitting_out: Sequence[str],
+        at: datetime,
+    ) -> int:
+        row = LiaisonIntroRound(
+            rotation_id=rotation_id, number=number, starts_at=starts_at, term_name=term_name, created_at=at
+        )
+        self.session.add(row)
+        self.session.flush()
+        for marketing_user, it_user in pairs:
+            self.session.add(LiaisonIntroPair(round_id=row.id, marketing_user=marketing_user, it_user=it_user))
+        for user_id in sitting_out:
+            self.session.add(LiaisonIntroSitout(round_id=row.id, user_id=user_id))
+        self.session.flush()
+        return row.id
+
+    def intro_pairs(self, *, started_after: datetime, prompted: bool | None = None) -> list[IntroPairView]:
+        statement = (
+            select(LiaisonIntroPair, LiaisonIntroRound)
+            .join(LiaisonIntroRound, LiaisonIntroPair.round_id == LiaisonIntroRound.id)
+            .where(LiaisonIntroRound.starts_at > started_after)
+            .order_by(LiaisonIntroPair.id)
+        )
+        if prompted is not None:
+            statement = statement.where(LiaisonIntroPair.prompted.is_(prompted))
+        return [_pair_view(pair, round_) for pair, round_ in self.session.execute(statement)]
+
+    def intro_pair(self, pair_id: int) -> IntroPairView | None:
+        pair = self.session.get(LiaisonIntroPair, pair_id)
+        if pair is None:
+            return None
+        return _pair_view(pair, self.session.get_one(LiaisonIntroRound, pair.round_id))
+
+    def mark_prompted(self, pair_id: int, channel: str | None) -> None:
+        row = self.session.get_one(LiaisonIntroPair, pair_id, with_for_update=True)
+        row.prompted, row.channel = True, channel
+
+    def record_outcome(self, pair_id: int, outcome: str, by: str, at: datetime) -> None:
+        row = self.session.get_one(LiaisonIntroPair, pair_id, with_for_update=True)
+        if row.outcome == "met" and outcome != "met":
+            return
+        row.outcome, row.answered_by, row.answered_at = outcome, by, at
+
+    def intro_stats(self) -> IntroStats:
+        rounds = self.session.scalar(select(func.count(LiaisonIntroRound.id))) or 0
+        statement = select(LiaisonIntroPair.outcome, func.count(LiaisonIntroPair.id)).group_by(LiaisonIntroPair.outcome)
+        outcomes = {outcome or "none": int(number) for outcome, number in self.session.execute(statement)}
+        members = self.intro_members()
+        return IntroStats(
+            rounds=int(rounds),
+            pairs=int(sum(outcomes.values())),
+            met=int(outcomes.get("met", 0)),
+            not_yet=int(outcomes.get("not_yet", 0)),
+            opted_in={side: len(people) for side, people in members.items()},
+        )
+
+
+def _pair_view(pair: LiaisonIntroPair, round_: LiaisonIntroRound) -> IntroPairView:
+    return IntroPairView(
+        id=pair.id,
+        round_id=pair.round_id,
+        marketing_user=pair.marketing_user,
+        it_user=pair.it_user,
+        channel=pair.channel,
+        outcome=pair.outcome,
+        term_name=round_.term_name,
+        round_starts_at=round_.starts_at,
+    )
