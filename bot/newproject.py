@@ -211,20 +211,24 @@ class NewProjectService:
         if event.action == "withdraw" and intake.it_contact and intake.it_contact != event.actor:
             payload = self.messages.news_dm(intake.it_contact, intake, event)
             enqueue(session, Outgoing(_key(intake.id, f"event:{number}:dm:{intake.it_contact}"), payload), now)
-        posted = _posted(session, intake.id)
-        if event.action == "question" and posted is not None:
-            payload = self.messages.question_in_thread(intake, event, *posted)
-            enqueue(session, Outgoing(_key(intake.id, f"event:{number}:thread"), payload), now)
         self._refresh_announcement(session, intake, now)
 
     def _refresh_announcement(self, session: Session, intake: Intake, now: datetime) -> None:
-        """Update the announcement in place once it is posted; until then `tick` retries."""
+        """Update the announcement in place once it is posted, with every question in its thread (by key, so
+        each once); until it is posted `tick` retries, so a question asked meanwhile reaches the thread too."""
         posted = _posted(session, intake.id)
         if posted is None:
             return
+        for number, event in enumerate(intake.events, start=1):
+            if event.action == "question":
+                payload = self.messages.question_in_thread(intake, event, *posted)
+                enqueue(session, Outgoing(_key(intake.id, f"event:{number}:thread"), payload), now)
         payload = self.messages.announcement_update(intake, self.flags_of(intake), *posted)
-        enqueue(session, Outgoing(_key(intake.id, f"refresh:{len(intake.events)}"), payload, "chat.update"), now)
-        NewProjectRepository(session).mark_refreshed(intake.id)
+        key = _key(intake.id, f"refresh:{len(intake.events)}")
+        enqueue(session, Outgoing(key, payload, "chat.update"), now)
+        repository = NewProjectRepository(session)
+        repository.drop_pending_updates(_key(intake.id, "refresh:"), keep=key, reason="superseded by a newer update")
+        repository.mark_refreshed(intake.id)
 
     def _cancel_escalations(self, session: Session, intake_id: int, action: str) -> None:
         """A planned nudge that is not sent yet is no longer needed once IT has picked the intake up."""

@@ -38,6 +38,7 @@ from bot.sitdown_rules import (
     occurrences_between,
     plan,
     planning_bounds,
+    reminder_moment,
 )
 from storage.outbox import OutboxRepository
 from storage.sitdown import (
@@ -52,6 +53,7 @@ from storage.sitdown import (
 log = logging.getLogger(__name__)
 
 PLAN_AHEAD = timedelta(minutes=2)
+REPORT_FAILURES_SINCE = timedelta(days=1)
 AUTOMATIC_SOURCE = "automatic"
 
 
@@ -71,6 +73,8 @@ class SitdownMessages(Protocol):
     def series_changed(self, change: SeriesChange) -> dict[str, Any]: ...
 
     def notes_shared(self, series: SeriesView, meeting: MeetingView) -> dict[str, Any]: ...
+
+    def undeliverable(self, series: SeriesView, channel: str, error: str) -> dict[str, Any]: ...
 
 
 class NotAllowed(Exception):
@@ -101,7 +105,7 @@ class Reminder:
 @dataclass(frozen=True)
 class SeriesChange:
     series: SeriesView
-    kind: str  # created, skipped, moved, paused, resumed, cancelled
+    kind: str  # created, skipped, moved, paused, resumed, cancelled, back_on (a holiday removed)
     by: str
     occurrence: Occurrence | None = None
     new_start: datetime | None = None
@@ -332,14 +336,65 @@ class SitdownService:
         if not self.settings.is_admin(by):
             raise NotAllowed()
         name = check_text(name, MAX_HOLIDAY_NAME, "holiday name") if name.strip() else "Company holiday"
+        now = self.clock()
         with self.sessions.begin() as session:
-            return SitdownRepository(session).add_holiday(day, name, by=by, at=self.clock())
+            repository = SitdownRepository(session)
+            added = repository.add_holiday(day, name, by=by, at=now)
+            told = added and self._call_off_for_holiday(session, repository, day, now)
+        if told:
+            self.wake_outbox()
+        return added
+
+    def _call_off_for_holiday(self, session: Session, repository: SitdownRepository, day: date, now: datetime) -> bool:
+        """A holiday added late: reminders already queued for that day's meetings are withdrawn, and when the
+        moment of the holiday notice is already behind the planning watermark, the channel is told now."""
+        told = False
+        holidays = repository.holiday_days()
+        for series in repository.all_series(("active",)):
+            overrides = repository.overrides(series.id)
+            occurrence = occurrence_on(series.recurrence, overrides, holidays, day, now)
+            if occurrence is None or occurrence.status != "holiday":
+                continue
+            self._withdraw(session, series, [occurrence], "on a company holiday")
+            notice_at = reminder_moment(occurrence.start, max(series.lead_minutes, default=0), series.recurrence.tz)
+            if notice_at <= series.planned_until:  # tick has gone past it: it would never be planned
+                planned = Planned("holiday", occurrence, now)
+                told |= enqueue(session, self._outgoing(repository, series, planned), now)
+        return told
 
     def remove_holiday(self, day: date, *, by: str) -> HolidayView | None:
         if not self.settings.is_admin(by):
             raise NotAllowed()
+        now = self.clock()
         with self.sessions.begin() as session:
-            return SitdownRepository(session).remove_holiday(day)
+            repository = SitdownRepository(session)
+            removed = repository.remove_holiday(day)
+            told = removed is not None and self._back_on_after_holiday(session, repository, day, now, by)
+        if told:
+            self.wake_outbox()
+        return removed
+
+    def _back_on_after_holiday(
+        self, session: Session, repository: SitdownRepository, day: date, now: datetime, by: str
+    ) -> bool:
+        """That day's meetings happen again: a holiday notice not sent yet is withdrawn, one already sent is
+        corrected in the channel, and reminders behind the planning watermark are planned now."""
+        told = False
+        outbox, holidays = OutboxRepository(session), repository.holiday_days()
+        for series in repository.all_series(("active",)):
+            overrides = repository.overrides(series.id)
+            occurrence = occurrence_on(series.recurrence, overrides, holidays, day, now)
+            if occurrence is None or occurrence.status != "scheduled":
+                continue
+            notice = outbox.get(holiday_key(series.id, occurrence))
+            if notice is not None and notice.status == "pending":
+                outbox.mark_final(notice.id, status="skipped", error="withdrawn: the holiday was removed")
+            elif notice is not None and notice.status == "sent":
+                change = SeriesChange(series, "back_on", by, occurrence)
+                key = f"{holiday_key(series.id, occurrence)}:back-on:{now.isoformat()}"
+                told |= enqueue(session, Outgoing(key, self._say(change)), now)
+            told |= self._write_due(session, repository, series, [occurrence], now, series.planned_until)
+        return told
 
     # --- mutes -----------------------------------------------------------------------------------------------
 
@@ -528,6 +583,10 @@ class SitdownService:
             if item.status == "done":
                 return ActionOutcome(item, False)
             repository.complete_action(item_id, by=by, at=self.clock())
+            outbox = OutboxRepository(session)
+            due_reminder = outbox.get(f"sitdown:action:{item_id}:due")
+            if due_reminder is not None and due_reminder.status == "pending":
+                outbox.mark_final(due_reminder.id, status="skipped", error=f"withdrawn: done by {by}")
             done = repository.action(item_id)
             assert done is not None
             return ActionOutcome(done, True)
@@ -544,7 +603,8 @@ class SitdownService:
             overrides, holidays = repository.overrides(series_id), repository.holiday_days()
         recurrence = series.recurrence
         year_ahead = occurrences_between(recurrence, overrides, holidays, now, now + timedelta(days=366))
-        off = [recurrence.local(o.original).date() for o in year_ahead if not o.happens or o.status == "moved"]
+        off = [recurrence.local(o.original).date() for o in year_ahead if not o.happens]
+        moved = [(o.original, o.start) for o in year_ahead if o.status == "moved"]
         content = series_calendar(
             series_id=series.id,
             title=series.title,
@@ -554,6 +614,7 @@ class SitdownService:
             description=f"Sit-down between marketing and IT, {recurrence.describe()}. Agenda: /sitdown agenda",
             skipped_local_days=off,
             created_at=series.created_at,
+            moved=moved,
         )
         return series, content
 
@@ -569,6 +630,7 @@ class SitdownService:
         for series_id in series_ids:
             wrote |= self._plan_series(series_id, now, until)
         wrote |= self._plan_action_reminders(now, until)
+        wrote |= self._report_undeliverable(now)
         if wrote:
             self.wake_outbox()
 
@@ -629,6 +691,20 @@ class SitdownService:
         people += [item.owner for item in actions]
         heads_up = [person for person in dict.fromkeys(people) if person not in muted]
         return Reminder(series, occurrence, lead, agenda, actions, heads_up, frozenset(muted))
+
+    def _report_undeliverable(self, now: datetime) -> bool:
+        """No silent failures: when Slack refuses a series' channel message for good (typically not_in_channel),
+        the series' owner hears it by DM, once per series and day."""
+        wrote = False
+        with self.sessions.begin() as session:
+            repository = SitdownRepository(session)
+            for series_id, channel, error, failed_at in repository.failed_channel_posts(now - REPORT_FAILURES_SINCE):
+                series = repository.series(series_id)
+                if series is None:
+                    continue
+                key = f"sitdown:{series_id}:undeliverable:{failed_at:%Y-%m-%d}"
+                wrote |= enqueue(session, Outgoing(key, self.messages.undeliverable(series, channel, error)), now)
+        return wrote
 
     def _plan_action_reminders(self, now: datetime, until: datetime) -> bool:
         wrote = False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 from icalendar import Calendar, Event, vRecur
@@ -21,26 +22,37 @@ def series_calendar(
     description: str,
     skipped_local_days: list[date],
     created_at: datetime,
+    moved: Sequence[tuple[datetime, datetime]] = (),
 ) -> bytes:
-    """Outlook and Google Calendar read the RRULE and TZID; skipped meetings travel as EXDATEs."""
-    first = recurrence.first_local().replace(tzinfo=recurrence.tz)
-    event = Event()
-    event.add("uid", f"sitdown-{series_id}@bridgebot")
-    event.add("summary", title)
-    event.add("dtstamp", created_at)
-    event.add("dtstart", first)
-    event.add("duration", timedelta(minutes=duration_minutes))
-    event.add("rrule", vRecur.from_ical(recurrence.rule()))
+    """Outlook and Google Calendar read the RRULE and TZID; skipped meetings travel as EXDATEs, and each moved
+    meeting as an override (a VEVENT with the series' UID and the original start as its RECURRENCE-ID)."""
+    zone = recurrence.tz
+
+    def meeting(start: datetime) -> Event:
+        event = Event()
+        event.add("uid", f"sitdown-{series_id}@bridgebot")
+        event.add("summary", title)
+        event.add("dtstamp", created_at)
+        event.add("dtstart", start)
+        event.add("duration", timedelta(minutes=duration_minutes))
+        if video_link:
+            event.add("location", video_link)
+            event.add("url", video_link)
+        event.add("description", description)
+        return event
+
+    series = meeting(recurrence.first_local().replace(tzinfo=zone))
+    series.add("rrule", vRecur.from_ical(recurrence.rule()))
     for day in skipped_local_days:
-        event.add("exdate", datetime.combine(day, recurrence.at, recurrence.tz))
-    if video_link:
-        event.add("location", video_link)
-        event.add("url", video_link)
-    event.add("description", description)
+        series.add("exdate", datetime.combine(day, recurrence.at, zone))
     calendar = Calendar()
     calendar.add("prodid", PRODUCT_ID)
     calendar.add("version", "2.0")
     calendar.add("method", "PUBLISH")
-    calendar.add_component(event)
+    calendar.add_component(series)
+    for original, start in moved:
+        override = meeting(start.astimezone(zone))
+        override.add("recurrence-id", original.astimezone(zone))
+        calendar.add_component(override)
     calendar.add_missing_timezones()
     return calendar.to_ical()

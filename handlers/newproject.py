@@ -90,6 +90,14 @@ REFUSAL = (
     "Only members of {channel} (or bot admins) can take, review, approve or decline intakes, sorry. "
     "Anyone can still *Ask a question*."
 )
+NO_IT_CHANNEL_REFUSAL = (
+    "No IT intake channel is set up (`IT_INTAKE_CHANNEL`), so only bot admins can take, review, approve or "
+    "decline intakes for now, sorry. Anyone can still *Ask a question*."
+)
+MEMBERSHIP_UNKNOWN = (
+    "⚠️ I couldn't check with Slack who is in {channel} just now (`{error}`), so nothing was changed. "
+    "Please try again in a minute; if it keeps happening, a bot admin should invite me to that channel."
+)
 MODAL_REFUSAL = "Only members of the IT intake channel (or bot admins) can decline intakes."
 
 
@@ -440,6 +448,10 @@ def _metadata_id(view: dict[str, Any]) -> int:
 # --- who is in IT --------------------------------------------------------------------------------------------
 
 
+class MembershipUnknown(Exception):
+    """Slack would not list the IT intake channel's members; the error code says why."""
+
+
 class ItMembership:
     """Members of the IT intake channel, asked of Slack (paginated) and kept briefly."""
 
@@ -473,9 +485,10 @@ class ItMembership:
                 cursor = (page.get("response_metadata") or {}).get("next_cursor")
                 if not cursor:
                     return frozenset(members)
-        except SlackApiError as error:
-            log.warning("could not read the IT intake channel's members: %s", error.response.get("error"))
-            return frozenset()
+        except SlackApiError as error:  # not cached: the next click asks Slack again
+            code = str(error.response.get("error") or "no error code")
+            log.warning("could not read the IT intake channel's members: %s", code)
+            raise MembershipUnknown(code) from error
 
 
 # --- listeners -----------------------------------------------------------------------------------------------
@@ -484,11 +497,23 @@ class ItMembership:
 class NewProjectListeners:
     def __init__(self, services: Services) -> None:
         self.service = services.newproject
-        self.it_members = ItMembership(services.client, services.newproject.channel)
+        # Only the IT intake channel's members decide: when intakes fall back to the joint channel, its members
+        # include marketing, so then only bot admins decide.
+        self.it_channel = services.settings.it_intake_channel
+        self.it_members = ItMembership(services.client, self.it_channel)
 
     def refusal(self) -> str:
-        channel = self.service.channel
-        return REFUSAL.format(channel=bk.channel(channel) if channel else "the IT intake channel")
+        if not self.it_channel:
+            return NO_IT_CHANNEL_REFUSAL
+        return REFUSAL.format(channel=bk.channel(self.it_channel))
+
+    def is_it(self, user_id: str) -> bool:
+        """Bot admins count without asking Slack; MembershipUnknown when Slack can't say."""
+        return self.service.settings.is_admin(user_id) or user_id in self.it_members
+
+    def membership_unknown(self, problem: MembershipUnknown) -> str:
+        channel = bk.channel(self.it_channel) if self.it_channel else "the IT intake channel"
+        return MEMBERSHIP_UNKNOWN.format(channel=channel, error=bk.escape(str(problem)))
 
     def on_command(self, ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond) -> None:
         text = bk.command_text(command.get("text", ""))
@@ -567,7 +592,9 @@ class NewProjectListeners:
 
     def _act(self, intake_id: int, verb: str, user_id: str, respond: Respond) -> None:
         try:
-            intake = self.service.act(intake_id, verb, by=user_id, it_member=user_id in self.it_members)
+            intake = self.service.act(intake_id, verb, by=user_id, it_member=self.is_it(user_id))
+        except MembershipUnknown as problem:
+            respond(**error_message(self.membership_unknown(problem)), replace_original=False)
         except IntakeNotFound:
             respond(**error_message("That intake no longer exists."), replace_original=False)
         except NotAllowed:
@@ -603,9 +630,14 @@ class NewProjectListeners:
         ack()
         user_id = body["user"]["id"]
         intake = self.service.get(_int(action.get("value")))
+        try:
+            allowed = intake is not None and self.is_it(user_id)
+        except MembershipUnknown as problem:
+            respond(**error_message(self.membership_unknown(problem)), replace_original=False)
+            return
         if intake is None:
             respond(**error_message("That intake no longer exists."), replace_original=False)
-        elif not (user_id in self.it_members or self.service.settings.is_admin(user_id)):
+        elif not allowed:
             respond(**error_message(self.refusal()), replace_original=False)
         elif not intake.is_open:
             respond(**error_message("That intake is already closed."), replace_original=False)
@@ -618,9 +650,12 @@ class NewProjectListeners:
         user_id = body["user"]["id"]
         verb = "question" if view.get("callback_id") == "newproject_question" else "decline"
         note = bk.input_value(view.get("state", {}).get("values", {}), "note")
-        it_member = verb == "decline" and user_id in self.it_members  # anyone may ask a question
         try:
+            it_member = verb == "decline" and self.is_it(user_id)  # anyone may ask a question
             intake = self.service.act(_metadata_id(view), verb, by=user_id, it_member=it_member, note=note)
+        except MembershipUnknown as problem:
+            text = f"I couldn't check with Slack who is in the IT intake channel ({problem}); please try again."
+            ack(response_action="errors", errors={"note": text})
         except IntakeNotFound:
             ack(response_action="errors", errors={"note": "That intake no longer exists."})
         except NotAllowed:

@@ -267,7 +267,9 @@ class SitdownMessages:
         }
         if change.kind == "created":
             return self._created(change)
-        if change.occurrence is not None and change.kind == "skipped":
+        if change.occurrence is not None and change.kind == "back_on":
+            text = f"📅 {by} removed the company holiday: {title} of {when(change.occurrence.start)} happens after all."
+        elif change.occurrence is not None and change.kind == "skipped":
             text = f"⏭️ {by} skipped {title} of {when(change.occurrence.start)}. See you at the next one."
         elif change.occurrence is not None and change.new_start is not None:
             text = f"📆 {by} moved {title} from {when(change.occurrence.start)} to {when(change.new_start)}."
@@ -292,6 +294,14 @@ class SitdownMessages:
         )
         blocks = [bk.section(intro), bk.section(bk.escape(meeting.notes or ""))]
         return {"channel": series.channel_id, **bk.message(blocks, f"Notes of {series.title}")}
+
+    def undeliverable(self, series: SeriesView, channel: str, error: str) -> dict[str, Any]:
+        text = (
+            f"⚠️ Slack refused my message about *{bk.escape(series.title)}* in {bk.channel(channel)} "
+            f"(`{bk.escape(bk.truncate(error, 200))}`), so the channel missed it. If I'm not in that channel, "
+            "please invite me there (`/invite @Bridgebot`); reminders after that will go through."
+        )
+        return {"channel": series.owner, **bk.message([bk.section(text)], text, text_is_mrkdwn=True)}
 
 
 # --- forms -------------------------------------------------------------------------------------------------------
@@ -623,7 +633,8 @@ class SitdownListeners:
             )
         except SlackApiError as error:
             log.warning("calendar upload failed: %s", error.response.get("error"))
-            respond(**error_message("⚠️ Slack didn't take the calendar file just now. Please try again."))
+            text = "⚠️ Slack didn't take the calendar file just now. Please try again."
+            respond(**error_message(text), replace_original=False)  # never over a reminder the channel shares
 
     # --- buttons ---
 

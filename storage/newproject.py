@@ -6,11 +6,11 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, PrimaryKeyConstraint, String, Text, or_, select
+from sqlalchemy import JSON, Date, ForeignKey, Integer, PrimaryKeyConstraint, String, Text, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from bot.newproject_rules import NEW, OPEN_STATUSES, Intake, IntakeDraft, IntakeEvent, IntakeFacts
-from storage.models import Base
+from storage.models import Base, OutboxMessage
 
 
 class NewProjectIntake(Base):
@@ -122,7 +122,17 @@ class NewProjectRepository:
         return _view(row)
 
     def get(self, intake_id: int, *, lock: bool = False) -> Intake | None:
-        """One intake; `lock` holds its row (PostgreSQL) so two clicks at once apply one after the other."""
+        """One intake; `lock` holds its row so two clicks at once apply one after the other.
+
+        SQLite ignores FOR UPDATE and reads outside a transaction, so a no-op write comes first: it takes the
+        database's write lock (PostgreSQL: the row's lock) before the row is read."""
+        if lock:
+            self.session.execute(
+                update(NewProjectIntake)
+                .where(NewProjectIntake.id == intake_id)
+                .values(version=NewProjectIntake.version)
+                .execution_options(synchronize_session=False)
+            )
         row = self.session.get(NewProjectIntake, intake_id, with_for_update=lock)
         return _view(row) if row is not None else None
 
@@ -164,6 +174,18 @@ class NewProjectRepository:
     def mark_refreshed(self, intake_id: int) -> None:
         row = self.session.get_one(NewProjectIntake, intake_id)
         row.refreshed_version = row.version
+
+    def drop_pending_updates(self, key_prefix: str, *, keep: str, reason: str) -> None:
+        """Outbox updates of the announcement still waiting (say, after a 429) would overwrite a newer one."""
+        self.session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.key.startswith(key_prefix, autoescape=True),
+                OutboxMessage.key != keep,
+                OutboxMessage.status == "pending",
+            )
+            .values(status="skipped", last_error=reason)
+        )
 
     def facts(self) -> list[IntakeFacts]:
         rows: Sequence[Any] = self.session.execute(

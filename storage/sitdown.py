@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueConstraint, select
+from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueConstraint, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bot.sitdown_rules import Cadence, Override, Recurrence, SeriesSpec
-from storage.models import Base
+from storage.models import Base, OutboxMessage
 
 
 class SitdownSeries(Base):
@@ -249,6 +249,17 @@ class SitdownRepository:
         return _series_view(row)
 
     def series(self, series_id: int, *, lock: bool = False) -> SeriesView | None:
+        """One series; `lock` holds it until commit, so planning and a skip or move apply one after the other.
+
+        SQLite ignores FOR UPDATE and reads outside a transaction, so a no-op write comes first: it takes the
+        database's write lock (PostgreSQL: the row's lock) before the row is read."""
+        if lock:
+            self.session.execute(
+                update(SitdownSeries)
+                .where(SitdownSeries.id == series_id)
+                .values(status=SitdownSeries.status)
+                .execution_options(synchronize_session=False)
+            )
         row = self.session.get(SitdownSeries, series_id, with_for_update=lock)
         return _series_view(row) if row else None
 
@@ -417,6 +428,24 @@ class SitdownRepository:
 
     def mark_action_reminder_planned(self, item_id: int) -> None:
         self.session.get_one(SitdownActionItem, item_id).reminder_planned = True
+
+    # --- messages Slack refused ---
+
+    def failed_channel_posts(self, since: datetime) -> list[tuple[int, str, str, datetime]]:
+        """(series id, channel, error, when) of series messages to channels that failed for good since `since`."""
+        rows = self.session.execute(
+            select(OutboxMessage.key, OutboxMessage.payload, OutboxMessage.last_error, OutboxMessage.created_at).where(
+                OutboxMessage.key.like("sitdown:%"),
+                OutboxMessage.status == "failed",
+                OutboxMessage.created_at >= since,
+            )
+        )
+        found = []
+        for key, payload, error, created_at in rows:
+            series_id, channel = key.split(":")[1], str((payload or {}).get("channel") or "")
+            if series_id.isdigit() and channel[:1] in ("C", "G"):
+                found.append((int(series_id), channel, error or "no reason given", created_at))
+        return found
 
     # --- holidays ---
 
