@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
@@ -37,6 +38,7 @@ from bot.liaison_rules import (
 )
 from bot.notify import Outgoing, enqueue
 from storage.liaison import IntroPairView, IntroStats, LiaisonRepository, NoteView, RotationView, TermView
+from storage.outbox import OutboxRepository
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +71,8 @@ class LiaisonMessages(Protocol):
 
     def late_note(self, user_id: str, note: NoteView) -> dict[str, Any]: ...
 
+    def turn_removed(self, user_id: str, term: TermView, side: str, by: str) -> dict[str, Any]: ...
+
     def intro_prompt(self, channel: str, pair: IntroPairView) -> dict[str, Any]: ...
 
     def intro_sitout(self, user_id: str) -> dict[str, Any]: ...
@@ -90,6 +94,14 @@ class JoinOutcome:
     side: str
     previous_side: str | None
     already: bool
+
+
+@dataclass(frozen=True)
+class AwayOutcome:
+    """Turns that went to someone else because of the absence, and turns still held (running, or nobody else)."""
+
+    passed_on: list[TermView]
+    still_held: list[TermView]
 
 
 @dataclass(frozen=True)
@@ -166,7 +178,8 @@ class LiaisonService:
                 return JoinOutcome(side, None, True)
             repository.join(user_id, side, source="manual", by=user_id, at=now)
             if current is not None:
-                self._replace_in_future_terms(session, repository, user_id, now)
+                self._replace_in_future_terms(session, repository, user_id, now, by=user_id)
+        self.wake_outbox()
         return JoinOutcome(side, current.side if current else None, False)
 
     def leave(self, user_id: str) -> bool:
@@ -176,24 +189,36 @@ class LiaisonService:
             if repository.active_member(user_id) is None:
                 return False
             repository.leave(user_id, by=user_id, at=now)
-            self._replace_in_future_terms(session, repository, user_id, now)
+            self._replace_in_future_terms(session, repository, user_id, now, by=user_id)
         self.wake_outbox()
         return True
 
-    def set_away(self, user_id: str, until: date | None) -> list[TermView]:
-        """Out of picks through `until` (None: back now); returns the planned terms they still hold then."""
+    def set_away(self, user_id: str, until: date | None) -> AwayOutcome:
+        """Out of picks through `until` (None: back now). A turn already picked for them that starts while they
+        are away goes to the next fair pick (they keep their place, as anyone away at a pick does); a turn
+        already running, or one nobody else can take, stays theirs and is reported in `still_held`."""
         now = self.clock()
         if until is not None and until < local_date(now, self._zone()):
             raise Refused("away_in_past")
+        passed_on: list[TermView] = []
+        still_held: list[TermView] = []
         with self.sessions.begin() as session:
             repository = LiaisonRepository(session)
             if repository.active_member(user_id) is None:
                 raise Refused("not_in_pool")
             repository.set_away(user_id, until, by=user_id, at=now)
-            held = [t for t in repository.terms(ending_after=now) if t.slots.side_of(user_id)]
-        if until is None:
-            return []
-        return [t for t in held if local_date(t.starts_at, self._zone()) <= until]
+            if until is not None:
+                zone = self._zone(repository)
+                for term in repository.terms(ending_after=now):
+                    side = term.slots.side_of(user_id)
+                    if side is None or local_date(term.starts_at, zone) > until:
+                        continue
+                    if term.starts_at > now and self._hand_on(session, repository, term, side, user_id, now):
+                        passed_on.append(repository.term(term.id) or term)
+                    else:
+                        still_held.append(term)
+        self.wake_outbox()
+        return AwayOutcome(passed_on, still_held)
 
     def set_group_reader(self, reader: GroupReader) -> None:
         """How to read a Slack user group's members (the handler provides it: Slack stays at the edge)."""
@@ -209,12 +234,15 @@ class LiaisonService:
             for row in repository.group_synced_members(side):
                 if row.status == "active" and row.user_id not in wanted:
                     row.status, row.changed_by, row.changed_at = "gone", BOT, now
+                    self._replace_in_future_terms(session, repository, row.user_id, now, by=BOT)
                     gone += 1
             for user_id in sorted(wanted):
                 row = repository.member_row(user_id)
                 if row is None or (row.status == "gone" and row.source == "usergroup"):
                     repository.join(user_id, side, source="usergroup", by=BOT, at=now)
                     added += 1
+        if gone:
+            self.wake_outbox()
         return added, gone
 
     def _sync_groups_if_due(self, now: datetime) -> None:
@@ -252,12 +280,29 @@ class LiaisonService:
         with self.sessions.begin() as session:
             repository = LiaisonRepository(session)
             first_start = plan.term_starts_at(0)
+            dropped = [t for t in repository.terms(ending_after=now) if t.starts_at > now]
             repository.cancel_terms_starting_after(now)
             repository.end_terms_running_at(now, max(first_start, now))
             repository.add_rotation(plan, draft.channels, intro_weeks=intro_weeks, by=by, at=now)
-        self._plan(now)
+        try:
+            self._plan(now)
+        except IntegrityError:  # the scheduler's tick planned the same term at the same moment: it did the work
+            log.info("liaison terms were planned concurrently by a tick")
+        self._tell_dropped_turns(dropped, by=by, now=now)
         self.wake_outbox()
         return SetupOutcome(plan, {})
+
+    def _tell_dropped_turns(self, dropped: Sequence[TermView], *, by: str, now: datetime) -> None:
+        """People already told they were up for a term the new rotation dropped hear that it is off, unless the
+        new rotation picked them again (then its own 'you're up next' DM says so)."""
+        with self.sessions.begin() as session:
+            repository = LiaisonRepository(session)
+            upcoming = [t for t in repository.terms(ending_after=now) if t.starts_at > now]
+            for term in dropped:
+                for side, user_id in term.liaisons.items():
+                    if user_id is None or any(t.liaisons.get(side) == user_id for t in upcoming):
+                        continue
+                    self._tell_removed(session, term, side, user_id, by=by, now=now)
 
     def overview(self) -> Overview:
         now = self.clock()
@@ -335,6 +380,8 @@ class LiaisonService:
         payload = self.messages.handed_turn(change.new, term, change.side, change.old or by, by)
         key = f"liaison:term:{term.id}:handed:{change.new}:{now.isoformat()}"
         enqueue(session, Outgoing(key, payload, expire_at=term.ends_at), now)
+        if change.old is not None:
+            self._tell_removed(session, term, change.side, change.old, by=by, now=now)
 
     def skip(self, *, by: str, target: str | None = None) -> TermView:
         """Admins: pick again for the next term that has not started (only `target`'s seat when given).
@@ -387,7 +434,7 @@ class LiaisonService:
         return refreshed
 
     def _held_term(self, repository: LiaisonRepository, term_id: int, user_id: str, now: datetime) -> TermView:
-        term = repository.term(term_id)
+        term = repository.locked_term(term_id)
         if term is None or term.ends_at <= now:
             raise Refused("term_gone")
         if term.slots.side_of(user_id) is None:
@@ -411,6 +458,7 @@ class LiaisonService:
             raise Refused("no_replacement", side=side)
         if current is not None:
             repository.add_event(term.id, side, kind, current, by=by, at=now)
+            self._tell_removed(session, term, side, current, by=by, now=now)
         self._seat(session, repository, term, side, replacement, now)
 
     def _fair_pick(
@@ -448,7 +496,7 @@ class LiaisonService:
             enqueue(session, Outgoing(key, payload, expire_at=term.ends_at), now)
 
     def _replace_in_future_terms(
-        self, session: Session, repository: LiaisonRepository, user_id: str, now: datetime
+        self, session: Session, repository: LiaisonRepository, user_id: str, now: datetime, *, by: str
     ) -> None:
         """Someone who left a side no longer holds its seats in terms that have not started."""
         for term in repository.terms(ending_after=now):
@@ -456,11 +504,33 @@ class LiaisonService:
             if term.starts_at <= now or side is None:
                 continue
             replacement = self._fair_pick(repository, term, side, also_exclude={user_id})
-            repository.add_event(term.id, side, "skipped", user_id, by=user_id, at=now)
+            repository.add_event(term.id, side, "skipped", user_id, by=by, at=now)
+            self._tell_removed(session, term, side, user_id, by=by, now=now)
             if replacement is None:
                 repository.set_liaison(term.id, side, None)
             else:
                 self._seat(session, repository, term, side, replacement, now)
+
+    def _hand_on(
+        self, session: Session, repository: LiaisonRepository, term: TermView, side: str, user_id: str, now: datetime
+    ) -> bool:
+        """Give `user_id`'s seat in a term that has not started to the next fair pick; False if nobody can."""
+        replacement = self._fair_pick(repository, term, side, also_exclude={user_id})
+        if replacement is None:
+            return False
+        repository.add_event(term.id, side, "skipped", user_id, by=user_id, at=now)
+        self._seat(session, repository, term, side, replacement, now)
+        return True
+
+    def _tell_removed(
+        self, session: Session, term: TermView, side: str, user_id: str, *, by: str, now: datetime
+    ) -> None:
+        """Someone told they were up (or serving) hears it when another person takes their seat away."""
+        if by == user_id:
+            return
+        payload = self.messages.turn_removed(user_id, term, side, by)
+        key = f"liaison:term:{term.id}:removed:{user_id}:{now.isoformat()}"
+        enqueue(session, Outgoing(key, payload, expire_at=term.ends_at), now)
 
     # --- handover notes ------------------------------------------------------------------------------------
 
@@ -492,13 +562,29 @@ class LiaisonService:
             repository = LiaisonRepository(session)
             repository.save_note(term.id, side, user_id, text.strip(), now)
             successor = self._successor(repository, term)
-            if successor is not None and successor.starts_at <= now:
-                note = next(n for n in repository.notes(term.id) if n.author == user_id)
-                for receiver in {u for u in successor.liaisons.values() if u}:
-                    key = f"liaison:note:{term.id}:{user_id}:{now.isoformat()}:{receiver}"
-                    enqueue(session, Outgoing(key, self.messages.late_note(receiver, note)), now)
+            if successor is not None:
+                self._send_late_note(session, repository, term, successor, user_id, now)
         self.wake_outbox()
         return term, None
+
+    def _send_late_note(
+        self,
+        session: Session,
+        repository: LiaisonRepository,
+        term: TermView,
+        successor: TermView,
+        author: str,
+        now: datetime,
+    ) -> None:
+        """A note saved after a successor's welcome was written (even minutes before it went out) follows it by
+        DM; whoever's welcome is still to be written gets the note in it."""
+        note = next(n for n in repository.notes(term.id) if n.author == author)
+        outbox = OutboxRepository(session)
+        for receiver in sorted({u for u in successor.liaisons.values() if u}):
+            if outbox.get(f"liaison:term:{successor.id}:welcome:{receiver}") is None:
+                continue
+            key = f"liaison:note:{term.id}:{author}:{now.isoformat()}:{receiver}"
+            enqueue(session, Outgoing(key, self.messages.late_note(receiver, note)), now)
 
     def _successor(self, repository: LiaisonRepository, term: TermView) -> TermView | None:
         return next((t for t in repository.terms() if t.starts_at >= term.ends_at and t.id != term.id), None)

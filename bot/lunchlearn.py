@@ -61,6 +61,8 @@ class LunchLearnMessages(Protocol):
 
     def rating_summary(self, presenter: str, session: SessionView, summary: RatingSummary) -> dict[str, Any]: ...
 
+    def late_comment(self, presenter: str, session: SessionView, comment: str) -> dict[str, Any]: ...
+
     def idea_post(self, idea: IdeaView) -> dict[str, Any]: ...
 
     def idea_update(self, idea: IdeaView, channel: str, ts: str) -> dict[str, Any]: ...
@@ -72,6 +74,15 @@ class NotAllowed(Exception):
 
 class NoChannelConfigured(Exception):
     pass
+
+
+class CannotCancel(Exception):
+    """The session can no longer be cancelled: `reason` is 'cancelled' (already) or 'started' (or held)."""
+
+    def __init__(self, reason: str, session: SessionView) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.session = session
 
 
 @dataclass(frozen=True)
@@ -142,6 +153,16 @@ class LunchLearnService:
         with self.sessions() as session:
             return LunchLearnRepository(session).upcoming(self.clock(), limit)
 
+    def listing(self, user_id: str, limit: int = 10, mine_limit: int = 14) -> list[SessionView]:
+        """The next `limit` sessions, plus any later ones `user_id` signed up for (so their signups always show)."""
+        now = self.clock()
+        with self.sessions() as session:
+            repository = LunchLearnRepository(session)
+            sessions = repository.upcoming(now, limit)
+            shown = {s.id for s in sessions}
+            mine = [s for s in repository.upcoming_signed_up(user_id, now, limit + mine_limit) if s.id not in shown]
+        return sorted([*sessions, *mine[:mine_limit]], key=lambda s: (s.starts_at, s.id))
+
     def idea(self, idea_id: int) -> IdeaView | None:
         with self.sessions() as session:
             return LunchLearnRepository(session).idea(idea_id)
@@ -178,6 +199,9 @@ class LunchLearnService:
             view = repository.add_session(draft, channel_id=channel, by=by, at=now, idea_id=idea_id)
             if idea_id is not None:
                 repository.link_idea(idea_id, view.id)
+                planned = repository.idea(idea_id)
+                if planned is not None:  # the idea's card stops offering "I'll present it"
+                    self._refresh_idea(session, planned, now, key=idea_key(planned.id, "planned"))
             enqueue(session, Outgoing(session_key(view.id, "post"), self.messages.announcement(view)), now)
         self.wake_outbox()
         return view
@@ -239,7 +263,10 @@ class LunchLearnService:
         return WithdrawOutcome("withdrawn", view, promoted)
 
     def cancel(self, session_id: int, *, by: str) -> SessionView | None:
-        """Cancel and tell everyone signed up or waiting; None when there is no such session."""
+        """Cancel and tell everyone signed up or waiting; None when there is no such session.
+
+        A session already cancelled, or one that has started (or been held), raises CannotCancel: telling its
+        attendees it was cancelled would be false, and it would vanish from the stats."""
         now = self.clock()
         current = self.get(session_id)
         if current is None:
@@ -249,7 +276,9 @@ class LunchLearnService:
         with self.sessions.begin() as session:
             repository = LunchLearnRepository(session)
             if not repository.lock(session_id):
-                return repository.view(session_id)
+                raise CannotCancel("cancelled", repository.view(session_id) or current)
+            if current.starts_at <= now:
+                raise CannotCancel("started", current)
             repository.cancel(session_id, by=by, at=now)
             view = repository.view(session_id)
             assert view is not None
@@ -299,11 +328,35 @@ class LunchLearnService:
         return RateOutcome("saved", view)
 
     def comment(self, session_id: int, user_id: str, text: str) -> bool:
+        """Keep the comment with the rating (False when there is no rating to attach it to). If the presenters'
+        summary has already gone out (everyone rated, or a day passed), the comment follows it by DM rather than
+        being kept where nobody will read it."""
         text = text.strip()
         if len(text) > MAX_COMMENT:
             raise DraftRejected({"comment": f"Keep it under {MAX_COMMENT} characters."})
+        now = self.clock()
+        forwarded = False
         with self.sessions.begin() as session:
-            return LunchLearnRepository(session).comment(session_id, user_id, text, self.clock())
+            repository = LunchLearnRepository(session)
+            if not repository.comment(session_id, user_id, text, now):
+                return False
+            view = repository.view(session_id)
+            if view is not None and text:
+                forwarded = self._forward_late_comment(session, view, text, now)
+        if forwarded:
+            self.wake_outbox()
+        return True
+
+    def _forward_late_comment(self, session: Session, view: SessionView, text: str, now: datetime) -> bool:
+        summaries = outbox_keys_with_prefix(session, session_key(view.id, "summary", ""))
+        written = False
+        for presenter in view.presenters:
+            if session_key(view.id, "summary", presenter) not in summaries:
+                continue
+            payload = self.messages.late_comment(presenter, view, text)
+            key = session_key(view.id, "comment", presenter, now.isoformat())
+            written = enqueue(session, Outgoing(key, payload), now) or written
+        return written
 
     def _send_summary(self, session: Session, view: SessionView, summary: RatingSummary, now: datetime) -> None:
         for presenter in view.presenters:
@@ -364,12 +417,13 @@ class LunchLearnService:
             self.wake_outbox()
         return IdeaOutcome(idea, False, voted)
 
-    def _refresh_idea(self, session: Session, idea: IdeaView, now: datetime) -> None:
+    def _refresh_idea(self, session: Session, idea: IdeaView, now: datetime, *, key: str | None = None) -> None:
         posted = OutboxRepository(session).get(idea_key(idea.id, "post"))
         if posted is None or posted.response_channel is None or posted.response_ts is None:
             return
         payload = self.messages.idea_update(idea, posted.response_channel, posted.response_ts)
-        enqueue(session, Outgoing(idea_key(idea.id, "card", idea.votes), payload, "chat.update"), now)
+        key = key or idea_key(idea.id, "card", idea.votes, "planned" if idea.session_id else "open")
+        enqueue(session, Outgoing(key, payload, "chat.update"), now)
 
     # --- time --------------------------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.liaison import Overview, Preview, Refused
+from bot.liaison import BOT, Overview, Preview, Refused
 from bot.liaison_rules import (
     INTRO_FOLLOW_UP,
     MAX_INTRO_WEEKS,
@@ -361,6 +361,14 @@ class LiaisonMessages:
     def late_note(self, user_id: str, note: NoteView) -> dict[str, Any]:
         return {"channel": user_id, **bk.message(note_blocks([note]), "A liaison handover note for you")}
 
+    def turn_removed(self, user_id: str, term: TermView, side: str, by: str) -> dict[str, Any]:
+        why = "you're no longer in the team's Slack user group" if by == BOT else f"{bk.user(by)} changed the rotation"
+        text = (
+            f"🔁 You're no longer the *{SIDE_LABELS[side]} liaison* for {span(term)}: {why}. "
+            "You keep your place in the queue. `/liaison who` and `/liaison next` show who's on."
+        )
+        return {"channel": user_id, **bk.message([bk.section(text)], f"Your {SIDE_LABELS[side]} liaison turn moved")}
+
     def intro_prompt(self, channel: str, pair: IntroPairView) -> dict[str, Any]:
         blocks = [
             bk.section(
@@ -515,13 +523,15 @@ class LiaisonListeners:
                     f"I couldn't read *{shown}* as a date. Use YYYY-MM-DD, e.g. `/liaison away 2027-01-15`."
                 )
         try:
-            held = self.liaison.set_away(user_id, until)
+            outcome = self.liaison.set_away(user_id, until)
         except Refused as refused:
             return refusal_message(refused)
         if until is None:
             return error_message("✅ Welcome back: you're in the picks again.")
         text = f"✅ You're out of the picks through {until.isoformat()}; you keep your place in the queue."
-        for term in held:
+        for term in outcome.passed_on:
+            text += f"\n🔁 Your turn {span(term)} went to the next person in line: {pair_line(term)}."
+        for term in outcome.still_held:
             text += (
                 f"\n⚠️ You're already picked for the term {span(term)}: use *Can't — swap me* in my DM, "
                 "or `/liaison swap @you @colleague`."

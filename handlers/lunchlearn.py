@@ -13,7 +13,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.lunchlearn import IdeaOutcome, LunchLearnService, NoChannelConfigured, NotAllowed
+from bot.lunchlearn import CannotCancel, IdeaOutcome, LunchLearnService, NoChannelConfigured, NotAllowed
 from bot.lunchlearn_calendar import ics_filename, session_ics
 from bot.lunchlearn_rules import (
     DIRECTIONS,
@@ -230,11 +230,15 @@ def comment_modal(session: SessionView) -> dict[str, Any]:
 
 def idea_blocks(idea: IdeaView) -> list[bk.Block]:
     votes = f"{idea.votes} would attend" if idea.votes != 1 else "1 would attend"
+    summary = bk.section(
+        f"💡 *{bk.escape(idea.topic)}*\n{votes} · suggested by {bk.user(idea.created_by)} on "
+        f"{bk.slack_date(idea.created_at)}"
+    )
+    if idea.session_id is not None:
+        planned = f"📅 Planned as session #{idea.session_id}: sign up from its announcement or `/lunchlearn list`."
+        return [summary, bk.context(planned)]
     return [
-        bk.section(
-            f"💡 *{bk.escape(idea.topic)}*\n{votes} · suggested by {bk.user(idea.created_by)} on "
-            f"{bk.slack_date(idea.created_at)}"
-        ),
+        summary,
         bk.actions(
             [
                 bk.button("I'd attend", "lunchlearn_vote", str(idea.id), style="primary"),
@@ -251,7 +255,7 @@ def ideas_message(ideas: list[IdeaView], glossary_topics: list[str]) -> dict[str
         for idea in ideas:
             blocks += idea_blocks(idea)
     else:
-        blocks.append(bk.section("No ideas yet. Suggest one with `/lunchlearn idea <topic>`."))
+        blocks.append(bk.section("No ideas yet. Suggest one with `/lunchlearn idea &lt;topic&gt;`."))
     if glossary_topics:
         names = ", ".join(f"*{bk.escape(t)}*" for t in glossary_topics)
         blocks.append(bk.divider())
@@ -366,6 +370,12 @@ class LunchLearnMessages:
             blocks.append(bk.section(f"*Comments*\n{comments}"))
         return dm(presenter, blocks, f"Feedback on {session.topic}")
 
+    def late_comment(self, presenter: str, session: SessionView, comment: str) -> dict[str, Any]:
+        lines = bk.escape(bk.truncate(comment, 1000)).splitlines()
+        quoted = "\n".join(f"> {line}" for line in lines if line.strip())
+        text = f"💬 A comment on {topic_of(session)}, after your feedback summary:\n{quoted}"
+        return dm(presenter, [bk.section(text)], f"A comment on {session.topic}")
+
     def idea_post(self, idea: IdeaView) -> dict[str, Any]:
         return {"channel": idea.channel_id, **bk.message(idea_blocks(idea), f"Lunch & learn idea: {idea.topic}")}
 
@@ -439,7 +449,7 @@ class LunchLearnListeners:
         elif sub == "new":
             self._new(ack, client, respond, command)
         elif sub == "list" and not rest:
-            ack(**list_message(self.service.upcoming(LIST_SIZE), user_id))
+            ack(**list_message(self.service.listing(user_id, LIST_SIZE), user_id))
         elif sub == "cancel" and rest:
             ack(**self._cancel(rest, user_id))
         elif sub == "idea" and rest:
@@ -481,6 +491,10 @@ class LunchLearnListeners:
             cancelled = self.service.cancel(session_id, by=user_id)
         except NotAllowed:
             return reply("Only the session's presenters, whoever planned it, and bot admins can cancel it, sorry.")
+        except CannotCancel as refused:
+            if refused.reason == "started":
+                return reply(f"{topic_of(refused.session)} has already started or taken place, so I left it as is.")
+            return reply(f"{topic_of(refused.session)} was already cancelled; everyone signed up has been told.")
         if cancelled is None:
             return reply(f"There's no session #{session_id}. `/lunchlearn list` shows the upcoming ones.")
         told = len(cancelled.seated) + len(cancelled.waiting)
@@ -497,6 +511,11 @@ class LunchLearnListeners:
         where = bk.channel(idea.channel_id)
         if outcome.created:
             return reply(f"💡 Posted your idea *{bk.escape(idea.topic)}* in {where}. People can vote for it there.")
+        if idea.session_id is not None:
+            return reply(
+                f"*{bk.escape(idea.topic)}* is already planned as session #{idea.session_id}: "
+                "sign up with `/lunchlearn list`."
+            )
         if outcome.voted:
             return reply(f"*{bk.escape(idea.topic)}* was already suggested: I counted your vote ({idea.votes}).")
         return reply(f"*{bk.escape(idea.topic)}* is already an idea, and you've already voted for it.")

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint, func, select
+from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bot.liaison_rules import Member, RotationPlan, TermSlots
@@ -307,6 +307,18 @@ class LiaisonRepository:
 
     def term(self, term_id: int) -> TermView | None:
         row = self.session.get(LiaisonTerm, term_id)
+        return _term_view(row) if row is not None and row.status == "planned" else None
+
+    def locked_term(self, term_id: int) -> TermView | None:
+        """The term, read after taking its row's write lock for this transaction (a no-op UPDATE: a row lock on
+        PostgreSQL, the write lock on SQLite), so two clicks on the same term's buttons happen one after another."""
+        self.session.execute(
+            update(LiaisonTerm)
+            .where(LiaisonTerm.id == term_id)
+            .values(number=LiaisonTerm.number)
+            .execution_options(synchronize_session=False)
+        )
+        row = self.session.get(LiaisonTerm, term_id, populate_existing=True)
         return _term_view(row) if row is not None and row.status == "planned" else None
 
     def term_numbered(self, rotation_id: int, number: int) -> TermView | None:

@@ -245,6 +245,17 @@ class LunchLearnRepository:
         ).all()
         return self._views(rows)
 
+    def upcoming_signed_up(self, user_id: str, now: datetime, limit: int) -> list[SessionView]:
+        """Upcoming sessions `user_id` has a seat or a waitlist place in, soonest first."""
+        rows = self.session.scalars(
+            select(LunchSession)
+            .join(LunchSignup, LunchSignup.session_id == LunchSession.id)
+            .where(LunchSignup.user_id == user_id, LunchSession.status == "scheduled", LunchSession.starts_at > now)
+            .order_by(LunchSession.starts_at, LunchSession.id)
+            .limit(limit)
+        ).all()
+        return self._views(rows)
+
     def held_sessions(self, before: datetime) -> list[SessionView]:
         rows = self.session.scalars(
             select(LunchSession).where(LunchSession.status == "scheduled", LunchSession.starts_at <= before)

@@ -228,8 +228,9 @@ def test_attendees_rate_by_button_and_can_add_a_comment(running_bot: RunningBot)
 
     thanks = click(bot, "lunchlearn_rate_4", f"{session_id}|4", "UBOB")
     assert "You rated" in text_of(thanks) and thanks["replace_original"] is True
+    opened = len(bot.fake.calls_to("views.open"))  # the planning form was one: wait for the comment form
     bot.slack.action("lunchlearn_comment", str(session_id), user="UBOB")
-    reply = bot.slack.submit(opened_view(bot), {"comment": "More diagrams, fewer acronyms"}, user="UBOB")
+    reply = bot.slack.submit(opened_view(bot, opened), {"comment": "More diagrams, fewer acronyms"}, user="UBOB")
     bot.dispatch()
 
     assert reply.body["response_action"] == "update"
