@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import html
+import logging
 import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
+
+from slack_bolt import Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+log = logging.getLogger(__name__)
 
 Block = dict[str, Any]
 
@@ -140,6 +147,35 @@ def message(blocks: Sequence[Block], text: str, *, text_is_mrkdwn: bool = False)
     mentions too, so it is escaped unless the caller built it as mrkdwn (with user parts escaped)."""
     fallback = text if text_is_mrkdwn else escape(text)
     return {"blocks": list(blocks)[:MESSAGE_BLOCK_LIMIT], "text": truncate(fallback, 3000)}
+
+
+def answer(text: str) -> dict[str, Any]:
+    """A one-section reply; `text` is mrkdwn whose user parts the caller escaped."""
+    return message([section(text)], text, text_is_mrkdwn=True)
+
+
+FORM_DID_NOT_OPEN = "⚠️ Slack didn't let me open the form just now. Please try again."
+
+
+def open_modal(client: WebClient, respond: Respond, trigger_id: str, view: dict[str, Any]) -> None:
+    """views.open, telling the person when Slack refuses (an expired trigger_id, say) instead of failing silently."""
+    try:
+        client.views_open(trigger_id=trigger_id, view=view)
+    except SlackApiError as error:
+        log.warning("views.open failed: %s", error.response.get("error"))
+        respond(**answer(FORM_DID_NOT_OPEN), replace_original=False)
+
+
+ROW_ID_LIMIT = 2**31  # PostgreSQL integer: a larger number typed or forged would fail the query, not just miss
+
+
+def row_id(value: Any) -> int:
+    """An id from a button value or typed text (`42` or `#42`); 0, which matches nothing, when it is not one."""
+    try:
+        number = int(str(value).strip().lstrip("#"))
+    except (TypeError, ValueError):
+        return 0
+    return number if 0 < number < ROW_ID_LIMIT else 0
 
 
 def help_message(command: str, intro: str, usage: Sequence[tuple[str, str]]) -> dict[str, Any]:

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.glossary import (
     MAX_DEFINITION,
@@ -201,11 +200,6 @@ def history_message(entry: TermEntry, revisions: list[RevisionView]) -> dict[str
     return bk.message([bk.section(f"*History of {bk.escape(entry.name)}*\n{text}")], f"History of {entry.name}")
 
 
-def error_message(text: str) -> dict[str, Any]:
-    """A one-section answer; `text` is mrkdwn whose user parts the caller escaped."""
-    return bk.message([bk.section(text)], text, text_is_mrkdwn=True)
-
-
 def term_modal(
     entry: TermEntry | None = None, *, name: str = "", request_id: int | None = None, channel_id: str = ""
 ) -> dict[str, Any]:
@@ -362,7 +356,7 @@ class JargonListeners:
         if not text or sub == "help" or (sub in SUBCOMMANDS and sub in ("edit", "history", "delete") and not rest):
             ack(**self._help(sub if text and sub != "help" else None))
         elif len(text) > MAX_QUERY:
-            ack(**error_message(f"That's longer than any term ({len(text)} characters). Try a shorter phrase."))
+            ack(**bk.answer(f"That's longer than any term ({len(text)} characters). Try a shorter phrase."))
         elif sub == "search" and rest:
             ack(**search_message(rest, self.glossary.search(rest)))
         elif sub == "list" and (not rest or rest.lower() in SIDES):
@@ -374,7 +368,9 @@ class JargonListeners:
             ack(**stats_message(self.glossary.stats()))
         elif sub == "add":
             ack()
-            self._open(client, respond, command["trigger_id"], term_modal(name=rest, channel_id=command["channel_id"]))
+            bk.open_modal(
+                client, respond, command["trigger_id"], term_modal(name=rest, channel_id=command["channel_id"])
+            )
         elif sub in ("edit", "history", "delete"):
             self._on_existing(sub, rest, ack, client, respond, command)
         elif sub in ("search", "list", "random", "stats"):
@@ -399,7 +395,7 @@ class JargonListeners:
 
     def _answer_random(self, ack: Ack) -> None:
         entry = self.glossary.random_entry()
-        ack(**(entry_message(entry) if entry else error_message("The glossary is empty. Add a term: `/jargon add`")))
+        ack(**(entry_message(entry) if entry else bk.answer("The glossary is empty. Add a term: `/jargon add`")))
 
     def _on_existing(
         self, sub: str, name: str, ack: Ack, client: WebClient, respond: Respond, command: dict[str, Any]
@@ -407,7 +403,7 @@ class JargonListeners:
         found = self.glossary.lookup(name)
         if not isinstance(found, TermEntry):
             suggestion = f" Did you mean *{bk.escape(found.suggestions[0].name)}*?" if found.suggestions else ""
-            ack(**error_message(f"There's no *{bk.escape(name)}* in the glossary.{suggestion}"))
+            ack(**bk.answer(f"There's no *{bk.escape(name)}* in the glossary.{suggestion}"))
             return
         if sub == "history":
             ack(**history_message(found, self.glossary.history(found.id)))
@@ -415,11 +411,11 @@ class JargonListeners:
             ack(**self._delete_prompt(found, command["user_id"]))
         else:
             ack()
-            self._open(client, respond, command["trigger_id"], term_modal(found, channel_id=command["channel_id"]))
+            bk.open_modal(client, respond, command["trigger_id"], term_modal(found, channel_id=command["channel_id"]))
 
     def _delete_prompt(self, entry: TermEntry, user_id: str) -> dict[str, Any]:
         if user_id not in self.glossary.admins:
-            return error_message(
+            return bk.answer(
                 "Only bot admins can delete entries, sorry. You can improve it with "
                 f"`/jargon edit {bk.escape(entry.name)}`, or ask an admin."
             )
@@ -432,29 +428,22 @@ class JargonListeners:
         ]
         return bk.message(blocks, f"Delete {entry.name}?")
 
-    def _open(self, client: WebClient, respond: Respond, trigger_id: str, view: dict[str, Any]) -> None:
-        try:
-            client.views_open(trigger_id=trigger_id, view=view)
-        except SlackApiError as error:
-            log.warning("views.open failed: %s", error.response.get("error"))
-            respond(**error_message("⚠️ Slack didn't let me open the form just now. Please try again."))
-
     # --- buttons ---
 
     def on_show(self, ack: Ack, action: dict[str, Any], body: dict[str, Any], respond: Respond) -> None:
         ack()
-        entry = self.glossary.entry(_int(action.get("value")))
+        entry = self.glossary.entry(bk.row_id(action.get("value")))
         if entry is None:
-            respond(**error_message("That entry is gone: it was deleted."), replace_original=True)
+            respond(**bk.answer("That entry is gone: it was deleted."), replace_original=True)
             return
         respond(**entry_message(entry), replace_original=True)
         self.glossary.record_lookup(entry.name, entry.id, body["user"]["id"])
 
     def on_share(self, ack: Ack, action: dict[str, Any], body: dict[str, Any], respond: Respond) -> None:
         ack()
-        entry = self.glossary.entry(_int(action.get("value")))
+        entry = self.glossary.entry(bk.row_id(action.get("value")))
         if entry is None:
-            respond(**error_message("That entry was deleted, so there's nothing to share."), replace_original=False)
+            respond(**bk.answer("That entry was deleted, so there's nothing to share."), replace_original=False)
             return
         respond(**shared_message(entry, body["user"]["id"]), replace_original=False)
 
@@ -462,38 +451,41 @@ class JargonListeners:
         self, ack: Ack, action: dict[str, Any], body: dict[str, Any], client: WebClient, respond: Respond
     ) -> None:
         ack()
-        entry = self.glossary.entry(_int(action.get("value")))
+        entry = self.glossary.entry(bk.row_id(action.get("value")))
         if entry is None:
-            respond(**error_message("That entry was deleted."), replace_original=False)
+            respond(**bk.answer("That entry was deleted."), replace_original=False)
             return
         channel_id = (body.get("channel") or {}).get("id", "")
-        self._open(client, respond, body["trigger_id"], term_modal(entry, channel_id=channel_id))
+        bk.open_modal(client, respond, body["trigger_id"], term_modal(entry, channel_id=channel_id))
 
     def on_add_from_miss(
         self, ack: Ack, action: dict[str, Any], body: dict[str, Any], client: WebClient, respond: Respond
     ) -> None:
         ack()
         channel_id = (body.get("channel") or {}).get("id", "")
-        self._open(client, respond, body["trigger_id"], term_modal(name=action.get("value", ""), channel_id=channel_id))
+        bk.open_modal(
+            client, respond, body["trigger_id"], term_modal(name=action.get("value", ""), channel_id=channel_id)
+        )
 
     def on_page(self, ack: Ack, action: dict[str, Any], respond: Respond) -> None:
         ack()
         side_text, _, page_text = action.get("value", "").partition("|")
         side = side_text if side_text in SIDES else None
         respond(
-            **list_message(self.glossary.listing(side, _int(page_text) or 1, PAGE_SIZE), side), replace_original=True
+            **list_message(self.glossary.listing(side, bk.row_id(page_text) or 1, PAGE_SIZE), side),
+            replace_original=True,
         )
 
     def on_request(self, ack: Ack, action: dict[str, Any], body: dict[str, Any], respond: Respond) -> None:
         ack()
         term = bk.truncate(action.get("value", "").strip(), MAX_QUERY)
         if not term:
-            respond(**error_message("I couldn't tell which term to ask about. Try `/jargon <term>` again."))
+            respond(**bk.answer("I couldn't tell which term to ask about. Try `/jargon <term>` again."))
             return
         try:
             outcome = self.glossary.request_definition(term, by=body["user"]["id"])
         except NoChannelConfigured:
-            respond(**error_message("⚠️ No channel is set up for requests yet: ask an admin to set JOINT_CHANNEL."))
+            respond(**bk.answer("⚠️ No channel is set up for requests yet: ask an admin to set JOINT_CHANNEL."))
             return
         asked = bk.escape(term)
         where = bk.channel(outcome.request.channel_id)
@@ -504,38 +496,38 @@ class JargonListeners:
             text = f"📨 Asked {team} in {where} what *{asked}* means. I'll DM you the answer."
         else:
             text = f"Someone already asked about *{asked}* in {where}; I've added you, and I'll DM you the answer."
-        respond(**error_message(text), replace_original=True)
+        respond(**bk.answer(text), replace_original=True)
 
     def on_define(
         self, ack: Ack, action: dict[str, Any], body: dict[str, Any], client: WebClient, respond: Respond
     ) -> None:
         ack()
-        request = self.glossary.get_request(_int(action.get("value")))
+        request = self.glossary.get_request(bk.row_id(action.get("value")))
         if request is None:
-            respond(**error_message("That request no longer exists."), replace_original=False)
+            respond(**bk.answer("That request no longer exists."), replace_original=False)
             return
         existing = self.glossary.lookup(request.term_text)
         if isinstance(existing, TermEntry):
             respond(
-                **error_message(f"*{bk.escape(existing.name)}* is already defined. Improve it with `/jargon edit`."),
+                **bk.answer(f"*{bk.escape(existing.name)}* is already defined. Improve it with `/jargon edit`."),
                 replace_original=False,
             )
             return
         view = term_modal(name=request.term_text, request_id=request.id, channel_id=request.channel_id)
-        self._open(client, respond, body["trigger_id"], view)
+        bk.open_modal(client, respond, body["trigger_id"], view)
 
     def on_delete(self, ack: Ack, action: dict[str, Any], body: dict[str, Any], respond: Respond) -> None:
         ack()
         try:
-            removed = self.glossary.delete(_int(action.get("value")), by=body["user"]["id"])
+            removed = self.glossary.delete(bk.row_id(action.get("value")), by=body["user"]["id"])
         except NotAllowed:
-            respond(**error_message("Only bot admins can delete entries."), replace_original=False)
+            respond(**bk.answer("Only bot admins can delete entries."), replace_original=False)
             return
         if removed is None:
-            respond(**error_message("Already gone: someone deleted it first."), replace_original=True)
+            respond(**bk.answer("Already gone: someone deleted it first."), replace_original=True)
         else:
             text = f"🗑️ Deleted *{bk.escape(removed.name)}*. Its history is kept; `/jargon add` brings it back."
-            respond(**error_message(text), replace_original=True)
+            respond(**bk.answer(text), replace_original=True)
 
     # --- the form ---
 
@@ -557,13 +549,6 @@ class JargonListeners:
             return
         told = sum(len(request.followers) for request in outcome.fulfilled)
         ack(response_action="update", view=saved_modal(outcome.entry, told))
-
-
-def _int(value: Any) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 0
 
 
 def register(app: App, services: Services) -> None:

@@ -78,17 +78,12 @@ REFUSALS = {
 # --- rendering -----------------------------------------------------------------------------------------------
 
 
-def error_message(text: str) -> dict[str, Any]:
-    """A one-section answer; `text` is mrkdwn whose user parts the caller escaped."""
-    return bk.message([bk.section(text)], text, text_is_mrkdwn=True)
-
-
 def refusal_message(refused: Refused) -> dict[str, Any]:
     text = REFUSALS.get(refused.reason, "I couldn't do that, and nothing was changed.")
     side = refused.details.get("side")
     if side in SIDE_LABELS:
         text += f" (side: {SIDE_LABELS[side]})"
-    return error_message(text)
+    return bk.answer(text)
 
 
 def seat(term: TermView | Preview, side: str) -> str:
@@ -125,12 +120,12 @@ def partner_text(term: TermView, side: str) -> str:
 
 def who_message(overview: Overview) -> dict[str, Any]:
     if overview.rotation is None:
-        return error_message("No liaison rotation yet. A bot admin can set one up with `/liaison setup`.")
+        return bk.answer("No liaison rotation yet. A bot admin can set one up with `/liaison setup`.")
     term = overview.current
     if term is None:
         first = f"The rotation ({overview.rotation.plan.describe()} terms) starts "
         first += f"{bk.slack_date(overview.rotation.plan.term_starts_at(0))}. See who's up with `/liaison next`."
-        return error_message(first)
+        return bk.answer(first)
     blocks = [
         bk.section(f"*Current liaisons*\n{pair_line(term)}"),
         bk.context(f"Since {bk.slack_date(term.starts_at)}, until {bk.slack_date(term.ends_at)}"),
@@ -150,7 +145,7 @@ def rotation_context(rotation: RotationView) -> bk.Block:
 
 def next_message(preview: Preview | None) -> dict[str, Any]:
     if preview is None:
-        return error_message("No liaison rotation yet. A bot admin can set one up with `/liaison setup`.")
+        return bk.answer("No liaison rotation yet. A bot admin can set one up with `/liaison setup`.")
     heading = "*Next liaisons*" if preview.planned else "*Next liaisons* (if the pick were made today)"
     blocks = [bk.section(f"{heading}\n{pair_line(preview)}"), bk.context(f"Term: {span(preview)}")]
     if not preview.planned:
@@ -160,7 +155,7 @@ def next_message(preview: Preview | None) -> dict[str, Any]:
 
 def history_message(terms: Sequence[TermView]) -> dict[str, Any]:
     if not terms:
-        return error_message("No liaison terms have started yet.")
+        return bk.answer("No liaison terms have started yet.")
     lines = [f"• {span(term)}: {pair_line(term)}" for term in terms]
     return bk.message([bk.section("*Liaison history* (latest first)\n" + "\n".join(lines))], "Liaison history")
 
@@ -184,7 +179,7 @@ def pool_message(pools: dict[str, list[str]], away: dict[str, date | None]) -> d
 def stats_message(stats: IntroStats) -> dict[str, Any]:
     if not stats.pairs:
         text = "No cross-team intros yet. Opt in with `/liaison intros on`; admins set how often in `/liaison setup`."
-        return error_message(text)
+        return bk.answer(text)
     answered = stats.met + stats.not_yet
     rate = f"{round(100 * stats.met / stats.pairs)}%"
     blocks = [
@@ -422,7 +417,7 @@ class LiaisonListeners:
         sub, rest = word.lower(), rest.strip()
         user_id = command["user_id"]
         if len(text) > MAX_COMMAND:
-            ack(**error_message(f"That's much longer than any `/liaison` command ({len(text)} characters)."))
+            ack(**bk.answer(f"That's much longer than any `/liaison` command ({len(text)} characters)."))
             return
         simple = {
             "who": self._who,
@@ -477,8 +472,8 @@ class LiaisonListeners:
         word, _, side_text = rest.lower().partition(" ")
         if word == "off" and not side_text:
             if not self.liaison.intros_opt_out(user_id):
-                return error_message("You weren't signed up for cross-team intros, so nothing changed.")
-            return error_message("✅ You're out of cross-team intros. `/liaison intros on` brings you back.")
+                return bk.answer("You weren't signed up for cross-team intros, so nothing changed.")
+            return bk.answer("✅ You're out of cross-team intros. `/liaison intros on` brings you back.")
         side = SIDE_WORDS.get(side_text.strip()) if side_text else None
         if word != "on" or (side_text and side is None):
             return self._help("intros")
@@ -486,7 +481,7 @@ class LiaisonListeners:
             chosen = self.liaison.intros_opt_in(user_id, side)
         except Refused as refused:
             return refusal_message(refused)
-        return error_message(
+        return bk.answer(
             f"✅ You're in for cross-team intros as {SIDE_LABELS[chosen]}: each round you'll meet someone from "
             "the other team in a group DM. `/liaison intros off` to stop."
         )
@@ -498,16 +493,16 @@ class LiaisonListeners:
         outcome = self.liaison.join(user_id, side)
         label = SIDE_LABELS[side]
         if outcome.already:
-            return error_message(f"You're already in the {label} pool.")
+            return bk.answer(f"You're already in the {label} pool.")
         if outcome.previous_side:
             moved = f"Moved you from the {SIDE_LABELS[outcome.previous_side]} pool to the {label} pool."
-            return error_message(f"✅ {moved} Any upcoming turn on your old side went to the next person.")
-        return error_message(f"✅ You're in the {label} pool. Whoever served least recently is picked first.")
+            return bk.answer(f"✅ {moved} Any upcoming turn on your old side went to the next person.")
+        return bk.answer(f"✅ You're in the {label} pool. Whoever served least recently is picked first.")
 
     def _leave(self, user_id: str) -> dict[str, Any]:
         if not self.liaison.leave(user_id):
-            return error_message("You weren't in a liaison pool, so nothing changed.")
-        return error_message(
+            return bk.answer("You weren't in a liaison pool, so nothing changed.")
+        return bk.answer(
             "👋 You've left the liaison pool. Upcoming turns went to the next person; a term you're serving now "
             "stays yours (an admin can `/liaison swap` it). Rejoin any time with `/liaison join`."
         )
@@ -519,7 +514,7 @@ class LiaisonListeners:
             until = parse_day(rest)
             if until is None:
                 shown = bk.escape(bk.truncate(rest, 60))
-                return error_message(
+                return bk.answer(
                     f"I couldn't read *{shown}* as a date. Use YYYY-MM-DD, e.g. `/liaison away 2027-01-15`."
                 )
         try:
@@ -527,7 +522,7 @@ class LiaisonListeners:
         except Refused as refused:
             return refusal_message(refused)
         if until is None:
-            return error_message("✅ Welcome back: you're in the picks again.")
+            return bk.answer("✅ Welcome back: you're in the picks again.")
         text = f"✅ You're out of the picks through {until.isoformat()}; you keep your place in the queue."
         for term in outcome.passed_on:
             text += f"\n🔁 Your turn {span(term)} went to the next person in line: {pair_line(term)}."
@@ -536,7 +531,7 @@ class LiaisonListeners:
                 f"\n⚠️ You're already picked for the term {span(term)}: use *Can't — swap me* in my DM, "
                 "or `/liaison swap @you @colleague`."
             )
-        return error_message(text)
+        return bk.answer(text)
 
     def _swap(self, user_id: str, mentioned: list[str]) -> dict[str, Any]:
         if len(mentioned) == 1:
@@ -544,21 +539,21 @@ class LiaisonListeners:
         elif len(mentioned) == 2:
             giver, taker = mentioned
         else:
-            return error_message("Name who hands over and who takes it: `/liaison swap @a @b` (or `swap @b` for you).")
+            return bk.answer("Name who hands over and who takes it: `/liaison swap @a @b` (or `swap @b` for you).")
         try:
             changes = self.liaison.swap(giver, taker, by=user_id)
         except Refused as refused:
             return refusal_message(refused)
-        return error_message(swap_summary(changes))
+        return bk.answer(swap_summary(changes))
 
     def _skip(self, user_id: str, mentioned: list[str]) -> dict[str, Any]:
         if len(mentioned) > 1:
-            return error_message("Skip one person at a time: `/liaison skip @person`, or `/liaison skip` for both.")
+            return bk.answer("Skip one person at a time: `/liaison skip @person`, or `/liaison skip` for both.")
         try:
             term = self.liaison.skip(by=user_id, target=mentioned[0] if mentioned else None)
         except Refused as refused:
             return refusal_message(refused)
-        return error_message(f"⏭️ Picked again for {span(term)}: {pair_line(term)}. The skipped keep their place.")
+        return bk.answer(f"⏭️ Picked again for {span(term)}: {pair_line(term)}. The skipped keep their place.")
 
     def _setup(self, ack: Ack, client: WebClient, respond: Respond, command: dict[str, Any]) -> None:
         user_id = command["user_id"]
@@ -570,29 +565,29 @@ class LiaisonListeners:
         channels = [settings.marketing_channel or "", settings.it_intake_channel or ""]
         today = self.services.clock().date()
         view = setup_modal(self.liaison.rotation(), _user_zone(client, user_id), channels, today)
-        _open(client, respond, command["trigger_id"], view)
+        bk.open_modal(client, respond, command["trigger_id"], view)
 
     # --- buttons ---
 
     def on_accept(self, ack: Ack, action: dict[str, Any], body: dict[str, Any], respond: Respond) -> None:
         ack()
         try:
-            term = self.liaison.accept(_int(action.get("value")), body["user"]["id"])
+            term = self.liaison.accept(bk.row_id(action.get("value")), body["user"]["id"])
         except Refused as refused:
             respond(**refusal_message(refused), replace_original=False)
             return
         text = f"✅ Thank you! You're liaison {span(term)}: {pair_line(term)}. I'll ping you when it starts."
-        respond(**error_message(text), replace_original=True)
+        respond(**bk.answer(text), replace_original=True)
 
     def on_decline(self, ack: Ack, action: dict[str, Any], body: dict[str, Any], respond: Respond) -> None:
         ack()
         try:
-            term = self.liaison.decline(_int(action.get("value")), body["user"]["id"])
+            term = self.liaison.decline(bk.row_id(action.get("value")), body["user"]["id"])
         except Refused as refused:
             respond(**refusal_message(refused), replace_original=False)
             return
         text = f"👍 No problem: I've asked the next person in line. You keep your place. Now: {pair_line(term)}"
-        respond(**error_message(text), replace_original=True)
+        respond(**bk.answer(text), replace_original=True)
 
     def on_note_button(
         self, ack: Ack, action: dict[str, Any], body: dict[str, Any], client: WebClient, respond: Respond
@@ -600,17 +595,19 @@ class LiaisonListeners:
         ack()
         user_id = body["user"]["id"]
         try:
-            term = self.liaison.note_term(_int(action.get("value")), user_id)
+            term = self.liaison.note_term(bk.row_id(action.get("value")), user_id)
         except Refused as refused:
             respond(**refusal_message(refused), replace_original=False)
             return
-        _open(client, respond, body["trigger_id"], note_modal(term, self.liaison.existing_note(term.id, user_id)))
+        bk.open_modal(
+            client, respond, body["trigger_id"], note_modal(term, self.liaison.existing_note(term.id, user_id))
+        )
 
     def on_intro_answer(self, ack: Ack, action: dict[str, Any], body: dict[str, Any], respond: Respond) -> None:
         ack()
         met = action.get("action_id") == "liaison_intro_met"
         try:
-            pair = self.liaison.record_intro(_int(action.get("value")), body["user"]["id"], met=met)
+            pair = self.liaison.record_intro(bk.row_id(action.get("value")), body["user"]["id"], met=met)
         except Refused as refused:
             respond(**refusal_message(refused), replace_original=False)
             return
@@ -618,7 +615,7 @@ class LiaisonListeners:
             text = f"🎉 Lovely: {bk.user(pair.marketing_user)} and {bk.user(pair.it_user)} met. Thanks for saying!"
         else:
             text = "👍 No rush: there's still time this round. Thanks for letting me know."
-        respond(**error_message(text), replace_original=met)
+        respond(**bk.answer(text), replace_original=met)
 
     # --- forms ---
 
@@ -658,7 +655,7 @@ class LiaisonListeners:
             metadata = {}
         text = (_state(view.get("state", {}).get("values", {}), "note").get("value") or "").strip()
         try:
-            term, problem = self.liaison.save_note(_int(metadata.get("term_id")), body["user"]["id"], text)
+            term, problem = self.liaison.save_note(bk.row_id(metadata.get("term_id")), body["user"]["id"], text)
         except Refused as refused:
             ack(response_action="errors", errors={"note": REFUSALS[refused.reason]})
             return
@@ -693,21 +690,6 @@ def _user_zone(client: WebClient, user_id: str) -> str:
     except (SlackApiError, KeyError, TypeError):
         log.info("could not read %s's time zone; defaulting to UTC", user_id)
         return "UTC"
-
-
-def _open(client: WebClient, respond: Respond, trigger_id: str, view: dict[str, Any]) -> None:
-    try:
-        client.views_open(trigger_id=trigger_id, view=view)
-    except SlackApiError as error:
-        log.warning("views.open failed: %s", error.response.get("error"))
-        respond(**error_message("⚠️ Slack didn't let me open the form just now. Please try again."))
-
-
-def _int(value: Any) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 0
 
 
 def _group_reader(client: WebClient) -> Any:

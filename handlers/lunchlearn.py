@@ -123,11 +123,6 @@ def dm(user_id: str, blocks: list[bk.Block], text: str) -> dict[str, Any]:
     return {"channel": user_id, **bk.message(blocks, text)}
 
 
-def reply(text: str) -> dict[str, Any]:
-    """A one-section answer; `text` is mrkdwn whose user parts the caller escaped."""
-    return bk.message([bk.section(text)], text, text_is_mrkdwn=True)
-
-
 def topic_of(session: SessionView) -> str:
     return f"*{bk.escape(session.topic)}*"
 
@@ -143,7 +138,7 @@ def my_status(session: SessionView, user_id: str) -> str:
 
 def list_message(sessions: list[SessionView], user_id: str) -> dict[str, Any]:
     if not sessions:
-        return reply(
+        return bk.answer(
             "No lunch & learns are planned yet. Plan one with `/lunchlearn new`, or suggest a topic with "
             "`/lunchlearn idea &lt;topic&gt;`."
         )
@@ -410,13 +405,6 @@ def _moment(selected: Any) -> datetime | None:
     return datetime.fromtimestamp(int(selected), UTC) if str(selected or "").isdigit() else None
 
 
-def _int(value: Any) -> int:
-    try:
-        return int(str(value).lstrip("#"))
-    except (TypeError, ValueError):
-        return 0
-
-
 SIGNUP_ANSWERS = {
     "already_seated": "You're already signed up for {topic}. See you there!",
     "cancelled": "{topic} was cancelled, so there's nothing to sign up for.",
@@ -445,7 +433,7 @@ class LunchLearnListeners:
         sub, rest = word.lower(), rest.strip()
         user_id = command["user_id"]
         if len(text) > MAX_COMMAND_TEXT:
-            ack(**reply(f"That's {len(text)} characters; a topic fits in {MAX_TOPIC}. Try something shorter."))
+            ack(**bk.answer(f"That's {len(text)} characters; a topic fits in {MAX_TOPIC}. Try something shorter."))
         elif sub == "new":
             self._new(ack, client, respond, command)
         elif sub == "list" and not rest:
@@ -466,14 +454,14 @@ class LunchLearnListeners:
     def _new(self, ack: Ack, client: WebClient, respond: Respond, command: dict[str, Any]) -> None:
         """`new [topic] [@presenters]`: the form, with the topic and presenters (else the asker) filled in."""
         if self.services.settings.joint_channel is None:
-            ack(**reply("⚠️ No joint channel is set up to announce sessions in: ask an admin to set JOINT_CHANNEL."))
+            ack(**bk.answer("⚠️ No joint channel is set up to announce sessions in: ask an admin to set JOINT_CHANNEL."))
             return
         ack()
         raw = command.get("text", "")
         mentioned = bk.mentioned_users(raw)
         topic = " ".join(bk.command_text(MENTION.sub("", raw)).split()[1:])
         view = session_modal(topic=topic[:MAX_TOPIC], presenters_chosen=mentioned or [command["user_id"]])
-        self._open(client, respond, command["trigger_id"], view)
+        bk.open_modal(client, respond, command["trigger_id"], view)
 
     def _help(self, bad: str | None) -> dict[str, Any]:
         intro = "🍱 *Lunch & learns*: marketing and IT teach each other over lunch."
@@ -482,43 +470,43 @@ class LunchLearnListeners:
         return bk.help_message(COMMAND, intro, HELP)
 
     def _cancel(self, raw_id: str, user_id: str) -> dict[str, Any]:
-        session_id = _int(raw_id)
+        session_id = bk.row_id(raw_id)
         if not session_id:
-            return reply(
+            return bk.answer(
                 f"`{bk.escape(bk.truncate(raw_id, 40))}` isn't a session number. `/lunchlearn list` shows them (#12)."
             )
         try:
             cancelled = self.service.cancel(session_id, by=user_id)
         except NotAllowed:
-            return reply("Only the session's presenters, whoever planned it, and bot admins can cancel it, sorry.")
+            return bk.answer("Only the session's presenters, whoever planned it, and bot admins can cancel it, sorry.")
         except CannotCancel as refused:
             if refused.reason == "started":
-                return reply(f"{topic_of(refused.session)} has already started or taken place, so I left it as is.")
-            return reply(f"{topic_of(refused.session)} was already cancelled; everyone signed up has been told.")
+                return bk.answer(f"{topic_of(refused.session)} has already started or taken place, so I left it as is.")
+            return bk.answer(f"{topic_of(refused.session)} was already cancelled; everyone signed up has been told.")
         if cancelled is None:
-            return reply(f"There's no session #{session_id}. `/lunchlearn list` shows the upcoming ones.")
+            return bk.answer(f"There's no session #{session_id}. `/lunchlearn list` shows the upcoming ones.")
         told = len(cancelled.seated) + len(cancelled.waiting)
-        return reply(f"❌ Cancelled {topic_of(cancelled)}. I'm telling the {told} people who signed up or waited.")
+        return bk.answer(f"❌ Cancelled {topic_of(cancelled)}. I'm telling the {told} people who signed up or waited.")
 
     def _idea(self, topic: str, user_id: str) -> dict[str, Any]:
         try:
             outcome: IdeaOutcome = self.service.add_idea(topic, by=user_id)
         except DraftRejected as rejected:
-            return reply(next(iter(rejected.errors.values())))
+            return bk.answer(next(iter(rejected.errors.values())))
         except NoChannelConfigured:
-            return reply("⚠️ No joint channel is set up yet: ask an admin to set JOINT_CHANNEL.")
+            return bk.answer("⚠️ No joint channel is set up yet: ask an admin to set JOINT_CHANNEL.")
         idea = outcome.idea
         where = bk.channel(idea.channel_id)
         if outcome.created:
-            return reply(f"💡 Posted your idea *{bk.escape(idea.topic)}* in {where}. People can vote for it there.")
+            return bk.answer(f"💡 Posted your idea *{bk.escape(idea.topic)}* in {where}. People can vote for it there.")
         if idea.session_id is not None:
-            return reply(
+            return bk.answer(
                 f"*{bk.escape(idea.topic)}* is already planned as session #{idea.session_id}: "
                 "sign up with `/lunchlearn list`."
             )
         if outcome.voted:
-            return reply(f"*{bk.escape(idea.topic)}* was already suggested: I counted your vote ({idea.votes}).")
-        return reply(f"*{bk.escape(idea.topic)}* is already an idea, and you've already voted for it.")
+            return bk.answer(f"*{bk.escape(idea.topic)}* was already suggested: I counted your vote ({idea.votes}).")
+        return bk.answer(f"*{bk.escape(idea.topic)}* is already an idea, and you've already voted for it.")
 
     def _stats(self, client: WebClient) -> dict[str, Any]:
         settings = self.services.settings
@@ -546,19 +534,12 @@ class LunchLearnListeners:
             note = " ".join(problems)
         return stats_message(self.service.stats(sides), note)
 
-    def _open(self, client: WebClient, respond: Respond, trigger_id: str, view: dict[str, Any]) -> None:
-        try:
-            client.views_open(trigger_id=trigger_id, view=view)
-        except SlackApiError as error:
-            log.warning("views.open failed: %s", error.response.get("error"))
-            respond(**reply("⚠️ Slack didn't let me open the form just now. Please try again."))
-
     # --- buttons ---
 
     def on_signup(self, ack: Ack, action: dict[str, Any], body: dict[str, Any], respond: Respond) -> None:
         ack()
         user_id = body["user"]["id"]
-        outcome = self.service.sign_up(_int(action.get("value")), user_id)
+        outcome = self.service.sign_up(bk.row_id(action.get("value")), user_id)
         session = outcome.session
         topic = topic_of(session) if session else "that session"
         if outcome.result == "seated" and session:
@@ -570,11 +551,11 @@ class LunchLearnListeners:
             )
         else:
             text = SIGNUP_ANSWERS[outcome.result].format(topic=topic)
-        respond(**reply(text), replace_original=False)
+        respond(**bk.answer(text), replace_original=False)
 
     def on_withdraw(self, ack: Ack, action: dict[str, Any], body: dict[str, Any], respond: Respond) -> None:
         ack()
-        outcome = self.service.withdraw(_int(action.get("value")), body["user"]["id"])
+        outcome = self.service.withdraw(bk.row_id(action.get("value")), body["user"]["id"])
         topic = topic_of(outcome.session) if outcome.session else "that session"
         if outcome.result == "withdrawn":
             text = f"👋 You've withdrawn from {topic}."
@@ -582,15 +563,15 @@ class LunchLearnListeners:
                 text += " Your seat went to the first person on the waitlist."
         else:
             text = WITHDRAW_ANSWERS[outcome.result].format(topic=topic)
-        respond(**reply(text), replace_original=False)
+        respond(**bk.answer(text), replace_original=False)
 
     def on_calendar(
         self, ack: Ack, action: dict[str, Any], body: dict[str, Any], client: WebClient, respond: Respond
     ) -> None:
         ack()
-        session = self.service.get(_int(action.get("value")))
+        session = self.service.get(bk.row_id(action.get("value")))
         if session is None:
-            respond(**reply("That session no longer exists."), replace_original=False)
+            respond(**bk.answer("That session no longer exists."), replace_original=False)
             return
         user_id = body["user"]["id"]
         try:
@@ -605,23 +586,24 @@ class LunchLearnListeners:
         except SlackApiError as error:
             log.warning("calendar upload failed: %s", error.response.get("error"))
             respond(
-                **reply("⚠️ I couldn't send you the calendar file just now. Please try again."), replace_original=False
+                **bk.answer("⚠️ I couldn't send you the calendar file just now. Please try again."),
+                replace_original=False,
             )
             return
-        respond(**reply(f"📅 I sent you {topic_of(session)} as a calendar file in a DM."), replace_original=False)
+        respond(**bk.answer(f"📅 I sent you {topic_of(session)} as a calendar file in a DM."), replace_original=False)
 
     def on_rate(self, ack: Ack, action: dict[str, Any], body: dict[str, Any], respond: Respond) -> None:
         ack()
         session_text, _, score_text = str(action.get("value", "")).partition("|")
-        score = _int(score_text)
+        score = bk.row_id(score_text)
         if not 1 <= score <= 5:
-            respond(**reply("That rating button is broken; please use the 1–5 buttons."), replace_original=False)
+            respond(**bk.answer("That rating button is broken; please use the 1–5 buttons."), replace_original=False)
             return
-        outcome = self.service.rate(_int(session_text), body["user"]["id"], score)
+        outcome = self.service.rate(bk.row_id(session_text), body["user"]["id"], score)
         if outcome.result == "gone" or outcome.session is None:
-            respond(**reply("That session no longer exists, so there's nothing to rate."), replace_original=True)
+            respond(**bk.answer("That session no longer exists, so there's nothing to rate."), replace_original=True)
         elif outcome.result == "not_attendee":
-            respond(**reply("Only people who had a seat can rate a session."), replace_original=False)
+            respond(**bk.answer("Only people who had a seat can rate a session."), replace_original=False)
         else:
             blocks = [
                 bk.section(f"🙏 Thanks! You rated {topic_of(outcome.session)} {'⭐' * score} ({score}/5)."),
@@ -633,16 +615,16 @@ class LunchLearnListeners:
         self, ack: Ack, action: dict[str, Any], body: dict[str, Any], client: WebClient, respond: Respond
     ) -> None:
         ack()
-        session = self.service.get(_int(action.get("value")))
+        session = self.service.get(bk.row_id(action.get("value")))
         if session is None:
-            respond(**reply("That session no longer exists."), replace_original=False)
+            respond(**bk.answer("That session no longer exists."), replace_original=False)
             return
-        self._open(client, respond, body["trigger_id"], comment_modal(session))
+        bk.open_modal(client, respond, body["trigger_id"], comment_modal(session))
 
     def on_comment_submit(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         text = bk.input_value(view.get("state", {}).get("values", {}), "comment")
         try:
-            saved = self.service.comment(_int(view.get("private_metadata")), body["user"]["id"], text)
+            saved = self.service.comment(bk.row_id(view.get("private_metadata")), body["user"]["id"], text)
         except DraftRejected as rejected:
             ack(response_action="errors", errors=rejected.errors)
             return
@@ -662,31 +644,31 @@ class LunchLearnListeners:
 
     def on_vote(self, ack: Ack, action: dict[str, Any], body: dict[str, Any], respond: Respond) -> None:
         ack()
-        outcome = self.service.vote(_int(action.get("value")), body["user"]["id"])
+        outcome = self.service.vote(bk.row_id(action.get("value")), body["user"]["id"])
         if outcome is None:
             text = "That idea no longer exists."
         elif outcome.voted:
             text = f"👍 Counted: you'd attend *{bk.escape(outcome.idea.topic)}* ({outcome.idea.votes} so far)."
         else:
             text = f"You've already said you'd attend *{bk.escape(outcome.idea.topic)}*."
-        respond(**reply(text), replace_original=False)
+        respond(**bk.answer(text), replace_original=False)
 
     def on_present(
         self, ack: Ack, action: dict[str, Any], body: dict[str, Any], client: WebClient, respond: Respond
     ) -> None:
         ack()
-        idea = self.service.idea(_int(action.get("value")))
+        idea = self.service.idea(bk.row_id(action.get("value")))
         if idea is None:
-            respond(**reply("That idea no longer exists."), replace_original=False)
+            respond(**bk.answer("That idea no longer exists."), replace_original=False)
             return
         if idea.session_id is not None:
             respond(
-                **reply(f"*{bk.escape(idea.topic)}* is already planned: see `/lunchlearn list`."),
+                **bk.answer(f"*{bk.escape(idea.topic)}* is already planned: see `/lunchlearn list`."),
                 replace_original=False,
             )
             return
         view = session_modal(topic=idea.topic, presenters_chosen=[body["user"]["id"]], idea_id=idea.id)
-        self._open(client, respond, body["trigger_id"], view)
+        bk.open_modal(client, respond, body["trigger_id"], view)
 
     def on_suggest(self, ack: Ack, action: dict[str, Any], body: dict[str, Any], respond: Respond) -> None:
         ack()
@@ -701,7 +683,7 @@ class LunchLearnListeners:
             idea_id = None
         draft = draft_from(view.get("state", {}).get("values", {}))
         try:
-            session = self.service.create(draft, by=body["user"]["id"], idea_id=_int(idea_id) or None)
+            session = self.service.create(draft, by=body["user"]["id"], idea_id=bk.row_id(idea_id) or None)
         except DraftRejected as rejected:
             ack(response_action="errors", errors=rejected.errors)
             return

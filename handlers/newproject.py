@@ -217,7 +217,7 @@ def list_message(intakes: list[Intake], which: str) -> dict[str, Any]:
     titles = {"": "Open intakes", "mine": "Your open intakes", "unclaimed": "Open intakes no one in IT has taken"}
     title = titles[which]
     if not intakes:
-        return error_message(f"*{title}*\nNone right now. Tell IT about a project with `{COMMAND}`.")
+        return bk.answer(f"*{title}*\nNone right now. Tell IT about a project with `{COMMAND}`.")
     shown = [list_line(i) for i in intakes[:LIST_LIMIT]]
     blocks = [bk.section(f"*{title}* ({len(intakes)})")]
     blocks += [bk.section("\n".join(shown[start : start + 10])) for start in range(0, len(shown), 10)]
@@ -247,7 +247,7 @@ def period_line(period: PeriodStats) -> str:
 
 def stats_message(stats: NewProjectStats) -> dict[str, Any]:
     if not stats.overall.total:
-        return error_message(f"No intakes yet. The first one is a `{COMMAND}` away.")
+        return bk.answer(f"No intakes yet. The first one is a `{COMMAND}` away.")
     months = "\n".join(period_line(p) for p in stats.months[-12:])
     blocks = [
         bk.header("Project intake stats"),
@@ -256,11 +256,6 @@ def stats_message(stats: NewProjectStats) -> dict[str, Any]:
         bk.context("Lead time: days from submission to the target launch. Pickup: submission to “I'll take it”."),
     ]
     return bk.message(blocks, "Project intake stats")
-
-
-def error_message(text: str) -> dict[str, Any]:
-    """A one-section answer; `text` is mrkdwn whose user parts the caller escaped."""
-    return bk.message([bk.section(text)], text, text_is_mrkdwn=True)
 
 
 def help_message(intro_prefix: str = "") -> dict[str, Any]:
@@ -522,7 +517,7 @@ class NewProjectListeners:
         user_id = command["user_id"]
         if not text:
             ack()
-            self._open(
+            bk.open_modal(
                 client, respond, command["trigger_id"], intake_modal(user_id, self.service.settings.short_notice_days)
             )
         elif sub == "help" and not rest:
@@ -546,7 +541,7 @@ class NewProjectListeners:
         intake_id = parse_intake_id(typed_id)
         intake = self.service.get(intake_id) if intake_id else None
         if intake is None:
-            ack(**error_message(f"There's no intake `{bk.escape(bk.truncate(typed_id, 40))}`. See `{COMMAND} list`."))
+            ack(**bk.answer(f"There's no intake `{bk.escape(bk.truncate(typed_id, 40))}`. See `{COMMAND} list`."))
         elif sub == "status":
             ack(**status_message(intake, self.service.flags_of(intake), user_id))
         else:
@@ -556,16 +551,9 @@ class NewProjectListeners:
         try:
             done = self.service.act(intake.id, "withdraw", by=user_id)
         except (NotAllowed, TransitionRefused) as refused:
-            return error_message(str(refused))
+            return bk.answer(str(refused))
         told = f" I've let {bk.user(done.it_contact)} know." if done.it_contact else ""
-        return error_message(f"↩️ Withdrew *{user_text(done.name, 200)}* (intake #{done.id}); IT sees it too.{told}")
-
-    def _open(self, client: WebClient, respond: Respond, trigger_id: str, view: dict[str, Any]) -> None:
-        try:
-            client.views_open(trigger_id=trigger_id, view=view)
-        except SlackApiError as error:
-            log.warning("views.open failed: %s", error.response.get("error"))
-            respond(**error_message("⚠️ Slack didn't let me open the form just now. Please try again."))
+        return bk.answer(f"↩️ Withdrew *{user_text(done.name, 200)}* (intake #{done.id}); IT sees it too.{told}")
 
     # --- the intake form ---
 
@@ -588,63 +576,63 @@ class NewProjectListeners:
     def on_it_button(self, ack: Ack, action: dict[str, Any], body: dict[str, Any], respond: Respond) -> None:
         ack()
         verb = next(verb for verb, action_id in IT_BUTTONS.items() if action_id == action["action_id"])
-        self._act(_int(action.get("value")), verb, body["user"]["id"], respond)
+        self._act(bk.row_id(action.get("value")), verb, body["user"]["id"], respond)
 
     def _act(self, intake_id: int, verb: str, user_id: str, respond: Respond) -> None:
         try:
             intake = self.service.act(intake_id, verb, by=user_id, it_member=self.is_it(user_id))
         except MembershipUnknown as problem:
-            respond(**error_message(self.membership_unknown(problem)), replace_original=False)
+            respond(**bk.answer(self.membership_unknown(problem)), replace_original=False)
         except IntakeNotFound:
-            respond(**error_message("That intake no longer exists."), replace_original=False)
+            respond(**bk.answer("That intake no longer exists."), replace_original=False)
         except NotAllowed:
-            respond(**error_message(self.refusal()), replace_original=False)
+            respond(**bk.answer(self.refusal()), replace_original=False)
         except TransitionRefused as refused:
-            respond(**error_message(str(refused)), replace_original=False)
+            respond(**bk.answer(str(refused)), replace_original=False)
         except AlreadyTaken as taken:
             text = f"{bk.user(taken.it_contact)} already took it: ask them, or a bot admin, to hand it over."
-            respond(**error_message(text), replace_original=False)
+            respond(**bk.answer(text), replace_original=False)
         else:
             told = ", ".join(bk.user(u) for u in intake.people_to_tell(besides=user_id))
             done = DONE_LINES[verb].format(name=user_text(intake.name, 200))
-            respond(**error_message(done + (f" I've told {told}." if told else "")), replace_original=False)
+            respond(**bk.answer(done + (f" I've told {told}." if told else "")), replace_original=False)
 
     def on_ask(
         self, ack: Ack, action: dict[str, Any], body: dict[str, Any], client: WebClient, respond: Respond
     ) -> None:
         ack()
-        intake = self.service.get(_int(action.get("value")))
+        intake = self.service.get(bk.row_id(action.get("value")))
         if intake is None or not intake.is_open:
-            respond(**error_message("That intake is closed or gone, so there's no one to ask."), replace_original=False)
+            respond(**bk.answer("That intake is closed or gone, so there's no one to ask."), replace_original=False)
             return
         intro = (
             f"Your question about *{user_text(intake.name, 200)}* goes to the announcement's thread and to "
             f"{bk.user(intake.requested_by)} by DM."
         )
         view = note_modal("newproject_question", "Ask a question", intro, "Your question", intake.id)
-        self._open(client, respond, body["trigger_id"], view)
+        bk.open_modal(client, respond, body["trigger_id"], view)
 
     def on_decline(
         self, ack: Ack, action: dict[str, Any], body: dict[str, Any], client: WebClient, respond: Respond
     ) -> None:
         ack()
         user_id = body["user"]["id"]
-        intake = self.service.get(_int(action.get("value")))
+        intake = self.service.get(bk.row_id(action.get("value")))
         try:
             allowed = intake is not None and self.is_it(user_id)
         except MembershipUnknown as problem:
-            respond(**error_message(self.membership_unknown(problem)), replace_original=False)
+            respond(**bk.answer(self.membership_unknown(problem)), replace_original=False)
             return
         if intake is None:
-            respond(**error_message("That intake no longer exists."), replace_original=False)
+            respond(**bk.answer("That intake no longer exists."), replace_original=False)
         elif not allowed:
-            respond(**error_message(self.refusal()), replace_original=False)
+            respond(**bk.answer(self.refusal()), replace_original=False)
         elif not intake.is_open:
-            respond(**error_message("That intake is already closed."), replace_original=False)
+            respond(**bk.answer("That intake is already closed."), replace_original=False)
         else:
             intro = f"Why not now? {bk.user(intake.requested_by)} will see your reason, so be kind and specific."
             view = note_modal("newproject_decline", "Not now", intro, "Reason", intake.id)
-            self._open(client, respond, body["trigger_id"], view)
+            bk.open_modal(client, respond, body["trigger_id"], view)
 
     def on_submit_note(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         user_id = body["user"]["id"]
@@ -665,14 +653,6 @@ class NewProjectListeners:
         else:
             done = DONE_LINES[verb].format(name=user_text(intake.name, 200))
             ack(response_action="update", view=bk.modal("newproject_done", "Thanks", [bk.section(done)]))
-
-
-def _int(value: Any) -> int:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return 0
-    return number if 0 < number < 2**31 else 0
 
 
 def register(app: App, services: Services) -> None:

@@ -438,13 +438,6 @@ def _series_id(text: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def _int(value: Any) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 0
-
-
 REFUSED = "Only the series' owner or a bot admin can change it, sorry. Ask them, or start your own: `/sitdown new`."
 GONE = "That sit-down doesn't exist (or was cancelled). See them all with `/sitdown list`."
 
@@ -504,14 +497,9 @@ class SitdownListeners:
         except SlackApiError as error:
             log.info("users.info failed, defaulting the zone: %s", error.response.get("error"))
         today = self.sitdown.clock().date()
-        self._open(client, respond, command["trigger_id"], series_modal(channel_id=channel_id, zone=zone, today=today))
-
-    def _open(self, client: WebClient, respond: Respond, trigger_id: str, view: dict[str, Any]) -> None:
-        try:
-            client.views_open(trigger_id=trigger_id, view=view)
-        except SlackApiError as error:
-            log.warning("views.open failed: %s", error.response.get("error"))
-            respond(**error_message("⚠️ Slack didn't let me open the form just now. Please try again."))
+        bk.open_modal(
+            client, respond, command["trigger_id"], series_modal(channel_id=channel_id, zone=zone, today=today)
+        )
 
     def _agenda(self, text: str, user_id: str, channel_id: str) -> dict[str, Any]:
         if not text:
@@ -642,17 +630,17 @@ class SitdownListeners:
         self, ack: Ack, action: dict[str, Any], body: dict[str, Any], client: WebClient, respond: Respond
     ) -> None:
         ack()
-        series = self.sitdown.series(_int(action.get("value")))
+        series = self.sitdown.series(bk.row_id(action.get("value")))
         if series is None or series.status == "cancelled":
             respond(**error_message(GONE), replace_original=False)
             return
-        self._open(client, respond, body["trigger_id"], agenda_modal(series, self.sitdown.next_meeting(series.id)))
+        bk.open_modal(client, respond, body["trigger_id"], agenda_modal(series, self.sitdown.next_meeting(series.id)))
 
     def on_mute(self, ack: Ack, action: dict[str, Any], body: dict[str, Any], respond: Respond) -> None:
         ack()
         mute = action["action_id"] == "sitdown_mute"
         try:
-            series, muted = self._toggle_mute(mute, _int(action.get("value")), body["user"]["id"])
+            series, muted = self._toggle_mute(mute, bk.row_id(action.get("value")), body["user"]["id"])
         except NotFound:
             respond(**error_message(GONE), replace_original=False)
             return
@@ -662,32 +650,32 @@ class SitdownListeners:
         self, ack: Ack, action: dict[str, Any], body: dict[str, Any], client: WebClient, respond: Respond
     ) -> None:
         ack()
-        self._send_calendar(client, respond, _int(action.get("value")), body["user"]["id"])
+        self._send_calendar(client, respond, bk.row_id(action.get("value")), body["user"]["id"])
 
     def on_add_action(
         self, ack: Ack, action: dict[str, Any], body: dict[str, Any], client: WebClient, respond: Respond
     ) -> None:
         ack()
-        found = self.sitdown.meeting(_int(action.get("value")))
+        found = self.sitdown.meeting(bk.row_id(action.get("value")))
         if found is None or found[0].status == "cancelled":
             respond(**error_message(GONE), replace_original=False)
             return
-        self._open(client, respond, body["trigger_id"], action_modal(*found))
+        bk.open_modal(client, respond, body["trigger_id"], action_modal(*found))
 
     def on_add_notes(
         self, ack: Ack, action: dict[str, Any], body: dict[str, Any], client: WebClient, respond: Respond
     ) -> None:
         ack()
-        found = self.sitdown.meeting(_int(action.get("value")))
+        found = self.sitdown.meeting(bk.row_id(action.get("value")))
         if found is None:
             respond(**error_message(GONE), replace_original=False)
             return
-        self._open(client, respond, body["trigger_id"], notes_modal(*found))
+        bk.open_modal(client, respond, body["trigger_id"], notes_modal(*found))
 
     def on_done(self, ack: Ack, action: dict[str, Any], body: dict[str, Any], respond: Respond) -> None:
         ack()
         try:
-            outcome = self.sitdown.complete_action(_int(action.get("value")), by=body["user"]["id"])
+            outcome = self.sitdown.complete_action(bk.row_id(action.get("value")), by=body["user"]["id"])
         except NotFound:
             respond(**error_message("That action item no longer exists."), replace_original=False)
             return
@@ -723,7 +711,9 @@ class SitdownListeners:
     def on_agenda_submit(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         text = element_value(view.get("state", {}).get("values", {}), "text")
         try:
-            placed = self.sitdown.add_agenda_to_series(_int(view.get("private_metadata")), text, by=body["user"]["id"])
+            placed = self.sitdown.add_agenda_to_series(
+                bk.row_id(view.get("private_metadata")), text, by=body["user"]["id"]
+            )
         except NotFound:
             ack(response_action="errors", errors={"text": "This sit-down was cancelled meanwhile."})
             return
@@ -739,7 +729,7 @@ class SitdownListeners:
         try:
             due_on = date.fromisoformat(due_text) if due_text else None
             item = self.sitdown.add_action(
-                _int(view.get("private_metadata")),
+                bk.row_id(view.get("private_metadata")),
                 text=element_value(values, "text"),
                 owner=element_value(values, "owner"),
                 due_on=due_on,
@@ -761,7 +751,7 @@ class SitdownListeners:
     def on_notes_submit(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         notes = element_value(view.get("state", {}).get("values", {}), "notes")
         try:
-            self.sitdown.save_notes(_int(view.get("private_metadata")), notes, by=body["user"]["id"])
+            self.sitdown.save_notes(bk.row_id(view.get("private_metadata")), notes, by=body["user"]["id"])
         except NotFound:
             ack(response_action="errors", errors={"notes": "This meeting no longer exists."})
             return

@@ -149,6 +149,8 @@ def running_bot(services: Services, fake_slack: FakeSlack, clock: FakeClock) -> 
     yield RunningBot(services, SlackSender(f"{base}/slack/events", fake_slack), fake_slack, clock, base)
     server.shutdown()
     server.server_close()
+    # Work Bolt runs after the acknowledgement (e.g. recording a lookup) must end before the database goes away.
+    app.listener_runner.listener_executor.shutdown(wait=True)
 
 
 def wait_for(predicate: Any, timeout: float = 5.0) -> Any:
