@@ -6,21 +6,30 @@ import argparse
 import logging
 import signal
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
 from slack_bolt.error import BoltError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
 
 from bot.config import ConfigError, Settings, database_url_from, load_environment, settings_from
 from bot.glossary_csv import GlossaryCsvError
 
 if TYPE_CHECKING:
+    from slack_bolt import App
+
     from bot.app import Services
 
 log = logging.getLogger("bot")
+
+POLL_SECONDS = 0.2
+STARTUP_LOCK_KEY = 0x62726964  # "brid": the PostgreSQL advisory lock replicas take turns on while starting
 
 
 def parser() -> argparse.ArgumentParser:
@@ -52,11 +61,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:
         return fail(str(error))
     except OperationalError as error:
-        return fail(f"cannot reach the database named by DATABASE_URL: {str(error.orig).strip().splitlines()[0]}")
+        return fail(f"cannot reach the database at DATABASE_URL ({_shown_database_url()}): {_first_line(error)}")
     except BoltError as error:
         return fail(f"Slack refused to start the app: {error}. Check SLACK_BOT_TOKEN.")
     except OSError as error:
         return fail(f"{error.strerror or error}: {getattr(error, 'filename', '') or 'check PORT and file paths'}")
+
+
+def _shown_database_url() -> str:
+    """DATABASE_URL as configured, password hidden; the default when unset."""
+    raw = load_environment().get("DATABASE_URL", "").strip()
+    if not raw:
+        return "unset, so sqlite:///data/bridgebot.db"
+    try:
+        return make_url(raw).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "malformed"
+
+
+def _first_line(error: OperationalError) -> str:
+    lines = str(error.orig or error).strip().splitlines()
+    return lines[0] if lines else type(error.orig or error).__name__
 
 
 def fail(message: str) -> int:
@@ -97,42 +122,123 @@ def glossary_export(file: Path) -> int:
 
 def run() -> int:
     settings = settings_from(load_environment())  # before anything heavy: a bad setting is one line
+    stop = StopSignal.install()
 
-    from bot.app import build_services, create_app
+    from bot.app import create_app
     from bot.scheduler import start_scheduler
-    from storage import db
 
-    services = build_services(settings)
-    services.glossary.load_starter_glossary_if_empty()
+    services = start_services(settings)
     app = create_app(services)
     scheduler = start_scheduler(services.dispatcher, services.planners())
     try:
         if settings.socket_mode:
-            from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-            log.info("starting in Socket Mode")
-            SocketModeHandler(app, settings.app_token).start()
+            serve_socket_mode(app, settings, stop)
         else:
-            from bot.server import EVENTS_PATH, make_http_server, wsgi_app
-
-            server = make_http_server(wsgi_app(app, lambda: db.ping(services.engine)), "0.0.0.0", settings.port)
-            _stop_on_sigterm(server.shutdown)
-            log.info("listening on http://0.0.0.0:%s%s", settings.port, EVENTS_PATH)
-            server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+            serve_http(app, services, settings, stop)
     finally:
-        scheduler.shutdown(wait=True)
+        services.dispatcher.stop()  # the pass in progress finishes; no new one starts, nor any wait for pacing
+        finish_listeners(app)  # work Bolt runs after acknowledging (respond, views.open, …)
+        scheduler.shutdown(wait=True)  # waits for the pass in progress: every row it claimed is sent and marked
+        services.engine.dispose()
+    log.info("bridgebot stopped cleanly (%s): requests answered, outbox dispatch finished", stop.reason or "done")
     return 0
 
 
-def _stop_on_sigterm(stop: object) -> None:
-    import threading
+def start_services(settings: Settings) -> Services:
+    """Migrate, load the starter glossary once, build the services: one replica at a time on PostgreSQL."""
+    from bot.app import build_services
 
-    def handle(_signum: int, _frame: FrameType | None) -> None:
-        threading.Thread(target=stop, daemon=True).start()  # type: ignore[arg-type]
+    with one_replica_starting_at_a_time(settings.database_url):
+        services = build_services(settings)
+        services.glossary.load_starter_glossary_if_empty()
+    return services
 
-    signal.signal(signal.SIGTERM, handle)
+
+@contextmanager
+def one_replica_starting_at_a_time(database_url: str | None) -> Iterator[None]:
+    """Replicas started together would race to create the schema and to load the starter glossary. On
+    PostgreSQL they take turns under an advisory lock held for the start only (released if the process dies);
+    an SQLite file serves one process."""
+    from sqlalchemy import text
+    from sqlalchemy.pool import NullPool
+
+    from storage import db
+
+    try:
+        engine = db.create_engine_for(database_url, poolclass=NullPool)
+    except OSError as error:
+        raise ConfigError(f"DATABASE_URL: cannot create the database file: {error.strerror or error}.") from error
+    try:
+        if engine.dialect.name != "postgresql":
+            yield
+            return
+        with engine.connect() as connection:
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": STARTUP_LOCK_KEY})
+            try:
+                yield
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": STARTUP_LOCK_KEY})
+    finally:
+        engine.dispose()
+
+
+def serve_http(app: App, services: Services, settings: Settings, stop: StopSignal) -> None:
+    from bot.server import EVENTS_PATH, make_http_server, wsgi_app
+    from storage import db
+
+    server = make_http_server(wsgi_app(app, lambda: db.ping(services.engine)), "0.0.0.0", settings.port)
+    stop.on_stop(server.request_stop)
+    log.info("listening on http://0.0.0.0:%s%s (waitress)", settings.port, EVENTS_PATH)
+    server.serve_forever()  # returns once stopped and drained
+    log.info("%s: stopped taking requests; the requests in flight were answered", stop.reason)
+
+
+def serve_socket_mode(app: App, settings: Settings, stop: StopSignal) -> None:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    handler = SocketModeHandler(app, settings.app_token)
+    handler.connect()
+    log.info("connected in Socket Mode")
+    while not stop.requested:
+        time.sleep(POLL_SECONDS)
+    handler.close()
+    log.info("%s: disconnected from Slack", stop.reason)
+
+
+def finish_listeners(app: App) -> None:
+    executor = app.listener_runner.listener_executor
+    if isinstance(executor, ThreadPoolExecutor):
+        executor.shutdown(wait=True)
+
+
+class StopSignal:
+    """SIGTERM (and Ctrl-C) ask for a graceful stop. The handler only sets flags and calls callbacks that only
+    set flags: it runs between two bytecodes of the main thread, which may hold any lock (even an Event's)."""
+
+    def __init__(self) -> None:
+        self.reason: str | None = None
+        self._callbacks: list[Callable[[], None]] = []
+
+    @property
+    def requested(self) -> bool:
+        return self.reason is not None
+
+    @classmethod
+    def install(cls) -> StopSignal:
+        stop = cls()
+        signal.signal(signal.SIGTERM, stop._handle)
+        signal.signal(signal.SIGINT, stop._handle)
+        return stop
+
+    def on_stop(self, callback: Callable[[], None]) -> None:
+        self._callbacks.append(callback)
+        if self.requested:
+            callback()
+
+    def _handle(self, signum: int, _frame: FrameType | None) -> None:
+        self.reason = signal.Signals(signum).name
+        for callback in self._callbacks:
+            callback()
 
 
 if __name__ == "__main__":

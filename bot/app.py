@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from slack_bolt import App, BoltResponse
@@ -23,6 +24,7 @@ from bot.lunchlearn import LunchLearnService
 from bot.newproject import NewProjectService
 from bot.newproject_rules import agenda_item
 from bot.notify import Dispatcher
+from bot.server import DATABASE_OUTAGE, database_outage_response, is_database_outage
 from bot.sitdown import SitdownService
 from handlers import register_all
 from handlers.jargon import JargonMessages
@@ -79,7 +81,9 @@ def build_services(settings: Settings, *, clock: Clock = utc_now, migrate: bool 
     if migrate:
         db.upgrade(engine)
     sessions = db.make_session_factory(engine)
-    dispatcher = Dispatcher(sessions, web_client(settings, for_outbox=True), clock)
+    dispatcher = Dispatcher(
+        sessions, web_client(settings, for_outbox=True), clock, lease=timedelta(seconds=settings.outbox_lease_seconds)
+    )
     wake = dispatcher.wake_soon
     glossary = GlossaryService(
         sessions,
@@ -129,14 +133,25 @@ def create_app(services: Services, *, token_verification: bool = True) -> App:
 SORRY = "⚠️ Something went wrong on my side and nothing was changed. Please try again in a moment."
 
 
-def _report_failure(error: Exception, body: dict[str, Any], response: BoltResponse | None) -> None:
+def _report_failure(error: Exception, body: dict[str, Any], response: BoltResponse | None) -> BoltResponse | None:
     """No silent failures: log it, and tell the person through response_url when Slack gave one."""
+    if is_database_outage(error):
+        log.warning("listener failed, the database is unreachable: %s", str(error).splitlines()[0])
+        if response is not None:  # not acknowledged yet: the acknowledgement itself says "try again"
+            return database_outage_response(body)
+        _tell(body, DATABASE_OUTAGE)
+        return None
     log.exception("listener failed: %s", error)
+    _tell(body, SORRY)
+    return None
+
+
+def _tell(body: dict[str, Any], text: str) -> None:
     response_url = body.get("response_url") or next(
         (r.get("response_url") for r in body.get("response_urls", []) if r.get("response_url")), None
     )
     if response_url:
         try:
-            WebhookClient(response_url, timeout=SLACK_TIMEOUT_SECONDS).send(text=SORRY, response_type="ephemeral")
+            WebhookClient(response_url, timeout=SLACK_TIMEOUT_SECONDS).send(text=text, response_type="ephemeral")
         except Exception:  # the apology is best effort; the failure is already logged
             log.warning("could not tell the user about the failure")

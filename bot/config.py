@@ -37,6 +37,7 @@ class Settings:
     urgent_days: int = 14
     escalation_business_days: int = 2
     reminder_grace_minutes: int = 30
+    outbox_lease_seconds: int = 120
 
     @property
     def socket_mode(self) -> bool:
@@ -78,6 +79,7 @@ def settings_from(env: Mapping[str, str]) -> Settings:
             get("INTAKE_ESCALATION_BUSINESS_DAYS"), "INTAKE_ESCALATION_BUSINESS_DAYS", 2
         ),
         reminder_grace_minutes=_whole_number(get("REMINDER_GRACE_MINUTES"), "REMINDER_GRACE_MINUTES", 30),
+        outbox_lease_seconds=_whole_number(get("OUTBOX_LEASE_SECONDS"), "OUTBOX_LEASE_SECONDS", 120),
     )
 
 

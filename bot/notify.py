@@ -3,13 +3,20 @@
 Services call `enqueue` inside their own transaction, so the message exists exactly when the change that
 caused it does. The dispatcher (woken by the scheduler) claims due rows, sends them and records the result.
 Short in-call retries (connection errors, a 500) are slack_sdk's retry handlers; longer waits (429's
-Retry-After, repeated 5xx) are stored on the row, so nothing sleeps and other channels keep flowing.
+Retry-After, repeated 5xx) are stored on the row, so nothing sleeps on them and other channels keep flowing.
+
+Pacing: Slack takes about one chat.postMessage per second per channel. A pass claims at most one row per
+channel, and none for a channel posted to less than a second ago (or still inside a 429's Retry-After);
+`run_once` repeats passes, waiting at most a second for the next channel to free up, until nothing is due.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -76,6 +83,10 @@ class Dispatcher:
         policy: RetryPolicy | None = None,
         batch_size: int = 50,
         lease: timedelta = timedelta(minutes=2),
+        per_channel: timedelta = timedelta(seconds=1),
+        max_wait: timedelta = timedelta(seconds=1),
+        workers: int = 1,
+        parallel_from: int = 8,
     ) -> None:
         self.sessions = sessions
         self.client = client
@@ -83,28 +94,84 @@ class Dispatcher:
         self.policy = policy or RetryPolicy()
         self.batch_size = batch_size
         self.lease = lease
+        self.per_channel = per_channel
+        self.max_wait = max_wait
+        self.workers = workers
+        self.parallel_from = parallel_from
         self.wake: Callable[[], None] = lambda: None
+        self._stopping = threading.Event()
+        self._record_lock = threading.Lock()
+        # How run_once waits for a paced channel; stop() interrupts it. Tests may move their clock instead.
+        self.sleep: Callable[[float], object] = self._stopping.wait
+        self._pace = _PaceClock(clock)
 
     def wake_soon(self) -> None:
         """Ask the scheduler to dispatch now (late-bound: the scheduler sets `wake` after services exist)."""
         self.wake()
 
+    def stop(self) -> None:
+        """Interrupt a run_once waiting for a paced channel (at shutdown); what is left is sent at the next start."""
+        self._stopping.set()
+
     def run_once(self) -> DispatchReport:
+        """Send everything due now, one row per channel per pass, waiting (at most `max_wait` at a time) for
+        paced channels to free up; returns when nothing is due, or the next moment is further off than that."""
         report = DispatchReport()
-        for message in self._claim():
-            self._deliver(message, report)
+        while not self._stopping.is_set():
+            if self._pass(report, self._pace):
+                continue
+            pace_now = self._pace.now()
+            wait = self._wait_for_a_paced_channel(pace_now)
+            if wait is None:
+                break
+            self.sleep(wait)
+            self._pace.waited(since=pace_now, seconds=wait)
         return report
 
-    def _claim(self) -> list[dict[str, Any]]:
+    def run_pass(self) -> DispatchReport:
+        """One pass at the clock's time: at most one row per channel, none for a channel still paced."""
+        report = DispatchReport()
+        self._pass(report, self._pace)
+        return report
+
+    def _pass(self, report: DispatchReport, pace: _PaceClock) -> int:
+        """Send what one claim returned. Each conversation's messages go in order. With `workers` > 1, a pass
+        spanning many conversations (a backlog) sends them side by side, so Slack's round trip does not multiply
+        by them; but then up to `workers` rows can be sent-but-unmarked when the process is killed (one when 1)."""
+        messages = self._claim(pace.now())
+        lanes = _by_conversation(messages)
+        if self.workers > 1 and len(lanes) >= self.parallel_from:
+            with ThreadPoolExecutor(max_workers=min(self.workers, len(lanes))) as pool:
+                for _ in pool.map(lambda lane: self._deliver_all(lane, report, pace), lanes):
+                    pass
+        else:
+            self._deliver_all(messages, report, pace)
+        return len(messages)
+
+    def _deliver_all(self, messages: list[dict[str, Any]], report: DispatchReport, pace: _PaceClock) -> None:
+        for message in messages:
+            self._deliver(message, report, pace)
+
+    def _wait_for_a_paced_channel(self, pace_now: datetime) -> float | None:
+        with self.sessions() as session:
+            free_at = OutboxRepository(session).next_free_channel_at(now=self.clock(), pace_now=pace_now)
+        if free_at is None or free_at - pace_now > self.max_wait:
+            return None
+        return max((free_at - pace_now).total_seconds(), 0.001)
+
+    def _claim(self, pace_now: datetime) -> list[dict[str, Any]]:
         now = self.clock()
         with self.sessions.begin() as session:
-            rows = OutboxRepository(session).claim_due(now=now, lease_until=now + self.lease, limit=self.batch_size)
+            rows = OutboxRepository(session).claim_due(
+                now=now, lease_until=now + self.lease, limit=self.batch_size, pace_now=pace_now
+            )
             return [
                 {
                     "id": r.id,
                     "key": r.key,
                     "method": r.method,
                     "payload": r.payload,
+                    "channel": r.channel,
                     "due_at": r.due_at,
                     "expire_at": r.expire_at,
                     "attempts": r.attempts,
@@ -112,60 +179,104 @@ class Dispatcher:
                 for r in rows
             ]
 
-    def _deliver(self, message: dict[str, Any], report: DispatchReport) -> None:
+    def _deliver(self, message: dict[str, Any], report: DispatchReport, pace: _PaceClock) -> None:
         now = self.clock()
         if message["expire_at"] is not None and now > message["expire_at"]:
-            self._finish(
-                message["id"],
-                "skipped",
-                f"not sent: its moment passed ({message['due_at']:%Y-%m-%d %H:%M} UTC)",
-            )
+            reason = f"not sent: its moment passed ({message['due_at']:%Y-%m-%d %H:%M} UTC)"
+            self._finish(message, "skipped", reason, free_at=pace.now())
             report.skipped.append(message["key"])
             return
         try:
             response = self.client.api_call(message["method"], json=message["payload"])
         except SlackApiError as error:
-            self._handle_api_error(message, error, report)
+            self._handle_api_error(message, error, report, pace)
             return
         except Exception as error:  # a timeout or a broken connection after slack_sdk's own retries
-            self._retry_or_fail(
-                message, f"{type(error).__name__}: {error}", self.policy.backoff(message["attempts"]), report
-            )
+            wait = self.policy.backoff(message["attempts"])
+            self._retry_or_fail(message, f"{type(error).__name__}: {error}", wait, report, pace)
             return
         late = now - message["due_at"] > self.policy.late_after
-        with self.sessions.begin() as session:
-            OutboxRepository(session).mark_sent(
-                message["id"], now=now, late=late, channel=response.get("channel"), ts=response.get("ts")
-            )
+        with self._recording() as session:
+            outbox = OutboxRepository(session)
+            outbox.mark_sent(message["id"], now=now, late=late, channel=response.get("channel"), ts=response.get("ts"))
+            outbox.pace(message["channel"], not_before=pace.now() + self.per_channel)
         report.sent.append(message["key"])
 
-    def _handle_api_error(self, message: dict[str, Any], error: SlackApiError, report: DispatchReport) -> None:
+    def _handle_api_error(
+        self, message: dict[str, Any], error: SlackApiError, report: DispatchReport, pace: _PaceClock
+    ) -> None:
         status = error.response.status_code
         code = error.response.get("error") if isinstance(error.response.data, dict) else None
         description = f"HTTP {status}: {code or 'no error code'}"
         if status == 429:
-            retry_after = _retry_after_seconds(error.response.headers)
-            self._retry_or_fail(message, description, timedelta(seconds=retry_after), report)
+            retry_after = timedelta(seconds=_retry_after_seconds(error.response.headers))
+            self._retry_or_fail(message, description, retry_after, report, pace, channel_wait=retry_after)
         elif status >= 500 or code in RETRYABLE_ERRORS:
-            self._retry_or_fail(message, description, self.policy.backoff(message["attempts"]), report)
+            self._retry_or_fail(message, description, self.policy.backoff(message["attempts"]), report, pace)
         else:
-            self._finish(message["id"], "failed", description)
+            self._finish(message, "failed", description, free_at=pace.now() + self.per_channel)
             report.failed.append(message["key"])
             log.warning("outbox %s failed for good: %s", message["key"], description)
 
-    def _retry_or_fail(self, message: dict[str, Any], error: str, wait: timedelta, report: DispatchReport) -> None:
+    def _retry_or_fail(
+        self,
+        message: dict[str, Any],
+        error: str,
+        wait: timedelta,
+        report: DispatchReport,
+        pace: _PaceClock,
+        *,
+        channel_wait: timedelta | None = None,
+    ) -> None:
+        """The row waits `wait`; its channel waits `channel_wait` (a 429's Retry-After), else the usual second."""
+        free_at = pace.now() + max(channel_wait or self.per_channel, self.per_channel)
         if message["attempts"] >= self.policy.max_attempts:
-            self._finish(message["id"], "failed", f"gave up after {message['attempts']} attempts; last: {error}")
+            reason = f"gave up after {message['attempts']} attempts; last: {error}"
+            self._finish(message, "failed", reason, free_at=free_at)
             report.failed.append(message["key"])
             log.warning("outbox %s failed after %s attempts: %s", message["key"], message["attempts"], error)
             return
-        with self.sessions.begin() as session:
-            OutboxRepository(session).mark_retry(message["id"], at=self.clock() + wait, error=error)
+        with self._recording() as session:
+            outbox = OutboxRepository(session)
+            outbox.mark_retry(message["id"], at=self.clock() + wait, error=error)
+            outbox.pace(message["channel"], not_before=free_at)
         report.retried.append(message["key"])
 
-    def _finish(self, row_id: int, status: str, error: str) -> None:
-        with self.sessions.begin() as session:
-            OutboxRepository(session).mark_final(row_id, status=status, error=error)
+    @contextmanager
+    def _recording(self) -> Iterator[Session]:
+        """One result at a time: lanes send side by side, but SQLite takes one writer, and its busy wait
+        sleeps far longer than a write takes."""
+        with self._record_lock, self.sessions.begin() as session:
+            yield session
+
+    def _finish(self, message: dict[str, Any], status: str, error: str, *, free_at: datetime) -> None:
+        with self._recording() as session:
+            outbox = OutboxRepository(session)
+            outbox.mark_final(message["id"], status=status, error=error)
+            outbox.pace(message["channel"], not_before=free_at)
+
+
+def _by_conversation(messages: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    lanes: dict[str, list[dict[str, Any]]] = {}
+    for message in messages:
+        lanes.setdefault(str(message["payload"].get("channel") or message["key"]), []).append(message)
+    return list(lanes.values())
+
+
+class _PaceClock:
+    """The time pacing is measured in: the clock, but never earlier than the end of the last wait for a paced
+    channel. With the real clock the two agree; with a clock that stands still (tests), a wait still counts,
+    in this run_once and the next."""
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self.waited_until = clock()
+
+    def now(self) -> datetime:
+        return max(self.clock(), self.waited_until)
+
+    def waited(self, *, since: datetime, seconds: float) -> None:
+        self.waited_until = max(self.waited_until, since + timedelta(seconds=seconds))
 
 
 def _retry_after_seconds(headers: dict[str, Any]) -> int:

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.notify import Dispatcher
+from bot.server import is_database_outage
 
 log = logging.getLogger(__name__)
 
@@ -22,8 +23,8 @@ PLAN_JOB = "feature-planners"
 def dispatch_safely(dispatcher: Dispatcher) -> None:
     try:
         report = dispatcher.run_once()
-    except Exception:  # e.g. the database is briefly unreachable: the next tick tries again
-        log.exception("outbox dispatch failed; retrying on the next tick")
+    except Exception as error:  # e.g. the database is briefly unreachable: the next tick tries again
+        _log_failure(error, "outbox dispatch failed")
         return
     if report.failed or report.skipped:
         log.warning("outbox: %s failed, %s skipped", len(report.failed), len(report.skipped))
@@ -33,12 +34,42 @@ def plan_safely(planners: Sequence[Callable[[], object]], dispatcher: Dispatcher
     for plan in planners:
         try:
             plan()
-        except Exception:  # one feature's failure must not stop the others; the next tick tries again
-            log.exception("planner %s failed; retrying on the next tick", getattr(plan, "__qualname__", plan))
+        except Exception as error:  # one feature's failure must not stop the others; the next tick tries again
+            _log_failure(error, f"planner {getattr(plan, '__qualname__', plan)} failed")
     dispatcher.wake()
 
 
+def _log_failure(error: Exception, what: str) -> None:
+    """An outage is one line per tick (it is not a bug; /healthz says 503 meanwhile); anything else, a traceback."""
+    if is_database_outage(error):
+        log.warning("%s: the database is unreachable (%s); retrying on the next tick", what, _first_line(error))
+    else:
+        log.exception("%s; retrying on the next tick", what)
+
+
+def _first_line(error: Exception) -> str:
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
+
+
+class _ExpectedOverlap(logging.Filter):
+    """A dispatch pass may outlast the 5 s tick (pacing a backlog at one post per second per channel); the tick
+    that finds it still running is rightly skipped, which APScheduler reports as a warning every time."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "maximum number of running instances reached" not in record.getMessage()
+
+
+def quiet_scheduler_logs() -> None:
+    """APScheduler logs two INFO lines per job run (every 5 s); keep its warnings and errors only."""
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    scheduler_log = logging.getLogger("apscheduler.scheduler")
+    if not any(isinstance(existing, _ExpectedOverlap) for existing in scheduler_log.filters):
+        scheduler_log.addFilter(_ExpectedOverlap())
+
+
 def start_scheduler(dispatcher: Dispatcher, planners: Sequence[Callable[[], object]] = ()) -> BackgroundScheduler:
+    quiet_scheduler_logs()
     scheduler = BackgroundScheduler(timezone=UTC)
     if planners:
         scheduler.add_job(

@@ -1,23 +1,37 @@
-"""HTTP mode: Bolt's WSGI adapter at /slack/events plus GET /healthz, on a threaded WSGI server."""
+"""HTTP mode: Bolt's WSGI adapter at /slack/events plus GET /healthz, served by waitress.
+
+waitress is a production WSGI server (pure Python, threaded) that runs inside this process, so the
+APScheduler dispatcher shares it. It has no graceful stop of its own, so `HttpServer` drives its event
+loop: stopping closes the listening socket at once (a load balancer sees the replica go), lets the
+requests in flight finish and their answers reach the client, then closes the idle connections.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+import threading
+import time
 from collections.abc import Callable, Iterable
-from socketserver import ThreadingMixIn
 from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from slack_bolt import App
+from slack_bolt import App, BoltResponse
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from waitress import wasyncore
+from waitress.server import BaseWSGIServer, create_server
 
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
+HTTP_THREADS = 16  # Bolt holds a request's thread until the listener acks (at most 3 s)
+DRAIN_SECONDS = 25.0  # under the usual 30 s between SIGTERM and SIGKILL
+POLL_SECONDS = 0.2
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+DATABASE_OUTAGE = "⚠️ I can't reach my database right now, so nothing was changed. Please try again in a moment."
 
 
 def wsgi_app(app: App, health_check: Callable[[], None]) -> WsgiApp:
@@ -41,14 +55,107 @@ def _health(health_check: Callable[[], None], start_response: Callable[..., Any]
     return [json.dumps(body).encode()]
 
 
-class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
+# --- the database going away while a listener runs ---------------------------------------------------------
 
 
-class QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        log.debug("%s - %s", self.address_string(), format % args)
+def is_database_outage(error: BaseException) -> bool:
+    """The database could not be reached or dropped the connection: worth "try again", not a bug report."""
+    if isinstance(error, OperationalError | InterfaceError):
+        return True
+    return isinstance(error, DBAPIError) and error.connection_invalidated
 
 
-def make_http_server(application: WsgiApp, host: str, port: int) -> WSGIServer:
-    return make_server(host, port, application, server_class=ThreadingWSGIServer, handler_class=QuietHandler)
+def database_outage_response(body: dict[str, Any]) -> BoltResponse:
+    """What to acknowledge when a listener failed on the database before acknowledging: a 200 Slack shows,
+    never a 500 ("dispatch_failed"). A form gets a small modal pushed on top, so closing it keeps the input."""
+    if body.get("type") == "view_submission":
+        notice = {
+            "type": "modal",
+            "title": {"type": "plain_text", "text": "Try again in a moment"},
+            "close": {"type": "plain_text", "text": "Back to the form"},
+            "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": DATABASE_OUTAGE}}],
+        }
+        return _json_response({"response_action": "push", "view": notice})
+    if body.get("command"):
+        return _json_response({"response_type": "ephemeral", "text": DATABASE_OUTAGE})
+    return BoltResponse(status=200, body="")
+
+
+def _json_response(payload: dict[str, Any]) -> BoltResponse:
+    return BoltResponse(status=200, body=json.dumps(payload), headers={"content-type": "application/json"})
+
+
+# --- the server ---------------------------------------------------------------------------------------------
+
+
+class HttpServer:
+    """waitress with the small API the tests and `python -m bot` use (as socketserver's): serve_forever(),
+    shutdown() (graceful: blocks until drained), server_close(), server_address; plus request_stop(), which
+    only asks (safe in a signal handler)."""
+
+    def __init__(self, application: WsgiApp, host: str, port: int, *, threads: int = HTTP_THREADS) -> None:
+        self._map: dict[int, Any] = {}
+        server = create_server(
+            application, map=self._map, host=host, port=port, threads=threads, ident="bridgebot", asyncore_use_poll=True
+        )
+        assert isinstance(server, BaseWSGIServer), "one listening socket"
+        self._server = server
+        self.server_address: tuple[str, int] = (str(server.effective_host), int(server.effective_port))
+        self._stop_requested = False  # a plain flag: set from a signal handler
+        self._stopped = threading.Event()
+        self._stopped.set()
+        self._closed = False
+
+    def serve_forever(self) -> None:
+        self._stopped.clear()
+        try:
+            while not self._stop_requested:
+                wasyncore.loop(timeout=POLL_SECONDS, map=self._map, use_poll=True, count=1)
+            self._drain()
+        finally:
+            self.server_close()
+            self._stopped.set()
+
+    def request_stop(self) -> None:
+        """Only sets a flag, so a signal handler may call it; the event loop sees it within POLL_SECONDS."""
+        self._stop_requested = True
+
+    def shutdown(self) -> None:
+        self.request_stop()
+        if not self._closed:
+            self._server.pull_trigger()  # wakes the event loop at once (takes a lock: never from a signal handler)
+        self._stopped.wait()
+
+    def server_close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._server.task_dispatcher.shutdown(cancel_pending=True, timeout=1)
+        wasyncore.close_all(self._map)
+
+    def in_flight(self) -> int:
+        """Requests received and not yet fully answered (being served, queued, or their answer unsent)."""
+        return sum(1 for channel in list(self._server.active_channels.values()) if _busy(channel))
+
+    def _drain(self) -> None:
+        wasyncore.dispatcher.close(self._server)  # stop listening: new connections are refused from now on
+        deadline = time.monotonic() + DRAIN_SECONDS
+        while True:
+            for channel in list(self._server.active_channels.values()):
+                if not _busy(channel):
+                    channel.will_close = True  # idle keep-alive connection: close it, take nothing more on it
+            waiting = self.in_flight()
+            if not waiting:
+                return
+            if time.monotonic() > deadline:
+                log.warning("stopping with %s request(s) unanswered after %.0f s", waiting, DRAIN_SECONDS)
+                return
+            wasyncore.loop(timeout=POLL_SECONDS, map=self._map, use_poll=True, count=1)
+
+
+def _busy(channel: Any) -> bool:
+    return bool(channel.requests or channel.total_outbufs_len or channel.request is not None)
+
+
+def make_http_server(application: WsgiApp, host: str, port: int, *, threads: int = HTTP_THREADS) -> HttpServer:
+    return HttpServer(application, host, port, threads=threads)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 DEFAULT_SQLITE_PATH = Path("data") / "bridgebot.db"
+POSTGRES_CONNECT_TIMEOUT_SECONDS = 5
 
 
 def normalize_url(raw: str | None) -> URL:
@@ -29,7 +30,9 @@ def create_engine_for(raw_url: str | None, **engine_options: Any) -> Engine:
     url = normalize_url(raw_url)
     if url.get_backend_name() == "sqlite":
         return _create_sqlite_engine(url, **engine_options)
-    return create_engine(url, pool_pre_ping=True, **engine_options)
+    # A database that silently drops packets must not hang start-up, /healthz or acknowledgements.
+    connect_args = {"connect_timeout": POSTGRES_CONNECT_TIMEOUT_SECONDS, **engine_options.pop("connect_args", {})}
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args, **engine_options)
 
 
 def _create_sqlite_engine(url: URL, **engine_options: Any) -> Engine:

@@ -163,12 +163,16 @@ class OutboxMessage(Base):
     """A Web API call the bot makes on its own, written before it is sent (see bot/notify.py)."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        Index("ix_outbox_channel", "channel", "status"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(200), unique=True)
     method: Mapped[str] = mapped_column(String(64))
     payload: Mapped[dict[str, Any]]
+    channel: Mapped[str | None] = mapped_column(String(80))  # paced per channel; None: not paced (storage/outbox.py)
     status: Mapped[str] = mapped_column(String(16))  # pending, sending, sent, failed, skipped
     due_at: Mapped[datetime]
     expire_at: Mapped[datetime | None]

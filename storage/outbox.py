@@ -1,4 +1,4 @@
-"""Outbox rows: idempotent insert by key, claiming due rows, recording results."""
+"""Outbox rows: idempotent insert by key, claiming due rows (paced per channel), recording results."""
 
 from __future__ import annotations
 
@@ -7,12 +7,31 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, String, and_, exists, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from storage.models import OutboxMessage
+from storage.models import Base, OutboxMessage
+
+# Slack allows about one chat.postMessage per second per channel; other methods are limited per workspace.
+PACED_METHODS = frozenset({"chat.postMessage"})
+
+
+def pacing_channel(method: str, payload: dict[str, Any]) -> str | None:
+    """The conversation a row is paced on (a user ID for a DM), or None when the method is not paced."""
+    channel = payload.get("channel")
+    return str(channel)[:80] if method in PACED_METHODS and channel else None
+
+
+class OutboxChannel(Base):
+    """When the dispatcher may next post to a channel: one second after the last post, Retry-After after a
+    429, or the end of the lease while a post to it is in flight (so a second replica does not post too)."""
+
+    __tablename__ = "outbox_channels"
+
+    channel: Mapped[str] = mapped_column(String(80), primary_key=True)
+    not_before: Mapped[datetime]
 
 
 @dataclass(frozen=True)
@@ -44,6 +63,7 @@ class OutboxRepository:
             "key": key,
             "method": method,
             "payload": payload,
+            "channel": pacing_channel(method, payload),
             "status": "pending",
             "due_at": due_at,
             "expire_at": expire_at,
@@ -52,10 +72,8 @@ class OutboxRepository:
             "created_at": now,
             "late": False,
         }
-        dialect = self.session.get_bind().dialect.name
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
         statement = (
-            insert(OutboxMessage)
+            self._insert(OutboxMessage)
             .values(**values)
             .on_conflict_do_nothing(index_elements=["key"])
             .returning(OutboxMessage.id)
@@ -65,19 +83,38 @@ class OutboxRepository:
     def get(self, key: str) -> OutboxMessage | None:
         return self.session.scalar(select(OutboxMessage).where(OutboxMessage.key == key))
 
-    def claim_due(self, *, now: datetime, lease_until: datetime, limit: int) -> list[OutboxMessage]:
-        """Due rows, plus rows whose sender's lease ran out (it died mid-send); locked so replicas skip them."""
+    def claim_due(
+        self, *, now: datetime, lease_until: datetime, limit: int, pace_now: datetime | None = None
+    ) -> list[OutboxMessage]:
+        """Due rows, plus rows whose sender's lease ran out (it died mid-send); locked so replicas skip them.
+
+        At most one row per paced channel (its earliest by due time, so a retried row keeps its place), and none
+        for a channel whose `not_before` is after `pace_now`; each claimed row's channel is then reserved until
+        `lease_until`, so no replica posts to it meanwhile.
+        """
+        claimable = self._claimable(now, pace_now or now)
+        first_per_channel = (
+            select(
+                OutboxMessage.id,
+                OutboxMessage.channel,
+                OutboxMessage.next_attempt_at,
+                func.row_number()
+                .over(partition_by=OutboxMessage.channel, order_by=(OutboxMessage.due_at, OutboxMessage.id))
+                .label("place"),
+            )
+            .where(claimable)
+            .subquery()
+        )
+        chosen = (
+            select(first_per_channel.c.id)
+            .where(or_(first_per_channel.c.channel.is_(None), first_per_channel.c.place == 1))
+            .order_by(first_per_channel.c.next_attempt_at, first_per_channel.c.id)
+            .limit(limit)
+        )
         statement = (
             select(OutboxMessage)
-            .where(
-                OutboxMessage.next_attempt_at <= now,
-                or_(
-                    OutboxMessage.status == "pending",
-                    (OutboxMessage.status == "sending") & (OutboxMessage.claimed_until < now),
-                ),
-            )
+            .where(OutboxMessage.id.in_(chosen), claimable)
             .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
-            .limit(limit)
             .with_for_update(skip_locked=True)
         )
         rows = list(self.session.scalars(statement))
@@ -85,7 +122,26 @@ class OutboxRepository:
             row.status = "sending"
             row.claimed_until = lease_until
             row.attempts += 1
+        self._set_not_before({row.channel for row in rows if row.channel is not None}, lease_until)
         return rows
+
+    def next_free_channel_at(self, *, now: datetime, pace_now: datetime) -> datetime | None:
+        """The earliest moment a channel with a due row stops being paced, if any is paced now."""
+        waiting = and_(
+            OutboxMessage.channel == OutboxChannel.channel,
+            OutboxMessage.status == "pending",
+            OutboxMessage.next_attempt_at <= now,
+        )
+        return self.session.scalar(
+            select(func.min(OutboxChannel.not_before)).where(
+                OutboxChannel.not_before > pace_now, exists().where(waiting)
+            )
+        )
+
+    def pace(self, channel: str | None, *, not_before: datetime) -> None:
+        """The next post to `channel` waits until `not_before` (called after every attempt on a paced row)."""
+        if channel is not None:
+            self._set_not_before({channel}, not_before)
 
     def mark_sent(self, row_id: int, *, now: datetime, late: bool, channel: str | None, ts: str | None) -> None:
         row = self.session.get_one(OutboxMessage, row_id)
@@ -102,3 +158,26 @@ class OutboxRepository:
 
     def by_status(self, status: str) -> Sequence[OutboxMessage]:
         return self.session.scalars(select(OutboxMessage).where(OutboxMessage.status == status)).all()
+
+    def _claimable(self, now: datetime, pace_now: datetime) -> ColumnElement[bool]:
+        paced = exists().where(OutboxChannel.channel == OutboxMessage.channel, OutboxChannel.not_before > pace_now)
+        return and_(
+            OutboxMessage.next_attempt_at <= now,
+            or_(
+                OutboxMessage.status == "pending",
+                (OutboxMessage.status == "sending") & (OutboxMessage.claimed_until < now),
+            ),
+            or_(OutboxMessage.channel.is_(None), ~paced),
+        )
+
+    def _set_not_before(self, channels: set[str], not_before: datetime) -> None:
+        if not channels:
+            return
+        statement = self._insert(OutboxChannel).values([{"channel": c, "not_before": not_before} for c in channels])
+        self.session.execute(
+            statement.on_conflict_do_update(index_elements=["channel"], set_={"not_before": not_before})
+        )
+
+    def _insert(self, table: type[Base]) -> Any:
+        dialect = self.session.get_bind().dialect.name
+        return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)

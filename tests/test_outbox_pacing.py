@@ -1,0 +1,276 @@
+"""Outbox pacing: at most one chat.postMessage per second per channel, other channels keep flowing.
+
+A pass (`run_pass`) sends at most one row per channel; `run_once` repeats passes and waits for paced channels,
+here by moving the FakeClock instead of sleeping. Every test runs on SQLite and on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+from itertools import pairwise
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.app import Services, build_services
+from bot.config import Settings
+from bot.notify import Outgoing, enqueue
+from storage.models import OutboxMessage
+from storage.outbox import OutboxRepository, pacing_channel
+from tests.conftest import FakeClock
+from tests.fake_slack import FakeSlack
+
+POST = "chat.postMessage"
+
+
+def put(services: Services, clock: FakeClock, key: str, channel: str, method: str = POST, **options: Any) -> None:
+    payload: dict[str, Any] = {"channel": channel, "text": key}
+    if method == "chat.update":
+        payload["ts"] = "1700000000.000001"
+    with services.sessions.begin() as session:
+        enqueue(session, Outgoing(key, payload, method, **options), clock())
+
+
+def posted(fake: FakeSlack) -> list[str]:
+    """The texts Slack received, in order."""
+    return [body["text"] for body in fake.calls_to(POST)]
+
+
+def rows(services: Services) -> dict[str, OutboxMessage]:
+    with services.sessions() as session:
+        return {
+            row.key: row
+            for status in ("sent", "pending", "skipped")
+            for row in OutboxRepository(session).by_status(status)
+        }
+
+
+def move_clock_instead_of_sleeping(services: Services, clock: FakeClock) -> list[float]:
+    waits: list[float] = []
+
+    def wait(seconds: float) -> None:
+        waits.append(seconds)
+        clock.advance(seconds=seconds)
+
+    services.dispatcher.sleep = wait
+    return waits
+
+
+def test_a_pass_sends_one_message_per_channel_and_the_next_only_a_second_later(
+    services: Services, fake_slack: FakeSlack, clock: FakeClock
+) -> None:
+    for key in ("a1", "a2", "a3"):
+        put(services, clock, key, "CA")
+    put(services, clock, "b1", "CB")
+
+    assert sorted(services.dispatcher.run_pass().sent) == ["a1", "b1"]
+    assert services.dispatcher.run_pass().sent == []
+
+    clock.advance(seconds=0.999)
+    assert services.dispatcher.run_pass().sent == []
+    clock.advance(seconds=0.001)
+    assert services.dispatcher.run_pass().sent == ["a2"]
+    assert services.dispatcher.run_pass().sent == []
+    clock.advance(seconds=1)
+    assert services.dispatcher.run_pass().sent == ["a3"]
+    assert sorted(posted(fake_slack)) == ["a1", "a2", "a3", "b1"]
+    assert [text for text in posted(fake_slack) if text.startswith("a")] == ["a1", "a2", "a3"]
+
+
+def test_a_rate_limited_channel_does_not_delay_the_others_and_waits_its_retry_after(
+    services: Services, fake_slack: FakeSlack, clock: FakeClock
+) -> None:
+    put(services, clock, "a1", "CA")
+    put(services, clock, "a2", "CA")
+    put(services, clock, "b1", "CB")
+    put(services, clock, "b2", "CB")
+    fake_slack.fail_next(POST, status=429, error="ratelimited", retry_after=5)  # the first call: a1
+
+    first = services.dispatcher.run_pass()
+    assert (first.retried, first.sent) == (["a1"], ["b1"])
+
+    for _ in range(4):
+        clock.advance(seconds=1)
+        services.dispatcher.run_pass()
+    assert posted(fake_slack) == ["a1", "b1", "b2"], "nothing goes to CA before its Retry-After ran out"
+
+    clock.advance(seconds=1)
+    assert services.dispatcher.run_pass().sent == ["a1"], "the retried message keeps its place in its channel"
+    clock.advance(seconds=1)
+    assert services.dispatcher.run_pass().sent == ["a2"]
+    assert rows(services)["a1"].attempts == 2
+
+
+def test_run_once_drains_a_backlog_one_second_apart_per_channel(
+    services: Services, fake_slack: FakeSlack, clock: FakeClock
+) -> None:
+    waits = move_clock_instead_of_sleeping(services, clock)
+    start = clock()
+    for key in ("a1", "a2", "a3"):
+        put(services, clock, key, "CA")
+    put(services, clock, "b1", "CB")
+    put(services, clock, "dm1", "UMIA")
+    put(services, clock, "dm2", "UMIA")
+
+    report = services.dispatcher.run_once()
+
+    assert sorted(report.sent) == ["a1", "a2", "a3", "b1", "dm1", "dm2"]
+    sent_at = {key: row.sent_at for key, row in rows(services).items()}
+    assert [sent_at["a1"], sent_at["a2"], sent_at["a3"]] == [
+        start,
+        start + timedelta(seconds=1),
+        start + timedelta(seconds=2),
+    ]
+    assert (sent_at["b1"], sent_at["dm1"], sent_at["dm2"]) == (start, start, start + timedelta(seconds=1))
+    assert waits and all(0 < wait <= 1 for wait in waits)
+
+
+def test_waits_count_as_time_passing_even_when_the_clock_stands_still(
+    services: Services, fake_slack: FakeSlack, clock: FakeClock
+) -> None:
+    """What a real sleep does to a frozen test clock: the waits, not the clock, show the second went by."""
+    waits: list[float] = []
+
+    def wait(seconds: float) -> None:
+        waits.append(seconds)
+        assert len(waits) < 10, "run_once keeps waiting for a channel it never sends to"
+
+    services.dispatcher.sleep = wait
+    for key in ("a1", "a2", "a3"):
+        put(services, clock, key, "CA")
+
+    assert services.dispatcher.run_once().sent == ["a1", "a2", "a3"]
+    assert waits == [1.0, 1.0]
+
+    put(services, clock, "a4", "CA")
+    assert services.dispatcher.run_once().sent == ["a4"], "the next run_once remembers the time already waited"
+    assert waits == [1.0, 1.0, 1.0]
+
+    clock.advance(days=1)  # the clock jumps past the waits: from there, waits count again
+    put(services, clock, "a5", "CA")
+    put(services, clock, "a6", "CA")
+    assert services.dispatcher.run_once().sent == ["a5", "a6"]
+    assert waits == [1.0, 1.0, 1.0, 1.0]
+    assert posted(fake_slack) == ["a1", "a2", "a3", "a4", "a5", "a6"]
+
+
+def test_stop_ends_a_drain_at_its_next_wait_and_leaves_the_rest_pending(
+    services: Services, fake_slack: FakeSlack, clock: FakeClock
+) -> None:
+    for key in ("a1", "a2", "a3"):
+        put(services, clock, key, "CA")
+    put(services, clock, "b1", "CB")
+    services.dispatcher.sleep = lambda _seconds: services.dispatcher.stop()  # shutting down while it waits
+
+    assert sorted(services.dispatcher.run_once().sent) == ["a1", "b1"]
+    assert (rows(services)["a2"].status, rows(services)["a3"].status) == ("pending", "pending")
+
+
+def test_run_once_does_not_wait_out_a_long_retry_after(
+    services: Services, fake_slack: FakeSlack, clock: FakeClock
+) -> None:
+    waits = move_clock_instead_of_sleeping(services, clock)
+    put(services, clock, "a1", "CA")
+    put(services, clock, "a2", "CA")
+    put(services, clock, "b1", "CB")
+    fake_slack.fail_next(POST, status=429, error="ratelimited", retry_after=30)
+
+    report = services.dispatcher.run_once()
+
+    assert (report.retried, report.sent) == (["a1"], ["b1"])
+    assert waits == [], "a channel paced for longer than a second is left to the next scheduler tick"
+    assert rows(services)["a2"].status == "pending"
+
+
+def test_only_chat_post_message_is_paced(services: Services, fake_slack: FakeSlack, clock: FakeClock) -> None:
+    put(services, clock, "edit1", "CA", method="chat.update")
+    put(services, clock, "edit2", "CA", method="chat.update")
+    put(services, clock, "post", "CA")
+
+    assert sorted(services.dispatcher.run_pass().sent) == ["edit1", "edit2", "post"]
+    assert pacing_channel("chat.update", {"channel": "CA"}) is None
+    assert pacing_channel(POST, {"channel": "UMIA"}) == "UMIA"
+
+
+def test_an_expired_message_costs_its_channel_no_second(
+    services: Services, fake_slack: FakeSlack, clock: FakeClock
+) -> None:
+    put(services, clock, "stale", "CA", expire_at=clock() + timedelta(minutes=1))
+    put(services, clock, "fresh", "CA", due_at=clock() + timedelta(minutes=2))
+    clock.advance(minutes=2)
+
+    assert services.dispatcher.run_pass().skipped == ["stale"]
+    assert services.dispatcher.run_pass().sent == ["fresh"]
+
+
+def test_a_claimed_message_reserves_its_channel_until_sent_or_its_lease_ends(
+    services: Services, fake_slack: FakeSlack, clock: FakeClock
+) -> None:
+    put(services, clock, "a1", "CA")
+    put(services, clock, "a2", "CA")
+    with services.sessions.begin() as session:  # another sender claims a1 and dies before sending it
+        claimed = OutboxRepository(session).claim_due(
+            now=clock(), lease_until=clock() + services.dispatcher.lease, limit=10
+        )
+        assert [row.key for row in claimed] == ["a1"]
+
+    clock.advance(seconds=services.dispatcher.lease.total_seconds() - 1)
+    assert services.dispatcher.run_pass().sent == [], "a2 must not overtake a1 while a1 may be in flight"
+
+    clock.advance(seconds=2)
+    assert services.dispatcher.run_pass().sent == ["a1"]
+    clock.advance(seconds=1)
+    assert services.dispatcher.run_pass().sent == ["a2"]
+
+
+def test_pacing_survives_a_restart(
+    settings: Settings, services: Services, fake_slack: FakeSlack, clock: FakeClock
+) -> None:
+    put(services, clock, "a1", "CA")
+    put(services, clock, "a2", "CA")
+    assert services.dispatcher.run_pass().sent == ["a1"]
+
+    restarted = build_services(settings, clock=clock)
+    try:
+        assert restarted.dispatcher.run_pass().sent == [], "the channel's pace is in the database, not the process"
+        clock.advance(seconds=1)
+        assert restarted.dispatcher.run_pass().sent == ["a2"]
+    finally:
+        restarted.engine.dispose()
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    plan=st.lists(
+        st.tuples(st.sampled_from(["CA", "CB", "CC", "UMIA"]), st.integers(min_value=0, max_value=3)),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_every_message_is_sent_and_never_two_in_a_second_to_one_channel(
+    services: Services, fake_slack: FakeSlack, clock: FakeClock, plan: list[tuple[str, int]]
+) -> None:
+    """Messages due at scattered seconds, dispatched as the scheduler would (run_once on each tick)."""
+    move_clock_instead_of_sleeping(services, clock)
+    start, prefix = clock(), f"p{clock().timestamp():.0f}"
+    channels = {f"{prefix}:{n}": f"{prefix}{channel}" for n, (channel, _) in enumerate(plan)}
+    for n, (_, due_in) in enumerate(plan):
+        key = f"{prefix}:{n}"
+        put(services, clock, key, channels[key], due_at=start + timedelta(seconds=due_in))
+
+    for _ in range(len(plan) + 4):
+        services.dispatcher.run_once()
+        clock.advance(seconds=1)
+
+    sent = {key: row for key, row in rows(services).items() if key.startswith(f"{prefix}:")}
+    assert all(row.status == "sent" for row in sent.values()) and len(sent) == len(plan)
+    by_channel: dict[str, list[datetime]] = defaultdict(list)
+    for key, row in sent.items():
+        assert row.sent_at is not None and row.sent_at >= row.due_at
+        by_channel[channels[key]].append(row.sent_at)
+    for moments in by_channel.values():
+        moments.sort()
+        assert all(later - earlier >= timedelta(seconds=1) for earlier, later in pairwise(moments))
+    clock.advance(hours=1)  # the next example starts on fresh channels, well clear of these
