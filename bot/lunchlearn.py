@@ -36,7 +36,7 @@ from bot.lunchlearn_rules import (
     topic_key,
 )
 from bot.notify import Outgoing, enqueue
-from storage.lunchlearn import LunchLearnRepository, outbox_keys_with_prefix
+from storage.lunchlearn import LunchLearnRepository
 from storage.outbox import OutboxRepository
 
 PLANNING_LOOKBACK = SUMMARY_AFTER + timedelta(days=2)  # covers the summary a day after the longest session
@@ -348,7 +348,9 @@ class LunchLearnService:
         return True
 
     def _forward_late_comment(self, session: Session, view: SessionView, text: str, now: datetime) -> bool:
-        summaries = outbox_keys_with_prefix(session, session_key(view.id, "summary", ""))
+        summaries = OutboxRepository(session).existing_keys(
+            [session_key(view.id, "summary", presenter) for presenter in view.presenters]
+        )
         written = False
         for presenter in view.presenters:
             if session_key(view.id, "summary", presenter) not in summaries:
@@ -442,13 +444,15 @@ class LunchLearnService:
     def _plan_session(
         self, session: Session, repository: LunchLearnRepository, view: SessionView, now: datetime
     ) -> int:
-        existing = outbox_keys_with_prefix(session, session_key(view.id, ""))
-        if view.revision and session_key(view.id, "card", view.revision) not in existing:
+        dues = due_messages(view, repository.seated_since(view.id), now)
+        card = session_key(view.id, "card", view.revision) if view.revision else None
+        keys = [session_key(view.id, due.kind, due.user_id) for due in dues]
+        existing = OutboxRepository(session).existing_keys([*keys, card] if card else keys)
+        if card and card not in existing:
             self._refresh_card(session, view, now)
         written = 0
         grace = timedelta(minutes=self.settings.reminder_grace_minutes)
-        for due in due_messages(view, repository.seated_since(view.id), now):
-            key = session_key(view.id, due.kind, due.user_id)
+        for due, key in zip(dues, keys, strict=True):
             if key in existing:
                 continue
             payload = self._render_due(repository, view, due)

@@ -28,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bot.lunchlearn_rules import IdeaView, RatingView, SessionDraft, SessionView
-from storage.models import Base, OutboxMessage
+from storage.models import Base
 
 
 class LunchSession(Base):
@@ -389,7 +389,3 @@ def _session_view(row: LunchSession, signups: list[tuple[str, str]]) -> SessionV
         cancelled_by=row.cancelled_by,
     )
 
-
-def outbox_keys_with_prefix(session: Session, prefix: str) -> set[str]:
-    """The outbox keys already written for one session or idea, so a tick re-renders only what is new."""
-    return set(session.scalars(select(OutboxMessage.key).where(OutboxMessage.key.startswith(prefix, autoescape=True))))

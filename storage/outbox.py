@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -82,6 +82,12 @@ class OutboxRepository:
 
     def get(self, key: str) -> OutboxMessage | None:
         return self.session.scalar(select(OutboxMessage).where(OutboxMessage.key == key))
+
+    def existing_keys(self, keys: Collection[str]) -> set[str]:
+        """Which of these keys have a row (served by the unique index, unlike a prefix LIKE)."""
+        if not keys:
+            return set()
+        return set(self.session.scalars(select(OutboxMessage.key).where(OutboxMessage.key.in_(list(keys)))))
 
     def claim_due(
         self, *, now: datetime, lease_until: datetime, limit: int, pace_now: datetime | None = None
