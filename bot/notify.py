@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -26,7 +26,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
-from storage.outbox import OutboxRepository
+from storage.outbox import OutboxRepository, outbox_row
 
 log = logging.getLogger(__name__)
 
@@ -44,14 +44,23 @@ class Outgoing:
 
 def enqueue(session: Session, message: Outgoing, now: datetime) -> bool:
     """Write the message in the caller's transaction; a second enqueue with the same key is a no-op."""
-    return OutboxRepository(session).add_if_absent(
-        key=message.key,
-        method=message.method,
-        payload=message.payload,
-        due_at=message.due_at or now,
-        expire_at=message.expire_at,
-        now=now,
-    )
+    return OutboxRepository(session).add_if_absent(**_columns(message, now))
+
+
+def enqueue_many(session: Session, messages: Iterable[Outgoing], now: datetime) -> int:
+    """`enqueue` for a planner's whole batch, in a few statements; how many were new."""
+    return OutboxRepository(session).add_many_if_absent([outbox_row(**_columns(m, now)) for m in messages])
+
+
+def _columns(message: Outgoing, now: datetime) -> dict[str, Any]:
+    return {
+        "key": message.key,
+        "method": message.method,
+        "payload": message.payload,
+        "due_at": message.due_at or now,
+        "expire_at": message.expire_at,
+        "now": now,
+    }
 
 
 @dataclass

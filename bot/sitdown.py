@@ -1,9 +1,13 @@
 """Sit-down use cases: series, skips and moves, holidays, reminders through the outbox, agenda, action items.
 
 Planning is a watermark per series: `tick` writes every message due between the series' `planned_until` and
-a little ahead of now into the outbox (idempotent by key), then moves the watermark. After downtime the
-messages whose moment passed are still written; the dispatcher sends those within the grace period (marked
-late) and records older ones as skipped.
+a little ahead of now into the outbox (idempotent by key), then moves the watermark on to just before the
+series' next message, so a minute's tick only reads the few series with something coming due (an index on
+the watermark finds them). A message is rendered only when it is planned, a little before it goes, so a
+reminder carries the agenda as it stands then; changes that add messages (a move, a holiday removed) pull a
+watermark that jumped ahead back to that short horizon. After downtime the messages whose moment passed are
+still written; the dispatcher sends those within the grace period (marked late) and records older ones as
+skipped.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.notify import Outgoing, enqueue
+from bot.notify import Outgoing, enqueue, enqueue_many
 from bot.sitdown_calendar import series_calendar
 from bot.sitdown_rules import (
     MAX_ACTION,
@@ -37,6 +41,7 @@ from bot.sitdown_rules import (
     occurrence_on,
     occurrences_between,
     plan,
+    plan_through,
     planning_bounds,
     reminder_moment,
 )
@@ -53,6 +58,7 @@ from storage.sitdown import (
 log = logging.getLogger(__name__)
 
 PLAN_AHEAD = timedelta(minutes=2)
+PLAN_BATCH = 500  # series planned per transaction
 REPORT_FAILURES_SINCE = timedelta(days=1)
 AUTOMATIC_SOURCE = "automatic"
 
@@ -270,7 +276,7 @@ class SitdownService:
             self._withdraw(session, series, [target], f"moved by {by}")
             if series.status == "active":  # what falls before the watermark is planned now, the rest by tick
                 moved = Occurrence(target.original, new_start, "moved")
-                self._write_due(session, repository, series, [moved], now, series.planned_until)
+                self._write_due(session, repository, series, [moved], now, self._near_watermark(repository, series))
             change = SeriesChange(series, "moved", by, target, new_start)
             key = f"sitdown:{series_id}:{_stamp(target.original)}:moved:{_stamp(new_start)}"
             enqueue(session, Outgoing(key, self._say(change)), now)
@@ -323,6 +329,15 @@ class SitdownService:
                 if row is not None and row.status == "pending":
                     outbox.mark_final(row.id, status="skipped", error=f"withdrawn: meeting {why}")
 
+    def _near_watermark(self, repository: SitdownRepository, series: SeriesView) -> datetime:
+        """How far a change writes new messages itself (the tick writes the rest when they come near): the
+        series' watermark, pulled back to PLAN_AHEAD from now when it had jumped further, so that what the change
+        makes due is rendered just before it goes, as every reminder is."""
+        near = min(series.planned_until, self.clock() + PLAN_AHEAD)
+        if near < series.planned_until:
+            repository.set_planned_until(series.id, near)
+        return near
+
     def _say(self, change: SeriesChange) -> dict[str, Any]:
         return self.messages.series_changed(change)
 
@@ -357,7 +372,7 @@ class SitdownService:
                 continue
             self._withdraw(session, series, [occurrence], "on a company holiday")
             notice_at = reminder_moment(occurrence.start, max(series.lead_minutes, default=0), series.recurrence.tz)
-            if notice_at <= series.planned_until:  # tick has gone past it: it would never be planned
+            if notice_at <= self._near_watermark(repository, series):  # the tick has gone past it: tell now
                 planned = Planned("holiday", occurrence, now)
                 told |= enqueue(session, self._outgoing(repository, series, planned), now)
         return told
@@ -393,7 +408,8 @@ class SitdownService:
                 change = SeriesChange(series, "back_on", by, occurrence)
                 key = f"{holiday_key(series.id, occurrence)}:back-on:{now.isoformat()}"
                 told |= enqueue(session, Outgoing(key, self._say(change)), now)
-            told |= self._write_due(session, repository, series, [occurrence], now, series.planned_until)
+            near = self._near_watermark(repository, series)
+            told |= self._write_due(session, repository, series, [occurrence], now, near)
         return told
 
     # --- mutes -----------------------------------------------------------------------------------------------
@@ -624,28 +640,41 @@ class SitdownService:
         """Write this feature's due reminders into the outbox (idempotent by key)."""
         now = self.clock()
         until = now + PLAN_AHEAD
-        with self.sessions() as session:
-            series_ids = [series.id for series in SitdownRepository(session).all_series(("active",))]
-        wrote = False
-        for series_id in series_ids:
-            wrote |= self._plan_series(series_id, now, until)
+        wrote, after_id = False, 0
+        while after_id is not None:
+            after_id, wrote_batch = self._plan_batch(now, until, after_id)
+            wrote |= wrote_batch
         wrote |= self._plan_action_reminders(now, until)
         wrote |= self._report_undeliverable(now)
         if wrote:
             self.wake_outbox()
 
-    def _plan_series(self, series_id: int, now: datetime, until: datetime) -> bool:
+    def _plan_batch(self, now: datetime, until: datetime, after_id: int) -> tuple[int | None, bool]:
+        """Plan, in one transaction, the next batch of series whose watermark is behind `until`: the last series
+        id planned (None when none was left), and whether anything was written."""
         with self.sessions.begin() as session:
             repository = SitdownRepository(session)
-            series = repository.series(series_id, lock=True)
-            if series is None or series.status != "active" or series.planned_until >= until:
-                return False
-            low, high = planning_bounds(series.planned_until, until, series.lead_minutes, series.duration_minutes)
-            overrides, holidays = repository.overrides(series_id), repository.holiday_days()
-            occurrences = occurrences_between(series.recurrence, overrides, holidays, low, high)
-            wrote = self._write_due(session, repository, series, occurrences, series.planned_until, until)
-            repository.set_planned_until(series_id, until)
-            return wrote
+            batch = repository.series_to_plan(until, after_id=after_id, limit=PLAN_BATCH)
+            if not batch:
+                return None, False
+            holidays = repository.holiday_days()
+            overrides = repository.overrides_of([series.id for series in batch])
+            messages: list[Outgoing] = []
+            watermarks: dict[int, datetime] = {}
+            for series in batch:
+                due, watermarks[series.id] = plan_through(
+                    series.recurrence,
+                    overrides.get(series.id, {}),
+                    holidays,
+                    series.lead_minutes,
+                    series.duration_minutes,
+                    series.planned_until,
+                    until,
+                )
+                messages += [self._outgoing(repository, series, planned) for planned in due]
+            wrote = enqueue_many(session, messages, now) > 0
+            repository.set_planned_until_many(watermarks)
+            return batch[-1].id, wrote
 
     def _write_due(
         self,

@@ -7,7 +7,7 @@ datetimes and are localised one by one, so a 10:00 meeting stays at 10:00 local 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Set
+from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -90,9 +90,15 @@ class Recurrence:
             return self.starts_on
         return self.starts_on + timedelta(days=(self.weekday - self.starts_on.weekday()) % 7)
 
-    def _rrule(self) -> rrule.rrule:
-        start = datetime.combine(self._anchor(), self.at)
-        return rrule.rrulestr(self.rule(), dtstart=start)  # type: ignore[return-value]
+    def _rrule(self, start: date | None = None) -> rrule.rrule:
+        """The same rule as `rule()`, built directly (parsing the text costs more than the planning itself),
+        counted from `start` (default: the first meeting day)."""
+        dtstart = datetime.combine(start or self._anchor(), self.at)
+        day = rrule.weekdays[self.weekday]
+        if self.cadence is Cadence.MONTHLY:
+            return rrule.rrule(rrule.MONTHLY, dtstart=dtstart, byweekday=day(self.nth or 1))
+        interval = 2 if self.cadence is Cadence.BIWEEKLY else 1
+        return rrule.rrule(rrule.WEEKLY, dtstart=dtstart, interval=interval, byweekday=day, wkst=rrule.MO)
 
     def first_local(self) -> datetime:
         """The first meeting as a naive local datetime (the .ics DTSTART)."""
@@ -111,8 +117,25 @@ class Recurrence:
         pad = timedelta(days=2)
         low = after.astimezone(self.tz).replace(tzinfo=None) - pad
         high = until.astimezone(self.tz).replace(tzinfo=None) + pad
-        starts = (self.localise(local) for local in self._rrule().between(low, high, inc=True))
+        starts = (self.localise(local) for local in self._local_starts(low, high))
         return [start for start in starts if after < start <= until]
+
+    def _local_starts(self, low: datetime, high: datetime) -> list[datetime]:
+        """Naive local meeting times in [low, high], at a cost that does not grow with the series' age (dateutil
+        counts from DTSTART): weekly and fortnightly meetings are whole periods after the first meeting day;
+        monthly ones are counted from the month of `low`."""
+        if self.cadence is Cadence.MONTHLY:
+            month = max(self.starts_on, low.date().replace(day=1))
+            return list(self._rrule(month).between(low, high, inc=True))
+        period = timedelta(weeks=2 if self.cadence is Cadence.BIWEEKLY else 1)
+        day = self._anchor()
+        day += period * max(0, (low.date() - day) // period)
+        found = []
+        while (moment := datetime.combine(day, self.at)) <= high:
+            if moment >= low:
+                found.append(moment)
+            day += period
+        return found
 
     def describe(self) -> str:
         day = WEEKDAY_NAMES[self.weekday]
@@ -247,6 +270,34 @@ def plan(
         elif occurrence.status == "holiday":
             due.append(Planned("holiday", occurrence, reminder_moment(occurrence.start, longest, zone)))
     return sorted((p for p in due if after < p.due <= until), key=lambda p: p.due)
+
+
+WATERMARK_HORIZON = timedelta(days=8)  # a weekly series' next reminder always falls inside it
+
+
+def watermark_after(planned: Iterable[Planned], until: datetime, horizon: datetime) -> datetime:
+    """How far a series' planning watermark may move once everything due by `until` is written: to just before
+    the first message due later (nothing comes due in between, so the planner need not look at the series
+    until then), or to `horizon` when nothing is due before it. `planned` must cover (until, horizon]."""
+    later = [p.due for p in planned if p.due > until]
+    return min(later) - timedelta(microseconds=1) if later else horizon
+
+
+def plan_through(
+    recurrence: Recurrence,
+    overrides: Mapping[datetime, Override],
+    holidays: Set[date],
+    leads: Sequence[int],
+    duration_minutes: int,
+    watermark: datetime,
+    until: datetime,
+) -> tuple[list[Planned], datetime]:
+    """A planning round for one series: the messages due in (watermark, until], and the new watermark."""
+    horizon = until + WATERMARK_HORIZON
+    low, high = planning_bounds(watermark, horizon, leads, duration_minutes)
+    occurrences = occurrences_between(recurrence, overrides, holidays, low, high)
+    planned = plan(occurrences, leads, duration_minutes, watermark, horizon, recurrence.tz)
+    return [p for p in planned if p.due <= until], watermark_after(planned, until, horizon)
 
 
 # --- parsing and checking what people type ---------------------------------------------------------------------

@@ -34,6 +34,28 @@ class OutboxChannel(Base):
     not_before: Mapped[datetime]
 
 
+KEYS_PER_QUERY = 500  # well under SQLite's and PostgreSQL's bound-parameter limits
+
+
+def outbox_row(
+    *, key: str, method: str, payload: dict[str, Any], due_at: datetime, expire_at: datetime | None, now: datetime
+) -> dict[str, Any]:
+    """A new pending row's columns."""
+    return {
+        "key": key,
+        "method": method,
+        "payload": payload,
+        "channel": pacing_channel(method, payload),
+        "status": "pending",
+        "due_at": due_at,
+        "expire_at": expire_at,
+        "next_attempt_at": due_at,
+        "attempts": 0,
+        "created_at": now,
+        "late": False,
+    }
+
+
 @dataclass(frozen=True)
 class ClaimedMessage:
     id: int
@@ -59,35 +81,34 @@ class OutboxRepository:
         now: datetime,
     ) -> bool:
         """Insert the row unless one with this key exists; True when it was inserted."""
-        values = {
-            "key": key,
-            "method": method,
-            "payload": payload,
-            "channel": pacing_channel(method, payload),
-            "status": "pending",
-            "due_at": due_at,
-            "expire_at": expire_at,
-            "next_attempt_at": due_at,
-            "attempts": 0,
-            "created_at": now,
-            "late": False,
-        }
-        statement = (
-            self._insert(OutboxMessage)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=["key"])
-            .returning(OutboxMessage.id)
-        )
-        return self.session.execute(statement).first() is not None
+        row = outbox_row(key=key, method=method, payload=payload, due_at=due_at, expire_at=expire_at, now=now)
+        return self.session.execute(self._insert_if_absent(), row).first() is not None
+
+    def add_many_if_absent(self, rows: Sequence[dict[str, Any]]) -> int:
+        """Insert each row (made by `outbox_row`) unless its key exists, in one round trip per chunk; how many
+        were new. For planners that write thousands of reminders at once."""
+        by_key = {row["key"]: row for row in rows}
+        existing = self.existing_keys(list(by_key))
+        fresh = [row for key, row in by_key.items() if key not in existing]
+        if fresh:
+            self.session.execute(self._insert_if_absent(returning=False), fresh)
+        return len(fresh)
+
+    def _insert_if_absent(self, *, returning: bool = True) -> Any:
+        """Built from bind parameters only, so SQLAlchemy compiles it once and reuses it for every row."""
+        statement = self._insert(OutboxMessage.__table__).on_conflict_do_nothing(index_elements=["key"])
+        return statement.returning(OutboxMessage.id) if returning else statement
 
     def get(self, key: str) -> OutboxMessage | None:
         return self.session.scalar(select(OutboxMessage).where(OutboxMessage.key == key))
 
     def existing_keys(self, keys: Collection[str]) -> set[str]:
         """Which of these keys have a row (served by the unique index, unlike a prefix LIKE)."""
-        if not keys:
-            return set()
-        return set(self.session.scalars(select(OutboxMessage.key).where(OutboxMessage.key.in_(list(keys)))))
+        ordered, found = list(keys), set[str]()
+        for start in range(0, len(ordered), KEYS_PER_QUERY):
+            chunk = ordered[start : start + KEYS_PER_QUERY]
+            found.update(self.session.scalars(select(OutboxMessage.key).where(OutboxMessage.key.in_(chunk))))
+        return found
 
     def claim_due(
         self, *, now: datetime, lease_until: datetime, limit: int, pace_now: datetime | None = None

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueConstraint, select, update
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -18,6 +18,7 @@ from storage.models import Base, OutboxMessage
 
 class SitdownSeries(Base):
     __tablename__ = "sitdown_series"
+    __table_args__ = (Index("ix_sitdown_series_planning", "status", "planned_until"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(120))
@@ -37,7 +38,8 @@ class SitdownSeries(Base):
     created_at: Mapped[datetime]
     updated_by: Mapped[str] = mapped_column(String(32))
     updated_at: Mapped[datetime]
-    planned_until: Mapped[datetime]  # reminders due up to here are already in the outbox
+    # Every message due up to here is in the outbox, and none is due between the last planning round and here.
+    planned_until: Mapped[datetime]
 
 
 class SitdownMeeting(Base):
@@ -276,15 +278,49 @@ class SitdownRepository:
     def set_planned_until(self, series_id: int, moment: datetime) -> None:
         self.session.get_one(SitdownSeries, series_id).planned_until = moment
 
+    def series_to_plan(self, until: datetime, *, after_id: int, limit: int) -> list[SeriesView]:
+        """The next `limit` active series (by id, after `after_id`) whose watermark is behind `until`, held until
+        commit. PostgreSQL skips the rows another replica is planning; SQLite ignores FOR UPDATE, so its write
+        lock is taken first and a skip or move in another process waits for the planning to commit."""
+        behind = (
+            SitdownSeries.status == "active",
+            SitdownSeries.planned_until < until,
+            SitdownSeries.id > after_id,
+        )
+        if self.session.get_bind().dialect.name == "sqlite":
+            self.session.execute(
+                update(SitdownSeries)
+                .where(*behind)
+                .values(status=SitdownSeries.status)
+                .execution_options(synchronize_session=False)
+            )
+        rows = self.session.scalars(
+            select(SitdownSeries).where(*behind).order_by(SitdownSeries.id).limit(limit).with_for_update(skip_locked=True)
+        )
+        return [_series_view(row) for row in rows]
+
+    def set_planned_until_many(self, watermarks: dict[int, datetime]) -> None:
+        if watermarks:
+            rows = [{"id": series_id, "planned_until": moment} for series_id, moment in watermarks.items()]
+            self.session.execute(update(SitdownSeries), rows)
+
     # --- meetings (occurrences with something attached) ---
 
     def overrides(self, series_id: int) -> dict[datetime, Override]:
+        return self.overrides_of([series_id]).get(series_id, {})
+
+    def overrides_of(self, series_ids: list[int]) -> dict[int, dict[datetime, Override]]:
+        """The moves and skips of each of these series (ids without any are left out)."""
         rows = self.session.scalars(
             select(SitdownMeeting).where(
-                SitdownMeeting.series_id == series_id, SitdownMeeting.status.in_(("moved", "skipped"))
+                SitdownMeeting.series_id.in_(series_ids), SitdownMeeting.status.in_(("moved", "skipped"))
             )
         )
-        return {row.original_start: Override(row.original_start, row.start, row.status) for row in rows}
+        found: dict[int, dict[datetime, Override]] = {}
+        for row in rows:
+            override = Override(row.original_start, row.start, row.status)
+            found.setdefault(row.series_id, {})[row.original_start] = override
+        return found
 
     def meeting(self, meeting_id: int) -> MeetingView | None:
         row = self.session.get(SitdownMeeting, meeting_id)

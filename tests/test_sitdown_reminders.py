@@ -307,3 +307,42 @@ def test_other_features_add_to_the_next_agenda_of_the_joint_channel_first(
     assert fallback is not None and fallback.series_id == sooner_elsewhere.id
     reminder = text_of(posts(fake_slack)[-1])
     assert "New intake: CRM" in reminder and "New intake: ERP" in reminder and "added automatically" in reminder
+
+
+def test_a_meeting_moved_before_a_watermark_that_jumped_ahead_is_reminded_with_the_agenda_of_that_moment(
+    services: Services, fake_slack: FakeSlack, clock: FakeClock
+) -> None:
+    """After Monday's day-before reminder the planner has nothing due until Tuesday 09:45 and skips the series
+    until then; a meeting moved to Monday afternoon must still get its reminder, written just before it goes,
+    so an agenda item added after the move is in it."""
+    series = new_series(services)
+    run_at(services, clock, utc(2026, 11, 23, 10, 0))
+    clock.now = utc(2026, 11, 23, 10, 5)
+    services.sitdown.move(series.id, date(2026, 11, 23), time(16, 0), by=OWNER)
+    services.dispatcher.run_once()
+    clock.now = utc(2026, 11, 23, 12, 0)
+    services.sitdown.add_agenda_to_series(series.id, "Budget for the webinar", by="UMKT")
+
+    run_at(services, clock, utc(2026, 11, 23, 15, 45))
+    run_at(services, clock, utc(2026, 11, 24, 9, 45))
+
+    texts = [text_of(m) for m in posts(fake_slack)]
+    assert len(texts) == 4, "the day-before reminder, the move, the moved meeting's reminder and its follow-up"
+    assert "starts in 1 day" in texts[0] and "moved" in texts[1]
+    assert "starts in 15 minutes" in texts[2] and "Budget for the webinar" in texts[2]
+    assert "Add action item" in texts[3]
+
+
+def test_every_series_is_planned_when_there_are_more_than_one_batch(
+    services: Services, fake_slack: FakeSlack, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bot.sitdown.PLAN_BATCH", 2)
+    channels = [f"CSIT{number}" for number in range(5)]
+    for channel in channels:
+        new_series(services, leads=("15",), channel_id=channel)
+
+    report = run_at(services, clock, utc(2026, 11, 24, 9, 45))
+    again = run_at(services, clock, utc(2026, 11, 24, 9, 46))
+
+    assert len(report.sent) == 5 and again.sent == []
+    assert sorted(m["channel"] for m in posts(fake_slack)) == sorted(channels)

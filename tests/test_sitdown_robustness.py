@@ -173,16 +173,16 @@ def test_a_skip_made_while_the_planner_is_planning_still_withdraws_the_reminder(
     series = new_series(services, leads=("15",))
     clock.now = utc(2026, 11, 24, 9, 44)
     skipper = threading.Thread(target=lambda: services.sitdown.skip(series.id, None, by=series.owner))
-    original = SitdownRepository.overrides
+    original = SitdownRepository.overrides_of
 
-    def overrides_while_someone_skips(self: SitdownRepository, series_id: int) -> Any:
-        found = original(self, series_id)
+    def overrides_while_someone_skips(self: SitdownRepository, series_ids: list[int]) -> Any:
+        found = original(self, series_ids)
         if threading.current_thread() is not skipper and not skipper.is_alive() and not skipper.ident:
             skipper.start()
             skipper.join(timeout=1)  # it either finishes now (nothing held: the bug) or waits for the planner
         return found
 
-    monkeypatch.setattr(SitdownRepository, "overrides", overrides_while_someone_skips)
+    monkeypatch.setattr(SitdownRepository, "overrides_of", overrides_while_someone_skips)
     services.sitdown.tick()
     skipper.join()
     monkeypatch.undo()

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from dateutil import rrule
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from icalendar import Calendar
@@ -28,7 +29,9 @@ from bot.sitdown_rules import (
     parse_day,
     parse_time_of_day,
     plan,
+    plan_through,
     planning_bounds,
+    watermark_after,
 )
 
 TUESDAY = 1
@@ -302,3 +305,75 @@ def test_the_calendar_file_parses_back_to_the_same_rule_and_zone() -> None:
     assert event["DURATION"].dt == timedelta(minutes=45)
     assert str(event["SUMMARY"]) == "Marketing × IT"
     assert [d.dt.date() for d in event["EXDATE"].dts] == [date(2026, 12, 15)]
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    zone=st.sampled_from(["Europe/Berlin", "America/New_York", "Australia/Sydney", "Asia/Kolkata", "UTC"]),
+    cadence=st.sampled_from(list(Cadence)),
+    weekday=st.integers(0, 6),
+    nth=st.sampled_from([1, 2, 3, 4, -1]),
+    starts_on=st.dates(date(2020, 1, 1), date(2027, 12, 31)),
+    window_start=st.dates(date(2019, 12, 1), date(2029, 12, 31)),
+    window_days=st.integers(0, 90),
+)
+def test_meetings_follow_the_calendar_files_rule_however_old_the_series(
+    zone: str, cadence: Cadence, weekday: int, nth: int, starts_on: date, window_start: date, window_days: int
+) -> None:
+    """Planning counts meetings without dateutil walking from the first one; it must agree with the RRULE the
+    calendar file carries, parsed by dateutil."""
+    recurrence = Recurrence(cadence, weekday, time(9, 30), zone, starts_on, nth if cadence is Cadence.MONTHLY else None)
+    after = datetime.combine(window_start, time(0), UTC)
+    until = after + timedelta(days=window_days)
+    reference = rrule.rrulestr(recurrence.rule(), dtstart=recurrence.first_local())
+    pad = timedelta(days=2)
+    low, high = recurrence.local(after).replace(tzinfo=None) - pad, recurrence.local(until).replace(tzinfo=None) + pad
+    expected = [recurrence.localise(local) for local in reference.between(low, high, inc=True)]
+
+    assert recurrence.starts_between(after, until) == [start for start in expected if after < start <= until]
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    start=st.sampled_from([utc(2026, 11, 23, 9), utc(2026, 3, 9, 9), utc(2026, 10, 12, 9)]),
+    cadence=st.sampled_from(list(Cadence)),
+    ticks=st.lists(st.integers(1, 60 * 24 * 60), max_size=25),
+    leads=st.sets(st.sampled_from(sorted(LEAD_CHOICES)), min_size=1),
+    duration=st.sampled_from(DURATION_CHOICES),
+)
+def test_a_watermark_that_jumps_ahead_still_plans_every_message_once_and_on_time(
+    start: datetime, cadence: Cadence, ticks: list[int], leads: set[int], duration: int
+) -> None:
+    """Each round plans (watermark, until] and jumps the watermark to just before the next message: whatever the
+    ticks, the rounds together plan exactly what one window over the whole span plans, each message in the
+    first round whose `until` reaches it (never earlier, so it is rendered just before it goes)."""
+    recurrence = Recurrence(cadence, TUESDAY, time(10), "Europe/Berlin", start.date(), 2)
+    holiday = recurrence.local(recurrence.starts_between(start, start + timedelta(days=90))[1]).date()
+    moments = sorted({start + timedelta(minutes=minutes) for minutes in ticks})
+    watermark, rounds = start, []
+    for until in moments:
+        if watermark < until:
+            due, watermark = plan_through(recurrence, {}, {holiday}, tuple(leads), duration, watermark, until)
+            assert watermark >= until
+            rounds.append((until, due))
+
+    planned = [(p.kind, p.due, p.lead_minutes) for _, due in rounds for p in due]
+    end = moments[-1] if moments else start
+    low, high = planning_bounds(start, end, leads, duration)
+    whole = plan(occurrences_between(recurrence, {}, {holiday}, low, high), leads, duration, start, end, recurrence.tz)
+    assert sorted(planned) == sorted((p.kind, p.due, p.lead_minutes) for p in whole)
+    assert len(set(planned)) == len(planned)
+    previous = start
+    for until, due in rounds:
+        assert all(previous < p.due <= until for p in due), "planned in the first round that reaches it"
+        previous = until
+
+
+def test_the_watermark_stops_just_before_the_next_message_or_at_the_horizon() -> None:
+    meeting = Occurrence(utc(2026, 12, 1, 10), utc(2026, 12, 1, 10), "scheduled")
+    planned = plan([meeting], (15,), 30, utc(2026, 11, 1), utc(2027, 1, 1), LONDON)
+
+    assert watermark_after(planned, utc(2026, 11, 30), utc(2026, 12, 8)) == utc(2026, 12, 1, 9, 45) - timedelta(
+        microseconds=1
+    )
+    assert watermark_after([], utc(2026, 11, 30), utc(2026, 12, 8)) == utc(2026, 12, 8)
