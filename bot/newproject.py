@@ -226,19 +226,15 @@ class NewProjectService:
         payload = self.messages.announcement_update(intake, self.flags_of(intake), *posted)
         key = _key(intake.id, f"refresh:{len(intake.events)}")
         enqueue(session, Outgoing(key, payload, "chat.update"), now)
-        repository = NewProjectRepository(session)
-        repository.drop_pending_updates(_key(intake.id, "refresh:"), keep=key, reason="superseded by a newer update")
-        repository.mark_refreshed(intake.id)
+        older = [_key(intake.id, f"refresh:{number}") for number in range(len(intake.events))]
+        OutboxRepository(session).withdraw(older, reason="superseded by a newer update")
+        NewProjectRepository(session).mark_refreshed(intake.id)
 
     def _cancel_escalations(self, session: Session, intake_id: int, action: str) -> None:
         """A planned nudge that is not sent yet is no longer needed once IT has picked the intake up."""
-        outbox = OutboxRepository(session)
         keys = [_key(intake_id, "escalate:1"), _key(intake_id, "escalate:2:channel")]
         keys += [_key(intake_id, f"escalate:2:{admin}") for admin in self.settings.admins]
-        for key in keys:
-            row = outbox.get(key)
-            if row is not None and row.status == "pending":
-                outbox.mark_final(row.id, status="skipped", error=f"not needed any more: {ACTION_PAST[action]}")
+        OutboxRepository(session).withdraw(keys, reason=f"not needed any more: {ACTION_PAST[action]}")
 
     # --- the scheduler -------------------------------------------------------------------------------------
 

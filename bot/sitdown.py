@@ -320,14 +320,11 @@ class SitdownService:
 
     def _withdraw(self, session: Session, series: SeriesView, occurrences: Iterable[Occurrence], why: str) -> None:
         """Messages already queued for meetings that no longer happen as planned are recorded as not sent."""
-        outbox = OutboxRepository(session)
+        keys: list[str] = []
         for occurrence in occurrences:
-            keys = [reminder_key(series.id, occurrence, lead) for lead in series.lead_minutes]
+            keys += [reminder_key(series.id, occurrence, lead) for lead in series.lead_minutes]
             keys += [followup_key(series.id, occurrence), holiday_key(series.id, occurrence)]
-            for key in keys:
-                row = outbox.get(key)
-                if row is not None and row.status == "pending":
-                    outbox.mark_final(row.id, status="skipped", error=f"withdrawn: meeting {why}")
+        OutboxRepository(session).withdraw(keys, reason=f"withdrawn: meeting {why}")
 
     def _near_watermark(self, repository: SitdownRepository, series: SeriesView) -> datetime:
         """How far a change writes new messages itself (the tick writes the rest when they come near): the
@@ -401,10 +398,9 @@ class SitdownService:
             occurrence = occurrence_on(series.recurrence, overrides, holidays, day, now)
             if occurrence is None or occurrence.status != "scheduled":
                 continue
-            notice = outbox.get(holiday_key(series.id, occurrence))
-            if notice is not None and notice.status == "pending":
-                outbox.mark_final(notice.id, status="skipped", error="withdrawn: the holiday was removed")
-            elif notice is not None and notice.status == "sent":
+            key = holiday_key(series.id, occurrence)
+            notice = None if outbox.withdraw([key], reason="withdrawn: the holiday was removed") else outbox.get(key)
+            if notice is not None and notice.status == "sent":
                 change = SeriesChange(series, "back_on", by, occurrence)
                 key = f"{holiday_key(series.id, occurrence)}:back-on:{now.isoformat()}"
                 told |= enqueue(session, Outgoing(key, self._say(change)), now)
@@ -599,10 +595,7 @@ class SitdownService:
             if item.status == "done":
                 return ActionOutcome(item, False)
             repository.complete_action(item_id, by=by, at=self.clock())
-            outbox = OutboxRepository(session)
-            due_reminder = outbox.get(f"sitdown:action:{item_id}:due")
-            if due_reminder is not None and due_reminder.status == "pending":
-                outbox.mark_final(due_reminder.id, status="skipped", error=f"withdrawn: done by {by}")
+            OutboxRepository(session).withdraw([f"sitdown:action:{item_id}:due"], reason=f"withdrawn: done by {by}")
             done = repository.action(item_id)
             assert done is not None
             return ActionOutcome(done, True)

@@ -10,7 +10,7 @@ from sqlalchemy import JSON, Date, ForeignKey, Integer, PrimaryKeyConstraint, St
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from bot.newproject_rules import NEW, OPEN_STATUSES, Intake, IntakeDraft, IntakeEvent, IntakeFacts
-from storage.models import Base, OutboxMessage
+from storage.models import Base
 
 
 class NewProjectIntake(Base):
@@ -174,18 +174,6 @@ class NewProjectRepository:
     def mark_refreshed(self, intake_id: int) -> None:
         row = self.session.get_one(NewProjectIntake, intake_id)
         row.refreshed_version = row.version
-
-    def drop_pending_updates(self, key_prefix: str, *, keep: str, reason: str) -> None:
-        """Outbox updates of the announcement still waiting (say, after a 429) would overwrite a newer one."""
-        self.session.execute(
-            update(OutboxMessage)
-            .where(
-                OutboxMessage.key.startswith(key_prefix, autoescape=True),
-                OutboxMessage.key != keep,
-                OutboxMessage.status == "pending",
-            )
-            .values(status="skipped", last_error=reason)
-        )
 
     def facts(self) -> list[IntakeFacts]:
         rows: Sequence[Any] = self.session.execute(

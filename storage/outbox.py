@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, String, and_, exists, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -178,6 +178,21 @@ class OutboxRepository:
     def mark_retry(self, row_id: int, *, at: datetime, error: str) -> None:
         row = self.session.get_one(OutboxMessage, row_id)
         row.status, row.next_attempt_at, row.last_error, row.claimed_until = "pending", at, error, None
+
+    def withdraw(self, keys: Collection[str], *, reason: str) -> set[str]:
+        """Rows with these keys that are still waiting to be sent are recorded as skipped, with the reason (a
+        message that is no longer true, or that a newer one replaces); the keys of the rows withdrawn."""
+        ordered, withdrawn = list(keys), set[str]()
+        for start in range(0, len(ordered), KEYS_PER_QUERY):
+            chunk = ordered[start : start + KEYS_PER_QUERY]
+            statement = (
+                update(OutboxMessage)
+                .where(OutboxMessage.key.in_(chunk), OutboxMessage.status == "pending")
+                .values(status="skipped", last_error=reason, claimed_until=None)
+                .returning(OutboxMessage.key)
+            )
+            withdrawn.update(self.session.scalars(statement))
+        return withdrawn
 
     def mark_final(self, row_id: int, *, status: str, error: str) -> None:
         row = self.session.get_one(OutboxMessage, row_id)

@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot.app import Services
-from bot.notify import Outgoing, RetryPolicy, enqueue
+from bot.notify import Outgoing, RetryPolicy, enqueue, enqueue_many
 from storage.models import OutboxMessage
 from storage.outbox import OutboxRepository
 from tests.conftest import FakeClock
@@ -217,3 +217,36 @@ def test_row_whose_lease_has_not_expired_is_left_to_its_sender(
     assert services.dispatcher.run_once().sent == []
     assert fake_slack.calls_to(POST) == []
     assert row(services, "in-flight").status == "sending"
+
+
+def test_a_batch_is_written_once_per_key_and_reports_how_many_were_new(
+    services: Services, fake_slack: FakeSlack, clock: FakeClock
+) -> None:
+    put(services, clock, "already")
+    batch = [Outgoing(key, message(key)) for key in ("already", "first", "second", "first")]
+    with services.sessions.begin() as session:
+        new = enqueue_many(session, batch, clock())
+
+    report = services.dispatcher.run_once()
+
+    assert new == 2
+    assert sorted(report.sent) == ["already", "first", "second"]
+    assert sorted(m["text"] for m in fake_slack.calls_to(POST)) == ["already", "first", "second"]
+
+
+def test_withdrawing_skips_only_rows_still_waiting_and_says_which(
+    services: Services, fake_slack: FakeSlack, clock: FakeClock
+) -> None:
+    put(services, clock, "gone")
+    services.dispatcher.run_once()
+    put(services, clock, "waiting", due_at=clock() + timedelta(hours=1))
+
+    with services.sessions.begin() as session:
+        withdrawn = OutboxRepository(session).withdraw(["gone", "waiting", "never"], reason="meeting skipped")
+    clock.advance(hours=2)
+    report = services.dispatcher.run_once()
+
+    assert withdrawn == {"waiting"}
+    assert report.sent == [] and fake_slack.calls_to(POST) == [{"channel": "C1", "text": "gone"}]
+    assert (row(services, "waiting").status, row(services, "waiting").last_error) == ("skipped", "meeting skipped")
+    assert row(services, "gone").status == "sent"
