@@ -184,6 +184,7 @@ class Dispatcher:
                     "due_at": r.due_at,
                     "expire_at": r.expire_at,
                     "attempts": r.attempts,
+                    "claimed_until": r.claimed_until,
                 }
                 for r in rows
             ]
@@ -194,6 +195,9 @@ class Dispatcher:
             reason = f"not sent: its moment passed ({message['due_at']:%Y-%m-%d %H:%M} UTC)"
             self._finish(message, "skipped", reason, free_at=pace.now())
             report.skipped.append(message["key"])
+            return
+        if not self._still_held(message):
+            log.info("outbox %s: its lease ran out during a long pass and another sender took it", message["key"])
             return
         try:
             response = self.client.api_call(message["method"], json=message["payload"])
@@ -210,6 +214,21 @@ class Dispatcher:
             outbox.mark_sent(message["id"], now=now, late=late, channel=response.get("channel"), ts=response.get("ts"))
             outbox.pace(message["channel"], not_before=pace.now() + self.per_channel)
         report.sent.append(message["key"])
+
+    def _still_held(self, message: dict[str, Any]) -> bool:
+        """A pass can outlast the lease on the rows it claimed (a slow Slack, many retries): past half the lease,
+        the claim is renewed before the send, and a row another sender has taken over since is left to it."""
+        now = self.clock()
+        if message["claimed_until"] - now > self.lease / 2:
+            return True
+        lease_until = now + self.lease
+        with self._recording() as session:
+            outbox = OutboxRepository(session)
+            if not outbox.renew_claim(message["id"], held_until=message["claimed_until"], lease_until=lease_until):
+                return False
+            outbox.pace(message["channel"], not_before=lease_until)
+        message["claimed_until"] = lease_until
+        return True
 
     def _handle_api_error(
         self, message: dict[str, Any], error: SlackApiError, report: DispatchReport, pace: _PaceClock

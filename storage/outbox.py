@@ -179,6 +179,21 @@ class OutboxRepository:
         row = self.session.get_one(OutboxMessage, row_id)
         row.status, row.next_attempt_at, row.last_error, row.claimed_until = "pending", at, error, None
 
+    def renew_claim(self, row_id: int, *, held_until: datetime, lease_until: datetime) -> bool:
+        """Extend a claim its sender still holds (the lease it was given is unchanged); False when the lease ran
+        out and another sender has claimed the row since."""
+        statement = (
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id == row_id,
+                OutboxMessage.status == "sending",
+                OutboxMessage.claimed_until == held_until,
+            )
+            .values(claimed_until=lease_until)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(self.session.execute(statement).rowcount)
+
     def withdraw(self, keys: Collection[str], *, reason: str) -> set[str]:
         """Rows with these keys that are still waiting to be sent are recorded as skipped, with the reason (a
         message that is no longer true, or that a newer one replaces); the keys of the rows withdrawn."""

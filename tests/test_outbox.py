@@ -8,7 +8,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from bot.app import Services
+import pytest
+
+from bot.app import Services, build_services
+from bot.config import Settings
 from bot.notify import Outgoing, RetryPolicy, enqueue, enqueue_many
 from storage.models import OutboxMessage
 from storage.outbox import OutboxRepository
@@ -250,3 +253,35 @@ def test_withdrawing_skips_only_rows_still_waiting_and_says_which(
     assert report.sent == [] and fake_slack.calls_to(POST) == [{"channel": "C1", "text": "gone"}]
     assert (row(services, "waiting").status, row(services, "waiting").last_error) == ("skipped", "meeting skipped")
     assert row(services, "gone").status == "sent"
+
+
+def test_a_pass_that_outlasts_its_lease_renews_its_claims_and_leaves_rows_taken_over_to_their_new_sender(
+    settings: Settings, services: Services, fake_slack: FakeSlack, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One pass claims three rows; each send takes 70% of the lease. Before the second send the claim is past
+    half its lease and is renewed; during it a replica runs, finds the third row's lease run out and sends it.
+    The first sender then leaves that row alone: every message reaches Slack once."""
+    with services.sessions.begin() as session:
+        for channel in ("C1", "C2", "C3"):
+            enqueue(session, Outgoing(f"to-{channel}", {"channel": channel, "text": channel}), clock())
+    replica = build_services(settings, clock=clock)
+    replica_sent: list[str] = []
+    send = services.dispatcher.client.api_call
+    calls = 0
+
+    def slow_send(method: str, **options: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        response = send(method, **options)
+        clock.advance(seconds=services.dispatcher.lease.total_seconds() * 0.7)
+        if calls == 2:
+            replica_sent.extend(replica.dispatcher.run_once().sent)
+        return response
+
+    monkeypatch.setattr(services.dispatcher.client, "api_call", slow_send)
+    report = services.dispatcher.run_once()
+    replica.engine.dispose()
+
+    assert report.sent == ["to-C1", "to-C2"] and replica_sent == ["to-C3"]
+    assert sorted(m["channel"] for m in fake_slack.calls_to(POST)) == ["C1", "C2", "C3"]
+    assert {row(services, key).status for key in ("to-C1", "to-C2", "to-C3")} == {"sent"}
