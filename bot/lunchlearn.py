@@ -6,7 +6,7 @@ Everything the bot says on its own goes through the outbox, written in the trans
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -26,20 +26,23 @@ from bot.lunchlearn_rules import (
     IdeaView,
     LunchStats,
     RatingSummary,
+    RatingView,
     SessionDraft,
     SessionView,
     check_draft,
     compute_stats,
     due_messages,
     expiry_of,
+    next_moment,
     summarize_ratings,
     topic_key,
 )
-from bot.notify import Outgoing, enqueue
+from bot.notify import Outgoing, enqueue, enqueue_many
 from storage.lunchlearn import LunchLearnRepository
 from storage.outbox import OutboxRepository
 
 PLANNING_LOOKBACK = SUMMARY_AFTER + timedelta(days=2)  # covers the summary a day after the longest session
+SESSIONS_PER_BATCH = 100  # a few hundred outbox rows rendered and written at a time: memory stays small
 
 
 class LunchLearnMessages(Protocol):
@@ -142,6 +145,7 @@ class LunchLearnService:
         self.settings = settings
         self.messages = messages
         self.wake_outbox = wake_outbox
+        self._settled = _Settled()
 
     # --- reading -----------------------------------------------------------------------------------------
 
@@ -301,11 +305,8 @@ class LunchLearnService:
 
     def _refresh_card(self, session: Session, view: SessionView, now: datetime) -> None:
         """Bring the announcement's live count up to date (once the announcement itself has been posted)."""
-        posted = OutboxRepository(session).get(session_key(view.id, "post"))
-        if posted is None or posted.response_channel is None or posted.response_ts is None:
-            return
-        payload = self.messages.card_update(view, posted.response_channel, posted.response_ts)
-        enqueue(session, Outgoing(session_key(view.id, "card", view.revision), payload, "chat.update"), now)
+        for message in self._card_update(session, view):
+            enqueue(session, message, now)
 
     # --- ratings -----------------------------------------------------------------------------------------
 
@@ -431,39 +432,124 @@ class LunchLearnService:
 
     def tick(self) -> None:
         """Write what has come due into the outbox: reminders, attendee lists, rating asks, summaries, and any
-        announcement count not yet brought up to date. Idempotent by key, so restarts never double a message."""
+        announcement count not yet brought up to date. Idempotent by key, so restarts never double a message;
+        sessions this process has already planned are skipped until they can owe something new (see _Settled)."""
         now = self.clock()
-        written = 0
         with self.sessions.begin() as session:
-            repository = LunchLearnRepository(session)
-            for view in repository.scheduled_between(now - PLANNING_LOOKBACK, now + DAY_BEFORE):
-                written += self._plan_session(session, repository, view, now)
+            written, settled = self._plan(session, now)
+        self._settled = settled  # only once what it stands for is committed
         if written:
             self.wake_outbox()
 
-    def _plan_session(
-        self, session: Session, repository: LunchLearnRepository, view: SessionView, now: datetime
-    ) -> int:
-        dues = due_messages(view, repository.seated_since(view.id), now)
-        card = session_key(view.id, "card", view.revision) if view.revision else None
-        keys = [session_key(view.id, due.kind, due.user_id) for due in dues]
-        existing = OutboxRepository(session).existing_keys([*keys, card] if card else keys)
-        if card and card not in existing:
-            self._refresh_card(session, view, now)
+    def _plan(self, session: Session, now: datetime) -> tuple[int, _Settled]:
+        """Plan the sessions in the window that may owe something new (see _Settled), a batch at a time; how
+        many rows were written, and what is settled now."""
+        repository = LunchLearnRepository(session)
+        revisions = repository.revisions_between(now - PLANNING_LOOKBACK, now + DAY_BEFORE)
+        stale = self._settled.stale(revisions, now)
+        settled = self._settled.kept(revisions, stale)
         written = 0
-        grace = timedelta(minutes=self.settings.reminder_grace_minutes)
-        for due, key in zip(dues, keys, strict=True):
-            if key in existing:
-                continue
-            payload = self._render_due(repository, view, due)
-            written += enqueue(session, Outgoing(key, payload, due_at=due.due_at, expire_at=expiry_of(due, grace)), now)
-        return written
+        for start in range(0, len(stale), SESSIONS_PER_BATCH):
+            written += self._plan_batch(session, repository, stale[start : start + SESSIONS_PER_BATCH], now, settled)
+        return written, settled
 
-    def _render_due(self, repository: LunchLearnRepository, view: SessionView, due: Due) -> dict[str, Any]:
+    def _plan_batch(
+        self,
+        session: Session,
+        repository: LunchLearnRepository,
+        session_ids: list[int],
+        now: datetime,
+        settled: _Settled,
+    ) -> int:
+        """These sessions' seats in two queries, every candidate key checked at once, payloads rendered only for
+        keys not written yet, and written in one statement; the sessions whose plan is complete join `settled`."""
+        plans = [
+            _SessionPlan.of(view, due_messages(view, seats, now)) for view, seats in repository.with_seats(session_ids)
+        ]
+        existing = OutboxRepository(session).existing_keys([key for plan in plans for key in plan.candidate_keys()])
+        ratings = repository.ratings_of({plan.view.id for plan in plans if plan.owes_summary(existing)})
+        grace = timedelta(minutes=self.settings.reminder_grace_minutes)
+        messages: list[Outgoing] = []
+        for plan in plans:
+            card = self._card_update(session, plan.view) if plan.card and plan.card not in existing else []
+            messages += card
+            for due, key in plan.dues:
+                if key not in existing:
+                    payload = self._render_due(plan.view, due, ratings.get(plan.view.id, ()))
+                    messages.append(Outgoing(key, payload, due_at=due.due_at, expire_at=expiry_of(due, grace)))
+            if card or not plan.card or plan.card in existing:  # else the announcement is not posted yet
+                settled.add(plan.view, now)
+        return enqueue_many(session, messages, now) if messages else 0
+
+    def _card_update(self, session: Session, view: SessionView) -> list[Outgoing]:
+        """The announcement's live count for this revision, once the announcement itself has been posted."""
+        posted = OutboxRepository(session).get(session_key(view.id, "post"))
+        if posted is None or posted.response_channel is None or posted.response_ts is None:
+            return []
+        payload = self.messages.card_update(view, posted.response_channel, posted.response_ts)
+        return [Outgoing(session_key(view.id, "card", view.revision), payload, "chat.update")]
+
+    def _render_due(self, view: SessionView, due: Due, ratings: Sequence[RatingView]) -> dict[str, Any]:
         if due.kind == "attendees":
             return self.messages.attendee_list(due.user_id, view)
         if due.kind == "rate":
             return self.messages.rating_request(due.user_id, view)
         if due.kind == "summary":
-            return self.messages.rating_summary(due.user_id, view, summarize_ratings(repository.ratings(view.id)))
+            return self.messages.rating_summary(due.user_id, view, summarize_ratings(ratings))
         return self.messages.reminder(due.user_id, view, due.kind)
+
+
+@dataclass(frozen=True)
+class _SessionPlan:
+    """One session's candidate outbox rows this tick: its card for the current revision (None before any
+    change to its seats) and what has come due, each with its key."""
+
+    view: SessionView
+    card: str | None
+    dues: list[tuple[Due, str]]
+
+    @classmethod
+    def of(cls, view: SessionView, dues: list[Due]) -> _SessionPlan:
+        card = session_key(view.id, "card", view.revision) if view.revision else None
+        return cls(view, card, [(due, session_key(view.id, due.kind, due.user_id)) for due in dues])
+
+    def candidate_keys(self) -> list[str]:
+        keys = [key for _, key in self.dues]
+        return [*keys, self.card] if self.card else keys
+
+    def owes_summary(self, existing: Collection[str]) -> bool:
+        return any(due.kind == "summary" and key not in existing for due, key in self.dues)
+
+
+class _Settled:
+    """Sessions whose plan is complete, in this process: everything due for them at `revision` by some moment
+    has been committed to the outbox (card included), and nothing more falls due before `next_moment`.
+
+    `due_messages` depends only on the session and its seats, which change only with its revision (every change
+    to seats bumps it: storage/lunchlearn.py), and on which of the session's moments have passed; cancelling
+    takes a session out of the window, and outbox rows are never deleted. So until its revision changes or its
+    next moment comes, a settled session would only have its keys checked again to find them all present, and
+    the planner skips it. A new process, or another replica, starts with nothing settled and checks every key
+    once."""
+
+    def __init__(self, settled: dict[int, tuple[int, datetime | None]] | None = None) -> None:
+        self._by_session = settled or {}
+
+    def stale(self, revisions: Mapping[int, int], now: datetime) -> list[int]:
+        """The sessions (of `revisions`: ID -> current revision, in planning order) to plan at `now`."""
+        return [sid for sid, revision in revisions.items() if not self._is_settled(sid, revision, now)]
+
+    def kept(self, revisions: Mapping[int, int], stale: Collection[int]) -> _Settled:
+        """What stays settled: sessions still in the window that need no planning now."""
+        skipped = revisions.keys() - set(stale)
+        return _Settled({session_id: self._by_session[session_id] for session_id in skipped})
+
+    def add(self, view: SessionView, now: datetime) -> None:
+        self._by_session[view.id] = (view.revision, next_moment(view, now))
+
+    def _is_settled(self, session_id: int, revision: int, now: datetime) -> bool:
+        settled = self._by_session.get(session_id)
+        if settled is None or settled[0] != revision:
+            return False
+        upcoming = settled[1]
+        return upcoming is None or upcoming > now

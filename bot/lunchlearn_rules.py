@@ -166,6 +166,16 @@ class Due:
     expires: bool = True
 
 
+def moments_of(session: SessionView) -> tuple[datetime, datetime, datetime, datetime]:
+    """When something falls due for a session: the day before, the hour before, its end, a day after its end."""
+    return (
+        session.starts_at - DAY_BEFORE,
+        session.starts_at - HOUR_BEFORE,
+        session.ends_at,
+        session.ends_at + SUMMARY_AFTER,
+    )
+
+
 def due_messages(session: SessionView, seated_since: Mapping[str, datetime], now: datetime) -> list[Due]:
     """What has come due for a scheduled session by `now`: reminders to people seated before the moment,
     the attendee list to presenters the day before, rating asks at the end, the presenter summary a day later.
@@ -174,7 +184,7 @@ def due_messages(session: SessionView, seated_since: Mapping[str, datetime], now
     if session.is_cancelled:
         return []
     owed: list[Due] = []
-    day_before, hour_before = session.starts_at - DAY_BEFORE, session.starts_at - HOUR_BEFORE
+    day_before, hour_before, _, _ = moments_of(session)
     for kind, moment in (("remind-1d", day_before), ("remind-1h", hour_before)):
         if moment <= now:
             owed += [Due(kind, user, moment) for user, since in seated_since.items() if since <= moment]
@@ -186,6 +196,14 @@ def due_messages(session: SessionView, seated_since: Mapping[str, datetime], now
     if summary_at <= now:
         owed += [Due("summary", presenter, summary_at, expires=False) for presenter in session.presenters]
     return owed
+
+
+def next_moment(session: SessionView, after: datetime) -> datetime | None:
+    """The first moment after `after` at which more falls due for the session, or None when nothing ever will.
+    Until then (and with the same seats), `due_messages` owes exactly what it owed at `after`."""
+    if session.is_cancelled:
+        return None
+    return min((moment for moment in moments_of(session) if moment > after), default=None)
 
 
 def expiry_of(due: Due, grace: timedelta) -> datetime | None:

@@ -9,6 +9,7 @@ one after another, on SQLite and on PostgreSQL alike.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +19,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    Row,
     String,
     Text,
     UniqueConstraint,
@@ -29,6 +31,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bot.lunchlearn_rules import IdeaView, RatingView, SessionDraft, SessionView
 from storage.models import Base
+
+IDS_PER_QUERY = 500  # well under SQLite's and PostgreSQL's bound-parameter limits
 
 
 class LunchSession(Base):
@@ -220,21 +224,36 @@ class LunchLearnRepository:
         row.status, row.cancelled_by, row.cancelled_at = "cancelled", by, at
         self.session.flush()
 
-    def seated_since(self, session_id: int) -> dict[str, datetime]:
+    def revisions_between(self, start: datetime, end: datetime) -> dict[int, int]:
+        """Session ID -> revision of the scheduled sessions starting between `start` and `end`, soonest first."""
         rows = self.session.execute(
-            select(LunchSignup.user_id, LunchSignup.seated_at).where(
-                LunchSignup.session_id == session_id, LunchSignup.status == "seated"
-            )
-        )
-        return {user_id: seated_at for user_id, seated_at in rows if seated_at is not None}
-
-    def scheduled_between(self, start: datetime, end: datetime) -> list[SessionView]:
-        rows = self.session.scalars(
-            select(LunchSession)
+            select(LunchSession.id, LunchSession.revision)
             .where(LunchSession.status == "scheduled", LunchSession.starts_at >= start, LunchSession.starts_at <= end)
             .order_by(LunchSession.starts_at, LunchSession.id)
-        ).all()
-        return self._views(rows)
+        )
+        return {session_id: revision for session_id, revision in rows}
+
+    def with_seats(self, session_ids: Sequence[int]) -> list[tuple[SessionView, dict[str, datetime]]]:
+        """These sessions (in this order; any gone are left out), each with when its seated people got their
+        seats: two queries per few hundred sessions."""
+        found: dict[int, tuple[SessionView, dict[str, datetime]]] = {}
+        for start in range(0, len(session_ids), IDS_PER_QUERY):
+            found.update(self._with_seats(session_ids[start : start + IDS_PER_QUERY]))
+        return [found[session_id] for session_id in session_ids if session_id in found]
+
+    def _with_seats(self, session_ids: Sequence[int]) -> dict[int, tuple[SessionView, dict[str, datetime]]]:
+        rows = self.session.execute(select(*VIEW_COLUMNS).where(LunchSession.id.in_(session_ids))).all()
+        signups: dict[int, list[tuple[str, str]]] = defaultdict(list)
+        seated_since: dict[int, dict[str, datetime]] = defaultdict(dict)
+        for session_id, user_id, status, seated_at in self.session.execute(
+            select(LunchSignup.session_id, LunchSignup.user_id, LunchSignup.status, LunchSignup.seated_at)
+            .where(LunchSignup.session_id.in_(session_ids))
+            .order_by(LunchSignup.id)
+        ):
+            signups[session_id].append((user_id, status))
+            if status == "seated" and seated_at is not None:
+                seated_since[session_id][user_id] = seated_at
+        return {row.id: (_session_view(row, signups[row.id]), seated_since[row.id]) for row in rows}
 
     def upcoming(self, now: datetime, limit: int) -> list[SessionView]:
         rows = self.session.scalars(
@@ -309,6 +328,18 @@ class LunchLearnRepository:
         )
         return [RatingView(r.user_id, r.score, r.comment) for r in rows]
 
+    def ratings_of(self, session_ids: Collection[int]) -> dict[int, list[RatingView]]:
+        """`ratings` of each of these sessions (every one of them a key, rated or not)."""
+        found: dict[int, list[RatingView]] = {session_id: [] for session_id in session_ids}
+        ordered = list(found)
+        for start in range(0, len(ordered), IDS_PER_QUERY):
+            chunk = ordered[start : start + IDS_PER_QUERY]
+            for row in self.session.scalars(
+                select(LunchRating).where(LunchRating.session_id.in_(chunk)).order_by(LunchRating.id)
+            ):
+                found[row.session_id].append(RatingView(row.user_id, row.score, row.comment))
+        return found
+
     def all_scores(self) -> list[int]:
         return list(self.session.scalars(select(LunchRating.score)))
 
@@ -368,7 +399,26 @@ class LunchLearnRepository:
         )
 
 
-def _session_view(row: LunchSession, signups: list[tuple[str, str]]) -> SessionView:
+VIEW_COLUMNS = (
+    LunchSession.id,
+    LunchSession.topic,
+    LunchSession.abstract,
+    LunchSession.presenters,
+    LunchSession.direction,
+    LunchSession.starts_at,
+    LunchSession.duration_minutes,
+    LunchSession.place,
+    LunchSession.capacity,
+    LunchSession.status,
+    LunchSession.created_by,
+    LunchSession.created_at,
+    LunchSession.channel_id,
+    LunchSession.revision,
+    LunchSession.cancelled_by,
+)  # what a SessionView is made of: selected as plain columns, a row builds one without the ORM's bookkeeping
+
+
+def _session_view(row: LunchSession | Row[Any], signups: list[tuple[str, str]]) -> SessionView:
     return SessionView(
         id=row.id,
         topic=row.topic,
@@ -388,4 +438,3 @@ def _session_view(row: LunchSession, signups: list[tuple[str, str]]) -> SessionV
         waiting=tuple(user for user, status in signups if status == "waiting"),
         cancelled_by=row.cancelled_by,
     )
-

@@ -17,6 +17,7 @@ from bot.lunchlearn_rules import (
     compute_stats,
     due_messages,
     expiry_of,
+    next_moment,
     parse_capacity,
     sides_from_groups,
     summarize_ratings,
@@ -145,6 +146,36 @@ def test_nothing_is_ever_owed_before_its_moment_or_to_someone_seated_after_it(of
             assert seated_at <= due.due_at
         expiry = expiry_of(due, timedelta(minutes=30))
         assert expiry is None or expiry > due.due_at
+
+
+def test_the_next_moment_walks_through_the_day_before_the_hour_before_the_end_and_the_summary() -> None:
+    moments, at = [], NOW
+    while (upcoming := next_moment(session(), at)) is not None:
+        moments.append(upcoming)
+        at = upcoming
+    assert moments == [
+        START - timedelta(days=1),
+        START - timedelta(hours=1),
+        START + timedelta(minutes=60),
+        START + timedelta(days=1, minutes=60),
+    ]
+    assert next_moment(session(status="cancelled"), NOW) is None
+
+
+@given(
+    seated=st.lists(st.integers(min_value=-5 * 24 * 60, max_value=5 * 24 * 60), max_size=4),
+    offset=st.integers(min_value=-5 * 24 * 60, max_value=5 * 24 * 60),
+    later=st.integers(min_value=0, max_value=5 * 24 * 60),
+)
+def test_nothing_more_falls_due_before_the_next_moment(seated: list[int], offset: int, later: int) -> None:
+    """What lets a planner skip a session it has planned until its next moment (its seats unchanged)."""
+    seated_since = {f"U{n}": START + timedelta(minutes=minutes) for n, minutes in enumerate(seated)}
+    planned_at = START + timedelta(minutes=offset)
+    upcoming = next_moment(session(), planned_at)
+    now = planned_at + timedelta(minutes=later)
+    assert upcoming is None or upcoming > planned_at
+    if upcoming is None or now < upcoming:
+        assert due_messages(session(), seated_since, now) == due_messages(session(), seated_since, planned_at)
 
 
 def test_rating_summary_averages_and_keeps_comments() -> None:
