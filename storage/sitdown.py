@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, select, update
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, Row, String, Text, UniqueConstraint, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -173,7 +173,7 @@ class HolidayView:
     added_at: datetime
 
 
-def _series_view(row: SitdownSeries) -> SeriesView:
+def _series_view(row: SitdownSeries | Row[Any]) -> SeriesView:
     hours, minutes = (int(part) for part in row.local_time.split(":"))
     recurrence = Recurrence(Cadence(row.cadence), row.weekday, time(hours, minutes), row.zone, row.starts_on, row.nth)
     return SeriesView(
@@ -294,8 +294,9 @@ class SitdownRepository:
                 .values(status=SitdownSeries.status)
                 .execution_options(synchronize_session=False)
             )
-        rows = self.session.scalars(
-            select(SitdownSeries).where(*behind).order_by(SitdownSeries.id).limit(limit).with_for_update(skip_locked=True)
+        columns = SitdownSeries.__table__  # plain rows: thousands of ORM objects cost more than the planning
+        rows = self.session.execute(
+            select(columns).where(*behind).order_by(SitdownSeries.id).limit(limit).with_for_update(skip_locked=True)
         )
         return [_series_view(row) for row in rows]
 
