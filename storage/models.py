@@ -34,10 +34,27 @@ class UTCDateTime(TypeDecorator[datetime]):
         value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
+    def bind_processor(self, dialect: Any) -> Any:
+        """On SQLite, straight to the text SQLAlchemy's DATETIME stores ("YYYY-MM-DD HH:MM:SS.ffffff", UTC), in
+        one step: planners write tens of thousands of rows with four datetimes each, and the generic two-step path
+        (this type, then SQLite's DATETIME formatting) was a fifth of their time."""
+        if dialect.name == "sqlite":
+            return _sqlite_text
+        return super().bind_processor(dialect)
+
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _sqlite_text(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetimes are not stored; pass an aware UTC datetime")
+    text = value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ")
+    return text if value.microsecond else f"{text}.000000"
 
 
 class Base(DeclarativeBase):
