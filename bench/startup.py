@@ -1,11 +1,13 @@
 """Benchmark: cold start to ready, and idle memory, of `python -m bot` in HTTP mode, beside a bare Bolt app.
 
-    python bench/startup.py [--runs 5] [--idle 3]
+    python bench/startup.py [--runs 5] [--idle 3] [--restart]
 
 Each run starts a new process with a fresh SQLite database (so the start migrates it and loads the starter
 glossary) and times process start until GET /healthz answers 200; then, after --idle seconds, reads the
-process's resident memory (VmRSS). The bare Bolt app is started the same way (a new Python process serving
-a one-listener Bolt app and /healthz with bot.server). Slack's Web API is the local fake (tests/fake_slack).
+process's resident memory (VmRSS). With --restart, each run first starts and stops the bot once on its
+database, then measures a second start on that database (at the head, glossary loaded: the usual restart).
+The bare Bolt app is started the same way (a new Python process serving a one-listener Bolt app and
+/healthz with bot.server). Slack's Web API is the local fake (tests/fake_slack).
 Prints medians over the runs, with ratios. Targets (issue #7): ready <= 1.5 s, idle RSS <= 80 MB.
 """
 
@@ -81,35 +83,41 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def one_start(command: list[str], fake: FakeSlack, idle: float) -> tuple[float, float]:
+def one_start(command: list[str], fake: FakeSlack, idle: float, restart: bool = False) -> tuple[float, float]:
     with tempfile.TemporaryDirectory() as folder:
-        port = free_port()
-        started = time.perf_counter()
-        process = subprocess.Popen(
-            command,
-            cwd=folder,
-            env=environment(fake, folder, port),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        if restart:
+            start_in(folder, command, fake, 0.0)
+        return start_in(folder, command, fake, idle)
+
+
+def start_in(folder: str, command: list[str], fake: FakeSlack, idle: float) -> tuple[float, float]:
+    port = free_port()
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        command,
+        cwd=folder,
+        env=environment(fake, folder, port),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        while not healthy(port):
+            if process.poll() is not None:
+                raise SystemExit(f"{' '.join(command)} exited: {process.stderr.read() if process.stderr else ''}")
+            if time.perf_counter() - started > READY_TIMEOUT:
+                raise SystemExit(f"{' '.join(command)} not ready after {READY_TIMEOUT:.0f} s")
+            time.sleep(0.01)
+        ready = time.perf_counter() - started
+        time.sleep(idle)
+        memory = rss_mb(process.pid)
+    finally:
+        process.terminate()
         try:
-            while not healthy(port):
-                if process.poll() is not None:
-                    raise SystemExit(f"{' '.join(command)} exited: {process.stderr.read() if process.stderr else ''}")
-                if time.perf_counter() - started > READY_TIMEOUT:
-                    raise SystemExit(f"{' '.join(command)} not ready after {READY_TIMEOUT:.0f} s")
-                time.sleep(0.01)
-            ready = time.perf_counter() - started
-            time.sleep(idle)
-            memory = rss_mb(process.pid)
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
     return ready, memory
 
 
@@ -117,6 +125,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--idle", type=float, default=3.0, help="seconds after ready before reading RSS")
+    parser.add_argument(
+        "--restart", action="store_true", help="measure a second start on a database a first start left behind"
+    )
     parser.add_argument("--serve-bare", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_bare:
@@ -132,11 +143,13 @@ def main() -> None:
     try:
         for _ in range(args.runs):  # alternate, so machine noise falls on both
             for name, command in commands.items():
-                results[name].append(one_start(command, fake, args.idle))
+                results[name].append(one_start(command, fake, args.idle, args.restart))
     finally:
         fake.stop()
 
-    print(f"\ncold start to ready (GET /healthz 200) and idle RSS after {args.idle:.0f} s; median of {args.runs} runs")
+    database = "an existing database (second start)" if args.restart else "a fresh database"
+    print(f"\ncold start to ready (GET /healthz 200) and idle RSS after {args.idle:.0f} s, on {database}")
+    print(f"median of {args.runs} runs")
     print("                    ready s   (min..max)        RSS MB")
     medians = {}
     for name, runs in results.items():

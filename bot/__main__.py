@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -14,12 +16,10 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from slack_bolt.error import BoltError
-from sqlalchemy import make_url
+from sqlalchemy import Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
 from bot.config import ConfigError, Settings, database_url_from, load_environment, settings_from
-from bot.glossary_csv import GlossaryCsvError
 
 if TYPE_CHECKING:
     from slack_bolt import App
@@ -30,6 +30,11 @@ log = logging.getLogger("bot")
 
 POLL_SECONDS = 0.2
 STARTUP_LOCK_KEY = 0x62726964  # "brid": the PostgreSQL advisory lock replicas take turns on while starting
+MIGRATE_COMMAND = ("db", "upgrade")  # what the bot runs as a child process when migrations are pending
+
+
+class MigrationFailed(Exception):
+    pass
 
 
 def parser() -> argparse.ArgumentParser:
@@ -58,12 +63,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "glossary":
             return glossary_import(args.file) if args.action == "import" else glossary_export(args.file)
         return run()
-    except ConfigError as error:
+    except (ConfigError, MigrationFailed) as error:
         return fail(str(error))
     except OperationalError as error:
         return fail(f"cannot reach the database at DATABASE_URL ({_shown_database_url()}): {_first_line(error)}")
-    except BoltError as error:
-        return fail(f"Slack refused to start the app: {error}. Check SLACK_BOT_TOKEN.")
     except OSError as error:
         return fail(f"{error.strerror or error}: {getattr(error, 'filename', '') or 'check PORT and file paths'}")
 
@@ -98,12 +101,23 @@ def _offline_services() -> Services:
 
 
 def upgrade_database() -> int:
-    _offline_services()
+    """Apply pending migrations; replicas starting meanwhile wait (the bot runs this as a child process)."""
+    from storage import db
+
+    database_url = database_url_from(load_environment())
+    with one_replica_starting_at_a_time(database_url):
+        engine = _engine_for(database_url)
+        try:
+            db.upgrade(engine)
+        finally:
+            engine.dispose()
     print("database is up to date")
     return 0
 
 
 def glossary_import(file: Path) -> int:
+    from bot.glossary_csv import GlossaryCsvError
+
     services = _offline_services()
     try:
         added, replaced = services.glossary.import_csv(file.read_text(encoding="utf-8"), by="csv-import")
@@ -121,13 +135,23 @@ def glossary_export(file: Path) -> int:
 
 
 def run() -> int:
+    from slack_bolt.error import BoltError
+
+    try:
+        return _run()
+    except BoltError as error:
+        return fail(f"Slack refused to start the app: {error}. Check SLACK_BOT_TOKEN.")
+
+
+def _run() -> int:
     settings = settings_from(load_environment())  # before anything heavy: a bad setting is one line
     stop = StopSignal.install()
+    migration = start_migrating(settings.database_url)  # meanwhile, this process loads its code
 
     from bot.app import create_app
     from bot.scheduler import start_scheduler
 
-    services = start_services(settings)
+    services = start_services(settings, migration)
     app = create_app(services)
     scheduler = start_scheduler(services.dispatcher, services.planners())
     try:
@@ -144,30 +168,68 @@ def run() -> int:
     return 0
 
 
-def start_services(settings: Settings) -> Services:
-    """Migrate, load the starter glossary once, build the services: one replica at a time on PostgreSQL."""
+def start_migrating(database_url: str | None) -> subprocess.Popen[bytes] | None:
+    """Start `python -m bot db upgrade` as a child process when migrations are pending (a new database, or a
+    release with a new migration); None when the database is at the head, as on most starts.
+
+    Alembic runs in a process of its own because, once imported and run, it would stay in the bot's memory
+    for good: some 6 MB, 11 where Pygments is installed (see storage.db.upgrade)."""
+    from storage import db
+
+    engine = _engine_for(database_url)
+    try:
+        if not db.migrations_pending(engine):
+            return None
+    finally:
+        engine.dispose()
+    log.info("migrating the database: python -m bot %s", " ".join(MIGRATE_COMMAND))
+    environment = {**os.environ, "DATABASE_URL": database_url} if database_url else None
+    return subprocess.Popen([sys.executable, "-m", "bot", *MIGRATE_COMMAND], env=environment, stdout=subprocess.DEVNULL)
+
+
+def finish_migrating(migration: subprocess.Popen[bytes] | None) -> None:
+    if migration is None:
+        return
+    status = migration.wait()
+    if status != 0:
+        raise MigrationFailed(
+            f"migrating the database failed (python -m bot {' '.join(MIGRATE_COMMAND)} exited with {status}); "
+            "the bot did not start"
+        )
+
+
+def start_services(settings: Settings, migration: subprocess.Popen[bytes] | None = None) -> Services:
+    """Wait for the migration, then load the starter glossary once and build the services: one replica at a
+    time on PostgreSQL. build_services migrates too, in this process, should migrations still be pending."""
     from bot.app import build_services
 
+    finish_migrating(migration)
     with one_replica_starting_at_a_time(settings.database_url):
         services = build_services(settings)
         services.glossary.load_starter_glossary_if_empty()
     return services
 
 
-@contextmanager
-def one_replica_starting_at_a_time(database_url: str | None) -> Iterator[None]:
-    """Replicas started together would race to create the schema and to load the starter glossary. On
-    PostgreSQL they take turns under an advisory lock held for the start only (released if the process dies);
-    an SQLite file serves one process."""
-    from sqlalchemy import text
+def _engine_for(database_url: str | None) -> Engine:
+    """An engine without a pool, for the start's own connections."""
     from sqlalchemy.pool import NullPool
 
     from storage import db
 
     try:
-        engine = db.create_engine_for(database_url, poolclass=NullPool)
+        return db.create_engine_for(database_url, poolclass=NullPool)
     except OSError as error:
         raise ConfigError(f"DATABASE_URL: cannot create the database file: {error.strerror or error}.") from error
+
+
+@contextmanager
+def one_replica_starting_at_a_time(database_url: str | None) -> Iterator[None]:
+    """Replicas started together would race to create the schema and to load the starter glossary. On
+    PostgreSQL they take turns under an advisory lock held for the start only (released if the process dies),
+    and so does `python -m bot db upgrade`; an SQLite file serves one process."""
+    from sqlalchemy import text
+
+    engine = _engine_for(database_url)
     try:
         if engine.dialect.name != "postgresql":
             yield

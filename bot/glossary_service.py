@@ -18,7 +18,7 @@ from bot.clock import Clock
 from bot.glossary import GlossaryIndex, Miss, Page, TermDraft, TermEntry, check_draft, page_of, term_key
 from bot.glossary_csv import GlossaryCsvError, read_glossary_csv, write_glossary_csv
 from bot.notify import Outgoing, enqueue
-from storage.glossary import GlossaryRepository, RequestView, RevisionView
+from storage.glossary import GlossaryRepository, NewTerm, RequestView, RevisionView
 from storage.outbox import OutboxRepository
 
 log = logging.getLogger(__name__)
@@ -273,22 +273,25 @@ class GlossaryService:
                 key, owner = next(iter(taken.items()))
                 clash = next(t for t in (row.name, *row.aliases, *row.acronyms) if term_key(t) == key)
                 raise GlossaryCsvError(row.line, f"“{clash}” already belongs to “{owner}” in the glossary")
-        added = replaced = 0
         now = self.clock()
         with self.sessions.begin() as session:
             repository = GlossaryRepository(session)
+            existing = repository.ids_by_key()
+            new_terms: list[NewTerm] = []
+            term_ids: dict[str, int] = {}  # every key of the file, to the term it now belongs to
             for row in rows:
-                author, when = row.added_by or by, row.added_at or now
-                existing = repository.term_id_named(row.draft.name)
-                if existing is None:
-                    entry = repository.add(row.draft, by=author, at=when, action="import")
-                    added += 1
+                term_id = existing.get(term_key(row.draft.name))
+                if term_id is None:
+                    new_terms.append(NewTerm(row.draft, row.added_by or by, row.added_at or now))
                 else:
-                    entry = repository.replace(existing, row.draft, by=by, at=now, action="import")
-                    replaced += 1
-                repository.close_requests(row.draft.keys(), term_id=entry.id, by=by, at=now)
+                    repository.replace(term_id, row.draft, by=by, at=now, action="import")
+                    term_ids.update(dict.fromkeys(row.draft.keys(), term_id))
+            added_ids = repository.add_many(new_terms, action="import")  # in bulk: the starter glossary is all new
+            for new in new_terms:
+                term_ids.update(dict.fromkeys(new.draft.keys(), added_ids[term_key(new.draft.name)]))
+            repository.close_requests_for(term_ids, by=by, at=now)
         self._invalidate()
-        return added, replaced
+        return len(new_terms), len(rows) - len(new_terms)
 
     def load_starter_glossary_if_empty(self) -> int:
         with self.sessions() as session:
