@@ -4,10 +4,12 @@ outbox, idempotently by key), and wakes the outbox dispatcher every few seconds,
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import STATE_RUNNING
 
 from bot.notify import Dispatcher
 from bot.server import is_database_outage
@@ -95,6 +97,12 @@ def start_scheduler(dispatcher: Dispatcher, planners: Sequence[Callable[[], obje
     scheduler.start()
 
     def wake() -> None:
+        """Never blocks its caller: shutdown(wait=True) holds the job-store lock while it waits for a running
+        job, so a planner job waking the dispatcher then (modify_job needs that lock) would hang the shutdown."""
+        if scheduler.state == STATE_RUNNING:
+            threading.Thread(target=move_dispatch_to_now, name="wake-dispatcher", daemon=True).start()
+
+    def move_dispatch_to_now() -> None:
         try:
             scheduler.modify_job(DISPATCH_JOB, next_run_time=datetime.now(UTC))
         except Exception:  # shutting down: the next start catches up
