@@ -38,6 +38,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bot.__main__ import freeze_startup_heap
 from bot.app import Services, build_services
 from bot.config import Settings
 from bot.liaison_rules import RotationDraft
@@ -210,6 +211,7 @@ def bench_planning(args: argparse.Namespace, database_url: str) -> None:
         f"{2 * args.pool} people) created in {time.perf_counter() - started:.1f} s"
     )
     before = outbox_rows(services)
+    freeze_startup_heap()  # as `python -m bot` does once it has started
 
     first = timed_round(services)
     planned = outbox_rows(services) - before
