@@ -30,9 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bot.lunchlearn_rules import IdeaView, RatingView, SessionDraft, SessionView
-from storage.models import Base
-
-IDS_PER_QUERY = 500  # well under SQLite's and PostgreSQL's bound-parameter limits
+from storage.models import Base, in_chunks
 
 
 class LunchSession(Base):
@@ -237,8 +235,8 @@ class LunchLearnRepository:
         """These sessions (in this order; any gone are left out), each with when its seated people got their
         seats: two queries per few hundred sessions."""
         found: dict[int, tuple[SessionView, dict[str, datetime]]] = {}
-        for start in range(0, len(session_ids), IDS_PER_QUERY):
-            found.update(self._with_seats(session_ids[start : start + IDS_PER_QUERY]))
+        for chunk in in_chunks(session_ids):
+            found.update(self._with_seats(chunk))
         return [found[session_id] for session_id in session_ids if session_id in found]
 
     def _with_seats(self, session_ids: Sequence[int]) -> dict[int, tuple[SessionView, dict[str, datetime]]]:
@@ -331,9 +329,7 @@ class LunchLearnRepository:
     def ratings_of(self, session_ids: Collection[int]) -> dict[int, list[RatingView]]:
         """`ratings` of each of these sessions (every one of them a key, rated or not)."""
         found: dict[int, list[RatingView]] = {session_id: [] for session_id in session_ids}
-        ordered = list(found)
-        for start in range(0, len(ordered), IDS_PER_QUERY):
-            chunk = ordered[start : start + IDS_PER_QUERY]
+        for chunk in in_chunks(found):
             for row in self.session.scalars(
                 select(LunchRating).where(LunchRating.session_id.in_(chunk)).order_by(LunchRating.id)
             ):

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     JSON,
@@ -18,6 +19,8 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+T = TypeVar("T")
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -55,6 +58,16 @@ def _sqlite_text(value: datetime | None) -> str | None:
         raise ValueError("naive datetimes are not stored; pass an aware UTC datetime")
     text = value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ")
     return text if value.microsecond else f"{text}.000000"
+
+
+VALUES_PER_QUERY = 500  # an IN list this long stays well under SQLite's and PostgreSQL's bound-parameter limits
+
+
+def in_chunks(values: Iterable[T]) -> Iterator[list[T]]:
+    """`values` in lists short enough for one IN (...) each."""
+    ordered = list(values)
+    for start in range(0, len(ordered), VALUES_PER_QUERY):
+        yield ordered[start : start + VALUES_PER_QUERY]
 
 
 class Base(DeclarativeBase):

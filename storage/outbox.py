@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from storage.models import Base, OutboxMessage
+from storage.models import Base, OutboxMessage, in_chunks
 
 # Slack allows about one chat.postMessage per second per channel; other methods are limited per workspace.
 PACED_METHODS = frozenset({"chat.postMessage"})
@@ -32,9 +32,6 @@ class OutboxChannel(Base):
 
     channel: Mapped[str] = mapped_column(String(80), primary_key=True)
     not_before: Mapped[datetime]
-
-
-KEYS_PER_QUERY = 500  # well under SQLite's and PostgreSQL's bound-parameter limits
 
 
 def outbox_row(
@@ -104,9 +101,8 @@ class OutboxRepository:
 
     def existing_keys(self, keys: Collection[str]) -> set[str]:
         """Which of these keys have a row (served by the unique index, unlike a prefix LIKE)."""
-        ordered, found = list(keys), set[str]()
-        for start in range(0, len(ordered), KEYS_PER_QUERY):
-            chunk = ordered[start : start + KEYS_PER_QUERY]
+        found = set[str]()
+        for chunk in in_chunks(keys):
             found.update(self.session.scalars(select(OutboxMessage.key).where(OutboxMessage.key.in_(chunk))))
         return found
 
@@ -197,9 +193,8 @@ class OutboxRepository:
     def withdraw(self, keys: Collection[str], *, reason: str) -> set[str]:
         """Rows with these keys that are still waiting to be sent are recorded as skipped, with the reason (a
         message that is no longer true, or that a newer one replaces); the keys of the rows withdrawn."""
-        ordered, withdrawn = list(keys), set[str]()
-        for start in range(0, len(ordered), KEYS_PER_QUERY):
-            chunk = ordered[start : start + KEYS_PER_QUERY]
+        withdrawn = set[str]()
+        for chunk in in_chunks(keys):
             statement = (
                 update(OutboxMessage)
                 .where(OutboxMessage.key.in_(chunk), OutboxMessage.status == "pending")
