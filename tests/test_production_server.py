@@ -65,10 +65,14 @@ def get(server: HttpServer, path: str) -> tuple[int, bytes]:
 
 
 def connection_refused(server: HttpServer) -> bool:
+    """True once the port refuses connections. A probe whose handshake meets the listener as it closes is
+    reset instead (the kernel drops what was still queued); that says nothing yet, so the next probe decides."""
     try:
         socket.create_connection(server.server_address, timeout=5).close()
     except ConnectionRefusedError:
         return True
+    except ConnectionResetError:
+        return False
     return False
 
 
