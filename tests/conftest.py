@@ -40,6 +40,18 @@ class FakeClock:
         return self.now
 
 
+def move_clock_instead_of_sleeping(services: Services, clock: FakeClock) -> list[float]:
+    """The dispatcher's waits for a paced channel move the clock instead of sleeping; returns them as made."""
+    waits: list[float] = []
+
+    def wait(seconds: float) -> None:
+        waits.append(seconds)
+        clock.advance(seconds=seconds)
+
+    services.dispatcher.sleep = wait
+    return waits
+
+
 def _postgres_available() -> str | None:
     try:
         engine = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 2})

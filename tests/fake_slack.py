@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -30,6 +32,8 @@ class Call:
     method: str
     body: dict[str, Any]
     path: str = ""
+    at: Any = None  # the test's clock when the call arrived, if the fake was given one
+    ok: bool = True  # answered 200 with ok: true (a scripted failure or stall is not)
 
 
 @dataclass
@@ -38,6 +42,7 @@ class Failure:
     error: str
     retry_after: int | None = None
     times: int = 1
+    stall: float = 0.0  # seconds to hold the answer: longer than the client's timeout, a time-out
 
 
 def block_problems(blocks: Any, limit: int, where: str) -> list[str]:
@@ -103,6 +108,7 @@ class FakeSlack:
     answers: dict[str, Any] = field(default_factory=dict)  # method -> answer dict, or callable(body) -> dict
     uploads: list[bytes] = field(default_factory=list)  # file bodies sent to files.getUploadURLExternal's URL
     calls: list[Call] = field(default_factory=list)
+    clock: Callable[[], Any] | None = None  # stamps each Call's `at`
     problems: list[str] = field(default_factory=list)
     _failures: dict[str, list[Failure]] = field(default_factory=dict)
     _ts: int = 0
@@ -170,11 +176,23 @@ class FakeSlack:
         with self._lock:
             self._failures.setdefault(method, []).append(Failure(status, error, retry_after, times))
 
+    def stall_next(self, method: str, *, seconds: float, times: int = 1) -> None:
+        """The next `times` calls to `method` get no answer for `seconds` (then a 504): a client with a shorter
+        timeout sees a time-out. Like a real time-out, the fake does not count the message as delivered."""
+        with self._lock:
+            failure = Failure(504, "request_timeout", None, times, stall=seconds)
+            self._failures.setdefault(method, []).append(failure)
+
     # --- reading what was sent ---
 
     def calls_to(self, method: str) -> list[dict[str, Any]]:
         with self._lock:
             return [call.body for call in self.calls if call.method == method]
+
+    def delivered(self, method: str) -> list[Call]:
+        """The calls to `method` that were answered ok, in order."""
+        with self._lock:
+            return [call for call in self.calls if call.method == method and call.ok]
 
     def methods(self) -> list[str]:
         with self._lock:
@@ -198,9 +216,13 @@ class FakeSlack:
         else:
             return 404, {}, {"ok": False, "error": "unknown_path"}
         with self._lock:
-            self.calls.append(Call(method, body, path))
+            call = Call(method, body, path, at=self.clock() if self.clock else None)
+            self.calls.append(call)
             failure = self._take_failure(method)
+            call.ok = failure is None
         if failure is not None:
+            if failure.stall:
+                time.sleep(failure.stall)
             headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
             return failure.status, headers, {"ok": False, "error": failure.error}
         if method in MESSAGE_METHODS:

@@ -19,7 +19,7 @@ from bot.config import Settings
 from bot.notify import Outgoing, enqueue
 from storage.models import OutboxMessage
 from storage.outbox import OutboxRepository, pacing_channel
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, move_clock_instead_of_sleeping
 from tests.fake_slack import FakeSlack
 
 POST = "chat.postMessage"
@@ -45,17 +45,6 @@ def rows(services: Services) -> dict[str, OutboxMessage]:
             for status in ("sent", "pending", "skipped")
             for row in OutboxRepository(session).by_status(status)
         }
-
-
-def move_clock_instead_of_sleeping(services: Services, clock: FakeClock) -> list[float]:
-    waits: list[float] = []
-
-    def wait(seconds: float) -> None:
-        waits.append(seconds)
-        clock.advance(seconds=seconds)
-
-    services.dispatcher.sleep = wait
-    return waits
 
 
 def test_a_pass_sends_one_message_per_channel_and_the_next_only_a_second_later(
