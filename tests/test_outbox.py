@@ -285,3 +285,39 @@ def test_a_pass_that_outlasts_its_lease_renews_its_claims_and_leaves_rows_taken_
     assert report.sent == ["to-C1", "to-C2"] and replica_sent == ["to-C3"]
     assert sorted(m["channel"] for m in fake_slack.calls_to(POST)) == ["C1", "C2", "C3"]
     assert {row(services, key).status for key in ("to-C1", "to-C2", "to-C3")} == {"sent"}
+
+
+def test_a_batch_stores_exactly_what_one_by_one_enqueues_store(services: Services, clock: FakeClock) -> None:
+    """The batch path is a different statement (one unnest INSERT on PostgreSQL): same columns, same values."""
+    later = clock() + timedelta(hours=3)
+    payloads = [
+        {"channel": "C1", "text": "café <b> & “quotes”", "blocks": [{"type": "section", "text": {"type": "mrkdwn"}}]},
+        {"channel": "UMIA", "text": "a DM", "unfurl_links": False, "metadata": None},
+        {"channel": "C2", "ts": "1700000000.000001", "text": "an edit"},
+    ]
+    methods = ["chat.postMessage", "chat.postMessage", "chat.update"]
+    expiries = [None, later + timedelta(minutes=30), None]
+
+    def outgoing(prefix: str) -> list[Outgoing]:
+        return [
+            Outgoing(f"{prefix}:{n}", payload, method, due_at=later, expire_at=expire)
+            for n, (payload, method, expire) in enumerate(zip(payloads, methods, expiries, strict=True))
+        ]
+
+    with services.sessions.begin() as session:
+        for single in outgoing("one"):
+            enqueue(session, single, clock())
+    with services.sessions.begin() as session:
+        assert enqueue_many(session, outgoing("many"), clock()) == 3
+
+    def columns(key: str) -> tuple[object, ...]:
+        stored = row(services, key)
+        return (
+            stored.method, stored.payload, stored.channel, stored.status, stored.due_at, stored.expire_at,
+            stored.next_attempt_at, stored.attempts, stored.created_at, stored.late, stored.claimed_until,
+        )  # fmt: skip
+
+    for n in range(3):
+        assert columns(f"many:{n}") == columns(f"one:{n}")
+    assert row(services, "many:1").expire_at == later + timedelta(minutes=30)
+    assert row(services, "many:2").channel is None, "only chat.postMessage is paced"
