@@ -30,7 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bot.lunchlearn_rules import IdeaView, RatingView, SessionDraft, SessionView
-from storage.models import Base, in_chunks
+from storage.models import Base, in_chunks, is_one_of
 
 
 class LunchSession(Base):
@@ -240,12 +240,13 @@ class LunchLearnRepository:
         return [found[session_id] for session_id in session_ids if session_id in found]
 
     def _with_seats(self, session_ids: Sequence[int]) -> dict[int, tuple[SessionView, dict[str, datetime]]]:
-        rows = self.session.execute(select(*VIEW_COLUMNS).where(LunchSession.id.in_(session_ids))).all()
+        chosen = is_one_of(self.session, LunchSession.id, session_ids)
+        rows = self.session.execute(select(*VIEW_COLUMNS).where(chosen)).all()
         signups: dict[int, list[tuple[str, str]]] = defaultdict(list)
         seated_since: dict[int, dict[str, datetime]] = defaultdict(dict)
         for session_id, user_id, status, seated_at in self.session.execute(
             select(LunchSignup.session_id, LunchSignup.user_id, LunchSignup.status, LunchSignup.seated_at)
-            .where(LunchSignup.session_id.in_(session_ids))
+            .where(is_one_of(self.session, LunchSignup.session_id, session_ids))
             .order_by(LunchSignup.id)
         ):
             signups[session_id].append((user_id, status))
@@ -331,7 +332,9 @@ class LunchLearnRepository:
         found: dict[int, list[RatingView]] = {session_id: [] for session_id in session_ids}
         for chunk in in_chunks(found):
             for row in self.session.scalars(
-                select(LunchRating).where(LunchRating.session_id.in_(chunk)).order_by(LunchRating.id)
+                select(LunchRating)
+                .where(is_one_of(self.session, LunchRating.session_id, chunk))
+                .order_by(LunchRating.id)
             ):
                 found[row.session_id].append(RatingView(row.user_id, row.score, row.comment))
         return found

@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from storage.models import Base, OutboxMessage, in_chunks
+from storage.models import Base, OutboxMessage, in_chunks, is_one_of
 
 # Slack allows about one chat.postMessage per second per channel; other methods are limited per workspace.
 PACED_METHODS = frozenset({"chat.postMessage"})
@@ -103,7 +103,8 @@ class OutboxRepository:
         """Which of these keys have a row (served by the unique index, unlike a prefix LIKE)."""
         found = set[str]()
         for chunk in in_chunks(keys):
-            found.update(self.session.scalars(select(OutboxMessage.key).where(OutboxMessage.key.in_(chunk))))
+            statement = select(OutboxMessage.key).where(is_one_of(self.session, OutboxMessage.key, chunk))
+            found.update(self.session.scalars(statement))
         return found
 
     def claim_due(

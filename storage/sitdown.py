@@ -4,16 +4,35 @@ action items, mutes and the company holiday list."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, Row, String, Text, UniqueConstraint, select, update
+from sqlalchemy import (
+    JSON,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    Row,
+    String,
+    Text,
+    UniqueConstraint,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bot.sitdown_rules import Cadence, Override, Recurrence, SeriesSpec
-from storage.models import Base, OutboxMessage
+from storage.models import Base, OutboxMessage, is_one_of
+
+_SET_WATERMARKS = text(
+    "UPDATE sitdown_series AS series SET planned_until = watermark.moment "
+    "FROM unnest(CAST(:ids AS integer[]), CAST(:moments AS timestamptz[])) AS watermark(id, moment) "
+    "WHERE series.id = watermark.id"
+)
 
 
 class SitdownSeries(Base):
@@ -301,9 +320,15 @@ class SitdownRepository:
         return [_series_view(row) for row in rows]
 
     def set_planned_until_many(self, watermarks: dict[int, datetime]) -> None:
-        if watermarks:
-            rows = [{"id": series_id, "planned_until": moment} for series_id, moment in watermarks.items()]
-            self.session.execute(update(SitdownSeries), rows)
+        if not watermarks:
+            return
+        if self.session.get_bind().dialect.name == "postgresql":
+            # One statement: psycopg would send the executemany below as one UPDATE per series.
+            moments = [moment.astimezone(UTC) for moment in watermarks.values()]
+            self.session.execute(_SET_WATERMARKS, {"ids": list(watermarks), "moments": moments})
+            return
+        rows = [{"id": series_id, "planned_until": moment} for series_id, moment in watermarks.items()]
+        self.session.execute(update(SitdownSeries), rows)
 
     # --- meetings (occurrences with something attached) ---
 
@@ -314,7 +339,8 @@ class SitdownRepository:
         """The moves and skips of each of these series (ids without any are left out)."""
         rows = self.session.scalars(
             select(SitdownMeeting).where(
-                SitdownMeeting.series_id.in_(series_ids), SitdownMeeting.status.in_(("moved", "skipped"))
+                is_one_of(self.session, SitdownMeeting.series_id, series_ids),
+                SitdownMeeting.status.in_(("moved", "skipped")),
             )
         )
         found: dict[int, dict[datetime, Override]] = {}

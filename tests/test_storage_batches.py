@@ -1,0 +1,130 @@
+"""The repositories' batch statements the planners lean on, on SQLite and on PostgreSQL (where several are
+written differently: `= ANY(array)` for long ID lists, one UPDATE from unnest for watermarks)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from bot.app import Services
+from bot.lunchlearn_rules import SessionDraft
+from bot.notify import Outgoing, enqueue_many
+from bot.sitdown_rules import WEEKDAY_NAMES, SeriesDraft
+from storage.lunchlearn import LunchLearnRepository
+from storage.models import VALUES_PER_QUERY
+from storage.outbox import OutboxRepository
+from storage.sitdown import SitdownRepository
+from tests.conftest import FakeClock
+
+
+def add_series(services: Services, clock: FakeClock, count: int) -> list[int]:
+    tomorrow = (clock() + timedelta(days=1)).date()
+    with services.sessions.begin() as session:
+        repository = SitdownRepository(session)
+        ids = []
+        for number in range(count):
+            draft = SeriesDraft(
+                title=f"Sit-down {number}",
+                channel_id="CJOINT",
+                cadence="weekly",
+                weekday=WEEKDAY_NAMES[tomorrow.weekday()],
+                nth="",
+                at=f"{9 + number % 8:02d}:00",
+                zone="Europe/Paris",
+                duration="30",
+                leads=("60",),
+                starts_on=tomorrow.isoformat(),
+            )
+            spec, errors = draft.check(clock().date())
+            assert spec is not None, errors
+            ids.append(repository.add_series(spec, by="UOWNER", at=clock()).id)
+    return ids
+
+
+def watermarks(services: Services, ids: list[int]) -> dict[int, datetime]:
+    with services.sessions() as session:
+        repository = SitdownRepository(session)
+        return {series_id: view.planned_until for series_id in ids if (view := repository.series(series_id))}
+
+
+def test_watermarks_of_many_series_are_set_each_to_its_own_moment_and_no_other_series_moves(
+    services: Services, clock: FakeClock
+) -> None:
+    ids = add_series(services, clock, 5)
+    untouched = watermarks(services, ids[-1:])
+    wanted = {series_id: clock() + timedelta(hours=n, microseconds=n) for n, series_id in enumerate(ids[:-1], 1)}
+
+    with services.sessions.begin() as session:
+        SitdownRepository(session).set_planned_until_many(wanted)
+
+    assert watermarks(services, ids) == {**wanted, **untouched}
+
+
+def test_existing_keys_finds_exactly_the_stored_keys_among_more_than_one_query_holds(
+    services: Services, clock: FakeClock
+) -> None:
+    stored = [f"k:{n}" for n in range(0, VALUES_PER_QUERY * 2, 3)]
+    with services.sessions.begin() as session:
+        enqueue_many(session, [Outgoing(key, {"channel": "C1", "text": key}) for key in stored], clock())
+    asked = [f"k:{n}" for n in range(VALUES_PER_QUERY * 2 + 10)] + ["k:'; DROP TABLE outbox; --", "K:0"]
+
+    with services.sessions() as session:
+        assert OutboxRepository(session).existing_keys(asked) == set(stored)
+        assert OutboxRepository(session).existing_keys([]) == set()
+
+
+def test_sessions_with_seats_and_ratings_come_back_for_exactly_the_ids_asked(
+    services: Services, clock: FakeClock
+) -> None:
+    with services.sessions.begin() as session:
+        repository = LunchLearnRepository(session)
+        ids = []
+        for number in range(4):
+            draft = SessionDraft(
+                topic=f"Talk {number}",
+                abstract="",
+                presenters=("UPRESENTER",),
+                direction="joint",
+                starts_at=clock() + timedelta(days=1, hours=number),
+                duration_minutes=45,
+                place="Room 4",
+                capacity=5,
+            )
+            view = repository.add_session(draft, channel_id="CJOINT", by="UADMIN", at=clock(), idea_id=None)
+            for seat in range(number):
+                repository.take_seat(view.id)
+                repository.add_signup(view.id, f"U{number}{seat}", seated=True, at=clock() + timedelta(minutes=seat))
+            ids.append(view.id)
+        repository.rate(ids[2], "U20", 5, clock())
+
+    asked = [ids[3], ids[1], 999_999, ids[2]]
+    with services.sessions() as session:
+        repository = LunchLearnRepository(session)
+        found = repository.with_seats(asked)
+        ratings = repository.ratings_of(asked)
+
+    assert [view.id for view, _ in found] == [ids[3], ids[1], ids[2]], "in the order asked; unknown ids left out"
+    assert [sorted(seats) for _, seats in found] == [["U30", "U31", "U32"], ["U10"], ["U20", "U21"]]
+    assert found[0][1]["U31"] == clock() + timedelta(minutes=1)
+    assert {session_id: [r.score for r in rated] for session_id, rated in ratings.items()} == {
+        ids[3]: [],
+        ids[1]: [],
+        999_999: [],
+        ids[2]: [5],
+    }
+
+
+def test_overrides_of_many_series_hold_only_their_own_moves_and_skips(services: Services, clock: FakeClock) -> None:
+    ids = add_series(services, clock, 3)
+    start = datetime.combine(date(2026, 12, 1), datetime.min.time(), tzinfo=clock().tzinfo) + timedelta(hours=9)
+    with services.sessions.begin() as session:
+        repository = SitdownRepository(session)
+        moved = repository.ensure_meeting(ids[0], start, start)
+        repository.override(moved.id, start=start + timedelta(hours=2), status="moved", by="UOWNER", at=clock())
+        kept = repository.ensure_meeting(ids[1], start, start)
+        assert kept.id != moved.id
+
+    with services.sessions() as session:
+        overrides = SitdownRepository(session).overrides_of(ids)
+
+    assert list(overrides) == [ids[0]]
+    assert overrides[ids[0]][start].start == start + timedelta(hours=2)
