@@ -257,8 +257,7 @@ def bench_sending(args: argparse.Namespace, database_url: str) -> None:
     services = build_services(settings_for_url(api_url, database_url))  # the real clock
     if args.workers:
         services.dispatcher.workers = args.workers
-    with services.sessions() as session:
-        waiting = session.query(OutboxMessage).filter(OutboxMessage.status.in_(("pending", "sending"))).count()
+    waiting = waiting_rows(services)
     if waiting:
         print(
             f"\nsending: not measured, the outbox at that database already holds {waiting} waiting rows (the planning"
@@ -284,9 +283,7 @@ def bench_sending(args: argparse.Namespace, database_url: str) -> None:
     while True:
         services.dispatcher.run_once()
         calls += 1
-        with services.sessions() as session:
-            left = session.query(OutboxMessage).filter(OutboxMessage.status.in_(("pending", "sending"))).count()
-        if not left:
+        if not waiting_rows(services):
             break
         time.sleep(0.01)
     elapsed = time.perf_counter() - started
@@ -312,6 +309,11 @@ def bench_sending(args: argparse.Namespace, database_url: str) -> None:
         f"shortest gap between two posts to one channel: {gap:.3f} s"
     )
     services.engine.dispose()
+
+
+def waiting_rows(services: Services) -> int:
+    with services.sessions() as session:
+        return session.query(OutboxMessage).filter(OutboxMessage.status.in_(("pending", "sending"))).count()
 
 
 def shortest_gap_per_channel(accepted: list[tuple[str, float]]) -> float:

@@ -22,6 +22,8 @@ from sqlalchemy import (
     bindparam,
     text,
 )
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 
 T = TypeVar("T")
@@ -74,11 +76,21 @@ def in_chunks(values: Iterable[T]) -> Iterator[list[T]]:
         yield ordered[start : start + VALUES_PER_QUERY]
 
 
+def dialect_of(session: Session) -> str:
+    """The database behind the session ("postgresql" or "sqlite"), for the few statements written per database."""
+    return session.get_bind().dialect.name
+
+
+def insert_for(session: Session, table: Any) -> Any:
+    """An INSERT with this database's ON CONFLICT clauses (PostgreSQL's or SQLite's)."""
+    return (pg_insert if dialect_of(session) == "postgresql" else sqlite_insert)(table)
+
+
 def is_one_of(session: Session, column: ColumnElement[T], values: Sequence[T]) -> ColumnElement[bool]:
     """`column IN values`. On PostgreSQL, `column = ANY(array)` with the values as one array parameter: psycopg
     parses a statement's text in Python, and an IN list of a few hundred parameters made that the larger part of a
     planner's lookups."""
-    if session.get_bind().dialect.name == "postgresql":
+    if dialect_of(session) == "postgresql":
         return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
     return column.in_(values)
 

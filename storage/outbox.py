@@ -8,11 +8,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, String, and_, exists, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from storage.models import Base, OutboxMessage, in_chunks, is_one_of
+from storage.models import Base, OutboxMessage, in_chunks, insert_for, is_one_of
 
 # Slack allows about one chat.postMessage per second per channel; other methods are limited per workspace.
 PACED_METHODS = frozenset({"chat.postMessage"})
@@ -232,5 +230,4 @@ class OutboxRepository:
         )
 
     def _insert(self, table: type[Base]) -> Any:
-        dialect = self.session.get_bind().dialect.name
-        return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+        return insert_for(self.session, table)

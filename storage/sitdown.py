@@ -21,18 +21,10 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bot.sitdown_rules import Cadence, Override, Recurrence, SeriesSpec
-from storage.models import Base, OutboxMessage, is_one_of
-
-_SET_WATERMARKS = text(
-    "UPDATE sitdown_series AS series SET planned_until = watermark.moment "
-    "FROM unnest(CAST(:ids AS integer[]), CAST(:moments AS timestamptz[])) AS watermark(id, moment) "
-    "WHERE series.id = watermark.id"
-)
+from storage.models import Base, OutboxMessage, dialect_of, insert_for, is_one_of
 
 
 class SitdownSeries(Base):
@@ -59,6 +51,14 @@ class SitdownSeries(Base):
     updated_at: Mapped[datetime]
     # Every message due up to here is in the outbox, and none is due between the last planning round and here.
     planned_until: Mapped[datetime]
+
+
+# PostgreSQL: every series' watermark in one statement (psycopg would send an executemany one row at a time).
+_SET_WATERMARKS = text(
+    f"UPDATE {SitdownSeries.__tablename__} AS series SET planned_until = watermark.moment "
+    "FROM unnest(CAST(:ids AS integer[]), CAST(:moments AS timestamptz[])) AS watermark(id, moment) "
+    "WHERE series.id = watermark.id"
+)
 
 
 class SitdownMeeting(Base):
@@ -238,8 +238,7 @@ class SitdownRepository:
         self.session = session
 
     def _insert(self, model: type[Base]) -> Any:
-        dialect = self.session.get_bind().dialect.name
-        return (pg_insert if dialect == "postgresql" else sqlite_insert)(model)
+        return insert_for(self.session, model)
 
     # --- series ---
 
@@ -306,7 +305,7 @@ class SitdownRepository:
             SitdownSeries.planned_until < until,
             SitdownSeries.id > after_id,
         )
-        if self.session.get_bind().dialect.name == "sqlite":
+        if dialect_of(self.session) == "sqlite":
             self.session.execute(
                 update(SitdownSeries)
                 .where(*behind)
@@ -322,8 +321,7 @@ class SitdownRepository:
     def set_planned_until_many(self, watermarks: dict[int, datetime]) -> None:
         if not watermarks:
             return
-        if self.session.get_bind().dialect.name == "postgresql":
-            # One statement: psycopg would send the executemany below as one UPDATE per series.
+        if dialect_of(self.session) == "postgresql":
             moments = [moment.astimezone(UTC) for moment in watermarks.values()]
             self.session.execute(_SET_WATERMARKS, {"ids": list(watermarks), "moments": moments})
             return

@@ -33,7 +33,7 @@ class Call:
     body: dict[str, Any]
     path: str = ""
     at: Any = None  # the test's clock when the call arrived, if the fake was given one
-    ok: bool = True  # answered 200 with ok: true (a scripted failure or stall is not)
+    ok: bool = True  # False for a scripted failure or stall (fail_next, stall_next)
 
 
 @dataclass
