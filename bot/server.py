@@ -93,12 +93,22 @@ class HttpServer:
     shutdown() (graceful: blocks until drained), server_close(), server_address; plus request_stop(), which
     only asks (safe in a signal handler)."""
 
-    def __init__(self, application: WsgiApp, host: str, port: int, *, threads: int = HTTP_THREADS) -> None:
+    def __init__(
+        self,
+        application: WsgiApp,
+        host: str,
+        port: int,
+        *,
+        threads: int = HTTP_THREADS,
+        poll_seconds: float = POLL_SECONDS,
+    ) -> None:
+        self._poll_seconds = poll_seconds
         self._map: dict[int, Any] = {}
         server = create_server(
             application, map=self._map, host=host, port=port, threads=threads, ident="bridgebot", asyncore_use_poll=True
         )
         assert isinstance(server, BaseWSGIServer), "one listening socket"
+        _make_wake_up_safe(server.trigger)
         self._server = server
         self.server_address: tuple[str, int] = (str(server.effective_host), int(server.effective_port))
         self._stop_requested = False  # a plain flag: set from a signal handler
@@ -110,7 +120,7 @@ class HttpServer:
         self._stopped.clear()
         try:
             while not self._stop_requested:
-                wasyncore.loop(timeout=POLL_SECONDS, map=self._map, use_poll=True, count=1)
+                wasyncore.loop(timeout=self._poll_seconds, map=self._map, use_poll=True, count=1)
             self._drain()
         finally:
             self.server_close()
@@ -122,8 +132,7 @@ class HttpServer:
 
     def shutdown(self) -> None:
         self.request_stop()
-        if not self._closed:
-            self._server.pull_trigger()  # wakes the event loop at once (takes a lock: never from a signal handler)
+        self._server.pull_trigger()  # wakes the event loop at once (takes a lock: never from a signal handler)
         self._stopped.wait()
 
     def server_close(self) -> None:
@@ -150,7 +159,32 @@ class HttpServer:
             if time.monotonic() > deadline:
                 log.warning("stopping with %s request(s) unanswered after %.0f s", waiting, DRAIN_SECONDS)
                 return
-            wasyncore.loop(timeout=POLL_SECONDS, map=self._map, use_poll=True, count=1)
+            wasyncore.loop(timeout=self._poll_seconds, map=self._map, use_poll=True, count=1)
+
+
+def _make_wake_up_safe(trigger: Any) -> None:
+    """Make waking waitress's event loop safe at any moment, even while or after the serving thread closes it.
+
+    waitress wakes its loop by writing a byte to a pipe (its "trigger"); `shutdown()` and waitress's own worker
+    threads write to it from other threads, while the serving thread closes it when it stops. Unguarded, a write
+    that loses that race fails with EBADF or, worse, lands in whatever file has reused the descriptor since.
+    One lock around the write and the close, and no write once closed, removes the race at its root."""
+    pull, close = getattr(trigger, "_physical_pull", None), getattr(trigger, "_close", None)
+    if pull is None or close is None or not hasattr(trigger, "_fds"):
+        raise RuntimeError("this waitress has a wake-up trigger bot.server does not know; pin waitress<4")
+    lock = threading.Lock()
+
+    def guarded_pull() -> None:
+        with lock:
+            if trigger._fds:  # emptied by _close()
+                pull()
+
+    def guarded_close() -> None:
+        with lock:
+            close()
+
+    trigger._physical_pull = guarded_pull
+    trigger._close = guarded_close
 
 
 def _busy(channel: Any) -> bool:

@@ -8,7 +8,9 @@ flight still gets its whole answer, and only then does serve_forever return.
 from __future__ import annotations
 
 import http.client
+import os
 import socket
+import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -120,3 +122,53 @@ def test_a_stop_asked_before_serving_returns_at_once(held: HeldApp) -> None:
     built.serve_forever()
 
     assert connection_refused(built)
+
+
+def test_stopping_from_another_thread_never_races_the_serving_thread(held: HeldApp) -> None:
+    """shutdown() wakes the event loop through waitress's trigger (a pipe) while the serving thread, told to
+    stop, closes that pipe: 500 start/stop cycles with the thread switch made as eager as CPython allows."""
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        for cycle in range(500):
+            built = HttpServer(held, "127.0.0.1", 0, threads=1, poll_seconds=0.0001)
+            failures: list[BaseException] = []
+            thread = threading.Thread(target=_serve_recording(built, failures))
+            thread.start()
+            if cycle % 2:
+                built.request_stop()  # the serving thread may now be closing while shutdown() wakes it
+            built.shutdown()
+            built.server_close()
+            thread.join(5)
+            assert not thread.is_alive(), f"cycle {cycle}: serve_forever did not return"
+            assert not failures, f"cycle {cycle}: {failures[0]!r}"
+    finally:
+        sys.setswitchinterval(previous)
+
+
+def _serve_recording(server: HttpServer, failures: list[BaseException]) -> Callable[[], None]:
+    def serve() -> None:
+        try:
+            server.serve_forever()
+        except BaseException as error:
+            failures.append(error)
+
+    return serve
+
+
+def test_a_wake_up_after_the_server_closed_touches_nothing(held: HeldApp) -> None:
+    """waitress's worker threads and shutdown() wake the loop through a pipe the serving thread closes: a late
+    wake-up must neither fail (EBADF) nor write into a file that has since reused the pipe's descriptor."""
+    built = make_http_server(held, "127.0.0.1", 0)
+    built.request_stop()
+    built.serve_forever()  # returns closed
+    reader, writer = os.pipe()  # the lowest free descriptors: very likely the trigger's old ones
+    try:
+        built._server.pull_trigger()  # what a worker thread finishing late does
+        built.shutdown()
+        os.set_blocking(reader, False)
+        with pytest.raises(BlockingIOError):
+            os.read(reader, 1)
+    finally:
+        os.close(reader)
+        os.close(writer)
