@@ -106,9 +106,7 @@ def test_going_away_over_a_picked_turn_hands_it_on_and_keeps_the_place(
     assert terms(rotating)[1] == (1, "UM1", "UI2")  # back, and first in line: nothing counted against them
 
 
-def test_going_away_with_nobody_to_take_over_keeps_the_turn_and_says_so(
-    services: Services, clock: FakeClock
-) -> None:
+def test_going_away_with_nobody_to_take_over_keeps_the_turn_and_says_so(services: Services, clock: FakeClock) -> None:
     services.liaison.join("UM1", "marketing")
     services.liaison.join("UI1", "it")
     configure(services)
@@ -164,7 +162,6 @@ def test_a_note_saved_well_before_the_next_term_comes_once_in_the_welcome(
     assert len(mentions) == 1 and "starts now" in text_of(mentions[0])
 
 
-
 def test_a_new_rotation_tells_people_whose_announced_turn_it_dropped(
     rotating: Services, fake_slack: FakeSlack, clock: FakeClock
 ) -> None:
@@ -190,9 +187,7 @@ def test_a_new_rotation_that_picks_the_same_people_again_only_asks_them_again(
     assert [("You're up next" in text_of(body)) for body in posts_to(fake_slack, "UM1")] == [True, True]
 
 
-def test_two_clicks_on_cant_swap_me_at_once_pass_the_seat_on_once(
-    rotating: Services, fake_slack: FakeSlack
-) -> None:
+def test_two_clicks_on_cant_swap_me_at_once_pass_the_seat_on_once(rotating: Services, fake_slack: FakeSlack) -> None:
     term_id = int(button_values(posts_to(fake_slack, "UI1")[-1])["liaison_decline"])
     start = threading.Barrier(2)
     outcomes: list[str] = []

@@ -153,9 +153,7 @@ def test_suggesting_an_idea_that_is_already_planned_points_to_the_session(runnin
     assert "already planned as session #" in again.text and "/lunchlearn list" in again.text
 
 
-def test_the_list_shows_my_signups_even_beyond_the_next_ten_sessions(
-    services: Services, clock: FakeClock
-) -> None:
+def test_the_list_shows_my_signups_even_beyond_the_next_ten_sessions(services: Services, clock: FakeClock) -> None:
     soon = [plan(services, clock, starts_in=timedelta(days=2, hours=n), topic=f"Soon {n}") for n in range(10)]
     later = plan(services, clock, starts_in=timedelta(days=20), topic="Far off")
     unrelated = plan(services, clock, starts_in=timedelta(days=21), topic="Not mine")
