@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -117,13 +118,18 @@ def build_services(settings: Settings, *, clock: Clock = utc_now, migrate: bool 
     )
 
 
-def create_app(services: Services, *, token_verification: bool = True) -> App:
+def create_app(
+    services: Services, *, token_verification: bool = True, listener_executor: Executor | None = None
+) -> App:
+    """`listener_executor` runs what listeners do after their acknowledgement (Bolt's default: 5 threads);
+    the tests pass one that tells when that work has finished, so they wait on it instead of polling."""
     app = App(
         signing_secret=services.settings.signing_secret or "socket-mode-does-not-sign",
         client=services.client,
         token_verification_enabled=token_verification,
         # The Bolt dev server is not used; HTTP goes through bot.server's WSGI app.
         process_before_response=False,
+        listener_executor=listener_executor,
     )
     app.error(_report_failure)
     register_all(app, services)

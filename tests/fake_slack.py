@@ -24,6 +24,7 @@ MESSAGE_BLOCKS = 50
 VIEW_BLOCKS = 100
 MESSAGE_TEXT = 40_000
 MESSAGE_METHODS = {"chat.postMessage", "chat.postEphemeral", "chat.update", "response_url"}
+STOP_POLL_SECONDS = 0.005
 VIEW_METHODS = {"views.open", "views.update", "views.push", "views.publish"}
 
 
@@ -146,7 +147,8 @@ class FakeSlack:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # socketserver's stop waits for the loop's next poll: 0.5 s by default, on every test's teardown.
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(STOP_POLL_SECONDS,), daemon=True)
         self._thread.start()
         return self
 

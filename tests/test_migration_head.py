@@ -24,6 +24,7 @@ from storage.migrations import head_revisions
 from tests.slack_requests import SIGNING_SECRET
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.empty_database  # what a start does to a database it finds empty or behind
 
 # What a start does (bot/__main__.py: start_migrating, then start_services), in a process of its own; prints
 # whether it migrated, the terms in the glossary, and which of alembic and mako this process imported.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
@@ -25,6 +26,7 @@ FEATURE_MODULES = (
 )
 
 
+@pytest.mark.empty_database  # the real migrations, from nothing, on each database
 def test_the_migrations_build_exactly_the_schema_the_models_describe(database_url: str) -> None:
     engine = db.create_engine_for(database_url)
     try:

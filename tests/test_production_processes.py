@@ -32,7 +32,7 @@ from bot.app import SLACK_TIMEOUT_SECONDS
 from bot.notify import Dispatcher, Outgoing, enqueue
 from storage import db
 from storage.models import OutboxMessage, Term
-from tests.conftest import ADMIN, IT_CHANNEL, JOINT_CHANNEL, MARKETING_CHANNEL, wait_for
+from tests.conftest import ADMIN, IT_CHANNEL, JOINT_CHANNEL, MARKETING_CHANNEL, poll_until
 from tests.fake_slack import FakeSlack
 from tests.slack_requests import SIGNING_SECRET, SlackSender
 
@@ -88,7 +88,7 @@ class BotProcess:
             return False
 
     def wait_until_ready(self) -> BotProcess:
-        wait_for(self.healthy, timeout=START_SECONDS)
+        poll_until(self.healthy, timeout=START_SECONDS)
         return self
 
     def terminate(self) -> int:
@@ -245,7 +245,7 @@ def test_sigterm_finishes_the_work_in_flight_then_exits_0(
     bot = launcher.start("sigterm").wait_until_ready()
 
     ack = bot.slack.command("/jargon", "add")  # acknowledged at once; opening the form is done afterwards
-    wait_for(lambda: fake_slack.calls_to("views.open") and held.held, timeout=START_SECONDS)
+    poll_until(lambda: fake_slack.calls_to("views.open") and held.held, timeout=START_SECONDS)
     bot.process.send_signal(signal.SIGTERM)
     held.release.set()
     exit_code = bot.process.wait(timeout=START_SECONDS)
@@ -281,9 +281,9 @@ def test_two_replicas_on_one_postgresql_schema_send_every_message_exactly_once(
     first, second = launcher.start("replica-1"), launcher.start("replica-2")
     first.wait_until_ready()
     second.wait_until_ready()
-    both_claimed = wait_for(lambda: claimed_at_least_once(sessions, keys) >= 100, timeout=START_SECONDS)
+    both_claimed = poll_until(lambda: claimed_at_least_once(sessions, keys) >= 100, timeout=START_SECONDS)
     held.release.set()
-    wait_for(lambda: all_sent(sessions, keys), timeout=START_SECONDS)
+    poll_until(lambda: all_sent(sessions, keys), timeout=START_SECONDS)
     exit_codes = (first.terminate(), second.terminate())
 
     assert both_claimed, "a replica claims 50 at a time and cannot claim again while its batch is held"
@@ -295,6 +295,7 @@ def test_two_replicas_on_one_postgresql_schema_send_every_message_exactly_once(
 
 
 @postgres_only
+@pytest.mark.empty_database
 def test_replicas_starting_together_on_an_empty_database_take_turns(launcher: Launcher, database_url: str) -> None:
     first, second = launcher.start("fresh-1"), launcher.start("fresh-2")
 
@@ -342,7 +343,7 @@ def test_sigkill_mid_send_loses_nothing_and_resends_only_the_messages_in_flight(
     lease = {"OUTBOX_LEASE_SECONDS": "3"}  # a dead sender's rows are reclaimed after 3 s instead of 2 minutes
 
     doomed = launcher.start("killed", **lease)
-    wait_for(lambda: held.held == in_flight, timeout=START_SECONDS)
+    poll_until(lambda: held.held == in_flight, timeout=START_SECONDS)
     doomed.process.kill()
     doomed.process.wait(timeout=START_SECONDS)
     held.release.set()
@@ -351,7 +352,7 @@ def test_sigkill_mid_send_loses_nothing_and_resends_only_the_messages_in_flight(
     in_flight_at_kill = sent_before_kill - marked_at_kill
 
     restarted = launcher.start("restarted", **lease).wait_until_ready()
-    wait_for(lambda: all_sent(sessions, keys), timeout=START_SECONDS)
+    poll_until(lambda: all_sent(sessions, keys), timeout=START_SECONDS)
     assert restarted.terminate() == 0, restarted.log()
 
     counts = received(fake_slack, "sigkill")

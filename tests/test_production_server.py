@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from bot.server import HttpServer, make_http_server
-from tests.conftest import wait_for
+from tests.conftest import poll_until
 
 BODY = b"x" * 24_000_000  # more than waitress buffers (16 MB) plus socket buffers: flushing it takes the event loop
 
@@ -90,7 +90,7 @@ def test_stopping_refuses_new_connections_and_finishes_the_request_in_flight(ser
     stopping = threading.Thread(target=server.shutdown)
     stopping.start()
 
-    wait_for(lambda: connection_refused(server), timeout=10)
+    poll_until(lambda: connection_refused(server), timeout=10)
     assert stopping.is_alive(), "shutdown waits for the request in flight"
     assert server.in_flight() == 1
 
