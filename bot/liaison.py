@@ -237,8 +237,8 @@ class LiaisonService:
                     self._replace_in_future_terms(session, repository, row.user_id, now, by=BOT)
                     gone += 1
             for user_id in sorted(wanted):
-                row = repository.member_row(user_id)
-                if row is None or (row.status == "gone" and row.source == "usergroup"):
+                member = repository.member_row(user_id)
+                if member is None or (member.status == "gone" and member.source == "usergroup"):
                     repository.join(user_id, side, source="usergroup", by=BOT, at=now)
                     added += 1
         if gone:

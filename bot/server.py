@@ -13,7 +13,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, cast
 
 from slack_bolt import App, BoltResponse
 from slack_bolt.adapter.wsgi import SlackRequestHandler
@@ -109,8 +109,9 @@ class HttpServer:
         )
         assert isinstance(server, BaseWSGIServer), "one listening socket"
         _make_wake_up_safe(server.trigger)
-        self._server = server
-        self.server_address: tuple[str, int] = (str(server.effective_host), int(server.effective_port))
+        # Any: this drives waitress attributes its stubs get wrong (active_channels is a dict) or leave out.
+        self._server = cast(Any, server)
+        self.server_address: tuple[str, int] = (str(self._server.effective_host), int(self._server.effective_port))
         self._stop_requested = False  # a plain flag: set from a signal handler
         self._stopped = threading.Event()
         self._stopped.set()

@@ -634,9 +634,12 @@ class SitdownService:
         now = self.clock()
         until = now + PLAN_AHEAD
         wrote, after_id = False, 0
-        while after_id is not None:
-            after_id, wrote_batch = self._plan_batch(now, until, after_id)
+        while True:
+            last_id, wrote_batch = self._plan_batch(now, until, after_id)
             wrote |= wrote_batch
+            if last_id is None:
+                break
+            after_id = last_id
         wrote |= self._plan_action_reminders(now, until)
         wrote |= self._report_undeliverable(now)
         if wrote:

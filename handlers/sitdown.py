@@ -493,7 +493,8 @@ class SitdownListeners:
     ) -> None:
         zone = DEFAULT_ZONE
         try:
-            zone = client.users_info(user=user_id).get("user", {}).get("tz") or DEFAULT_ZONE
+            profile: dict[str, Any] = client.users_info(user=user_id).get("user") or {}
+            zone = profile.get("tz") or DEFAULT_ZONE
         except SlackApiError as error:
             log.info("users.info failed, defaulting the zone: %s", error.response.get("error"))
         today = self.sitdown.clock().date()

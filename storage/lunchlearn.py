@@ -417,7 +417,7 @@ VIEW_COLUMNS = (
 )  # what a SessionView is made of: selected as plain columns, a row builds one without the ORM's bookkeeping
 
 
-def _session_view(row: LunchSession | Row[Any], signups: list[tuple[str, str]]) -> SessionView:
+def _session_view(row: LunchSession | Row[*tuple[Any, ...]], signups: list[tuple[str, str]]) -> SessionView:
     return SessionView(
         id=row.id,
         topic=row.topic,

@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, QueryableAttribute, Session, mapped_column, relationship
 
 T = TypeVar("T")
 
@@ -86,13 +86,16 @@ def insert_for(session: Session, table: Any) -> Any:
     return (pg_insert if dialect_of(session) == "postgresql" else sqlite_insert)(table)
 
 
-def is_one_of(session: Session, column: ColumnElement[T], values: Sequence[T]) -> ColumnElement[bool]:
+def is_one_of(
+    session: Session, column: ColumnElement[T] | QueryableAttribute[T], values: Sequence[T]
+) -> ColumnElement[bool]:
     """`column IN values`. On PostgreSQL, `column = ANY(array)` with the values as one array parameter: psycopg
     parses a statement's text in Python, and an IN list of a few hundred parameters made that the larger part of a
     planner's lookups."""
+    expression: ColumnElement[T] = column.expression if isinstance(column, QueryableAttribute) else column
     if dialect_of(session) == "postgresql":
-        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
-    return column.in_(values)
+        return expression == any_(bindparam(None, list(values), type_=ARRAY(expression.type)))
+    return expression.in_(values)
 
 
 class Base(DeclarativeBase):

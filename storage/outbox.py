@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, String, and_, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, String, and_, exists, func, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from storage.models import Base, OutboxMessage, in_chunks, insert_for, is_one_of
@@ -187,7 +187,7 @@ class OutboxRepository:
             .values(claimed_until=lease_until)
             .execution_options(synchronize_session=False)
         )
-        return bool(self.session.execute(statement).rowcount)
+        return bool(cast("CursorResult[Any]", self.session.execute(statement)).rowcount)  # an UPDATE's result
 
     def withdraw(self, keys: Collection[str], *, reason: str) -> set[str]:
         """Rows with these keys that are still waiting to be sent are recorded as skipped, with the reason (a
@@ -229,5 +229,5 @@ class OutboxRepository:
             statement.on_conflict_do_update(index_elements=["channel"], set_={"not_before": not_before})
         )
 
-    def _insert(self, table: type[Base]) -> Any:
+    def _insert(self, table: Any) -> Any:
         return insert_for(self.session, table)
