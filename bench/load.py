@@ -53,7 +53,9 @@ def serve(kind: str, api_url: str) -> None:
     from bot.server import make_http_server, wsgi_app
 
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "Task queue depth": counted by the p99 instead
-    application = real_app(api_url) if kind == "bot" else wsgi_app(bare_app(api_url), lambda: None)
+    application = (
+        real_app(api_url) if kind == "bot" else wsgi_app(bare_app(api_url), lambda: None, signing_secret=SIGNING_SECRET)
+    )
     server = make_http_server(application, "127.0.0.1", 0)
     name = "waitress" if "waitress" in sys.modules else type(server).__name__
     print(f"PORT {server.server_address[1]} {name}", flush=True)
@@ -80,7 +82,7 @@ def real_app(api_url: str) -> Any:
     services = build_services(settings)
     services.glossary.load_starter_glossary_if_empty()
     start_scheduler(services.dispatcher, services.planners())
-    return wsgi_app(create_app(services), lambda: db.ping(services.engine))
+    return wsgi_app(create_app(services), lambda: db.ping(services.engine), signing_secret=SIGNING_SECRET)
 
 
 def bare_app(api_url: str) -> Any:

@@ -44,7 +44,11 @@ def serve_bare() -> None:
     client = WebClient(token=os.environ["SLACK_BOT_TOKEN"], base_url=os.environ["SLACK_API_URL"])
     app = App(signing_secret=os.environ["SLACK_SIGNING_SECRET"], client=client)  # checks the token, as the bot does
     app.command("/jargon")(lambda ack: ack("constant"))
-    server = make_http_server(wsgi_app(app, lambda: None), "0.0.0.0", int(os.environ["PORT"]))
+    server = make_http_server(
+        wsgi_app(app, lambda: None, signing_secret=os.environ["SLACK_SIGNING_SECRET"]),
+        "0.0.0.0",
+        int(os.environ["PORT"]),
+    )
     server.serve_forever()
 
 

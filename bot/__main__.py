@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
+from bot import logs
 from bot.config import ConfigError, Settings, database_url_from, load_environment, settings_from
 
 if TYPE_CHECKING:
@@ -56,7 +57,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure()
     logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         if args.command == "db":
@@ -258,7 +259,11 @@ def serve_http(app: App, services: Services, settings: Settings, stop: StopSigna
     from bot.server import EVENTS_PATH, make_http_server, wsgi_app
     from storage import db
 
-    server = make_http_server(wsgi_app(app, lambda: db.ping(services.engine)), "0.0.0.0", settings.port)
+    server = make_http_server(
+        wsgi_app(app, lambda: db.ping(services.engine), signing_secret=settings.signing_secret),
+        "0.0.0.0",
+        settings.port,
+    )
     stop.on_stop(server.request_stop)
     log.info("listening on http://0.0.0.0:%s%s (waitress)", settings.port, EVENTS_PATH)
     server.serve_forever()  # returns once stopped and drained

@@ -27,7 +27,9 @@ from bot.newproject_rules import agenda_item
 from bot.notify import Dispatcher
 from bot.server import DATABASE_OUTAGE, database_outage_response, is_database_outage
 from bot.sitdown import SitdownService
+from handlers import blocks as bk
 from handlers import register_all
+from handlers.envelope import envelope_middleware, is_slack_url
 from handlers.jargon import JargonMessages
 from handlers.liaison import LiaisonMessages
 from handlers.lunchlearn import LunchLearnMessages
@@ -131,7 +133,14 @@ def create_app(
         process_before_response=False,
         listener_executor=listener_executor,
     )
-    app.error(_report_failure)
+    api_url = services.settings.api_url
+
+    def report_failure(error: Exception, body: dict[str, Any], response: BoltResponse | None) -> BoltResponse | None:
+        return _report_failure(error, body, response, api_url=api_url)
+
+    app.error(report_failure)
+    bk.use_form_key(services.settings.signing_secret or services.settings.bot_token)
+    app.middleware(envelope_middleware(services.settings.api_url))
     register_all(app, services)
     return app
 
@@ -139,23 +148,29 @@ def create_app(
 SORRY = "⚠️ Something went wrong on my side and nothing was changed. Please try again in a moment."
 
 
-def _report_failure(error: Exception, body: dict[str, Any], response: BoltResponse | None) -> BoltResponse | None:
+def _report_failure(
+    error: Exception, body: dict[str, Any], response: BoltResponse | None, *, api_url: str | None
+) -> BoltResponse | None:
     """No silent failures: log it, and tell the person through response_url when Slack gave one."""
     if is_database_outage(error):
         log.warning("listener failed, the database is unreachable: %s", str(error).splitlines()[0])
         if response is not None:  # not acknowledged yet: the acknowledgement itself says "try again"
             return database_outage_response(body)
-        _tell(body, DATABASE_OUTAGE)
+        _tell(body, DATABASE_OUTAGE, api_url)
         return None
-    log.exception("listener failed: %s", error)
-    _tell(body, SORRY)
+    log.exception("listener failed: %s", type(error).__name__)
+    _tell(body, SORRY, api_url)
     return None
 
 
-def _tell(body: dict[str, Any], text: str) -> None:
-    response_url = body.get("response_url") or next(
-        (r.get("response_url") for r in body.get("response_urls", []) if r.get("response_url")), None
-    )
+def _tell(body: dict[str, Any], text: str, api_url: str | None) -> None:
+    """The apology goes only to a response_url that points at Slack (handlers.envelope.is_slack_url)."""
+    if not isinstance(body, dict):
+        return
+    urls = [body.get("response_url")]
+    if isinstance(body.get("response_urls"), list):
+        urls += [r.get("response_url") for r in body["response_urls"] if isinstance(r, dict)]
+    response_url = next((url for url in urls if is_slack_url(url, also_allowed=api_url)), None)
     if response_url:
         try:
             WebhookClient(response_url, timeout=SLACK_TIMEOUT_SECONDS).send(text=text, response_type="ephemeral")

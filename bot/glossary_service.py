@@ -198,7 +198,7 @@ class GlossaryService:
                 fulfilled = repository.close_requests(draft.keys(), term_id=entry.id, by=by, at=now)
                 self._tell_requesters(session, fulfilled, entry, by, now)
         except IntegrityError as error:
-            log.info("term save lost a race: %s", error)
+            log.info("term save lost a race: %s", type(error.orig).__name__)  # the message quotes the text
             self._invalidate()
             raise DraftRejected({"name": "Someone just added a term with this name or alias. Try another."}) from None
         self._invalidate()

@@ -21,6 +21,8 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from waitress import wasyncore
 from waitress.server import BaseWSGIServer, create_server
 
+from bot.border import verified_only
+
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
@@ -34,8 +36,9 @@ WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 DATABASE_OUTAGE = "⚠️ I can't reach my database right now, so nothing was changed. Please try again in a moment."
 
 
-def wsgi_app(app: App, health_check: Callable[[], None]) -> WsgiApp:
-    slack = SlackRequestHandler(app, path=EVENTS_PATH)
+def wsgi_app(app: App, health_check: Callable[[], None], *, signing_secret: str) -> WsgiApp:
+    """/healthz, and Bolt at /slack/events behind the border: only signed, well-formed requests reach Bolt."""
+    slack = verified_only(SlackRequestHandler(app, path=EVENTS_PATH), signing_secret)
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") == "GET":

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import html
 import logging
 import re
+import secrets
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -21,8 +24,11 @@ SECTION_LIMIT = 3000
 BUTTON_TEXT_LIMIT = 75
 MESSAGE_BLOCK_LIMIT = 50
 
-_ENCODED_MARKUP = re.compile(r"<([@#!])([^>|]*)(?:\|([^>]*))?>|<([^>|]+)(?:\|([^>]*))?>")
-_USER_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+# Linear: no class may cross a `<`, so a match tried at each of 12,000 unclosed `<` stops at the next one
+# (with `[^>]*`, each try ran to the end of the text: quadratic, seconds of CPU holding the GIL).
+_ENCODED_MARKUP = re.compile(r"<([@#!])([^<>|]*)(?:\|([^<>]*))?>|<([^<>|]+)(?:\|([^<>]*))?>")
+_USER_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^<>]*)?>")
+COMMAND_TEXT_CAP = 4000  # every feature's own limit is far lower: it still says "too long", on a cut text
 
 
 def escape(text: str) -> str:
@@ -47,12 +53,12 @@ def command_text(raw: str) -> str:
             return f"@{(label or ident).split('^')[0]}"
         return url_label or url
 
-    return html.unescape(_ENCODED_MARKUP.sub(readable, raw or "")).strip()
+    return html.unescape(_ENCODED_MARKUP.sub(readable, (raw or "")[:COMMAND_TEXT_CAP])).strip()
 
 
 def mentioned_users(raw: str) -> list[str]:
     """User IDs mentioned in slash-command text, in either `<@U123>` or `<@U123|name>` form."""
-    return list(dict.fromkeys(_USER_MENTION.findall(raw or "")))
+    return list(dict.fromkeys(_USER_MENTION.findall((raw or "")[:COMMAND_TEXT_CAP])))
 
 
 def truncate(text: str, limit: int) -> str:
@@ -236,16 +242,53 @@ def input_value(values: dict[str, Any], block_id: str) -> str:
     return (element.get("value") or "").strip()
 
 
+# --- private_metadata: sealed when a form is built, unsealed once at the edge (handlers.envelope) -----------------
+
+METADATA_LIMIT = 3000
+_SEAL_LENGTH = 32  # hex characters of an HMAC-SHA256: 128 bits
+_seal_key = [hashlib.sha256(b"bridgebot forms, unconfigured " + secrets.token_bytes(16)).digest()]
+
+
+def use_form_key(secret: str) -> None:
+    """Derive the key that seals forms' private_metadata from the signing secret (or, in Socket Mode without
+    one, the bot token): every replica shares it, so a form opened on one can be submitted to another."""
+    _seal_key[0] = hmac.new(secret.encode(), b"bridgebot private_metadata v1", hashlib.sha256).digest()
+
+
+def seal(metadata: str) -> str:
+    """`metadata` with a signature in front: a form's state comes back as the bot wrote it, or not at all."""
+    if not metadata:
+        return ""
+    body = metadata[: METADATA_LIMIT - _SEAL_LENGTH - 1]
+    return f"{_signature(body)}:{body}"
+
+
+def unseal(sealed: str) -> str | None:
+    """The metadata a form was built with; None when it is not sealed by this bot (forged or edited)."""
+    if not sealed:
+        return ""
+    signature, separator, body = sealed.partition(":")
+    if not separator or not hmac.compare_digest(signature, _signature(body)):
+        return None
+    return body
+
+
+def _signature(body: str) -> str:
+    return hmac.new(_seal_key[0], body.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()[:_SEAL_LENGTH]
+
+
 def modal(
     callback_id: str, title: str, blocks: Sequence[Block], *, submit: str | None = None, metadata: str = ""
 ) -> dict[str, Any]:
+    """A modal view. `metadata` (private_metadata) is sealed: the edge refuses a submission whose metadata this
+    bot did not write, and hands the features the plain text back."""
     view: dict[str, Any] = {
         "type": "modal",
         "callback_id": callback_id,
         "title": plain(title, 24),
         "close": plain("Close" if submit is None else "Cancel", 24),
         "blocks": list(blocks)[:100],
-        "private_metadata": metadata[:3000],
+        "private_metadata": seal(metadata),
     }
     if submit:
         view["submit"] = plain(submit, 24)

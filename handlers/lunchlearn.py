@@ -48,7 +48,7 @@ LIST_SIZE = 10
 NAMES_SHOWN = 100
 DEFAULT_CAPACITY = "20"
 DEFAULT_DURATION = "60"
-MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
+MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^<>]*)?>")  # linear: see handlers.blocks
 
 HELP = [
     ("new [topic]", "plan a session (opens a form); it is announced in the joint channel with sign-up buttons"),

@@ -31,7 +31,10 @@ def normalize_url(raw: str | None) -> URL:
 
 
 def create_engine_for(raw_url: str | None, **engine_options: Any) -> Engine:
+    """The engine for DATABASE_URL. Its errors never quote a statement's parameters (people's text) into a log:
+    `hide_parameters` keeps SQLAlchemy from adding them, and the driver's own message is not logged either."""
     url = normalize_url(raw_url)
+    engine_options.setdefault("hide_parameters", True)
     if url.get_backend_name() == "sqlite":
         return _create_sqlite_engine(url, **engine_options)
     # A database that silently drops packets must not hang start-up, /healthz or acknowledgements.
