@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt.listener.listener_completion_handler import ListenerCompletionHandler
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, ServerErrorRetryHandler
 from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
@@ -25,7 +26,7 @@ from bot.lunchlearn import LunchLearnService
 from bot.newproject import NewProjectService
 from bot.newproject_rules import agenda_item
 from bot.notify import Dispatcher
-from bot.server import DATABASE_OUTAGE, database_outage_response, is_database_outage
+from bot.server import DATABASE_OUTAGE, database_outage_response, failure_response, is_database_outage
 from bot.sitdown import SitdownService
 from handlers import blocks as bk
 from handlers import register_all
@@ -135,14 +136,33 @@ def create_app(
     )
     api_url = services.settings.api_url
 
-    def report_failure(error: Exception, body: dict[str, Any], response: BoltResponse | None) -> BoltResponse | None:
+    def report_failure(
+        error: Exception, body: dict[str, Any], request: BoltRequest, response: BoltResponse | None
+    ) -> BoltResponse | None:
+        if response is None and request.context.ack.response is not None:
+            request.context[KEPT_ACKNOWLEDGEMENT] = request.context.ack.response
         return _report_failure(error, body, response, api_url=api_url)
 
     app.error(report_failure)
+    app.listener_runner.listener_completion_handler = _KeepTheAcknowledgement()
     bk.use_form_key(services.settings.signing_secret or services.settings.bot_token)
     app.middleware(envelope_middleware(services.settings.api_url))
     register_all(app, services)
     return app
+
+
+KEPT_ACKNOWLEDGEMENT = "bridgebot_kept_acknowledgement"
+
+
+class _KeepTheAcknowledgement(ListenerCompletionHandler):
+    """Bolt's thread runner replaces an acknowledgement already made with None when the listener raises after
+    it; unless the waiting request thread saw it first, Slack then gets nothing for 3 s and a 404. The error
+    handler keeps the acknowledgement, and this puts it back once the listener has finished."""
+
+    def handle(self, request: BoltRequest, response: BoltResponse | None) -> None:
+        kept = request.context.get(KEPT_ACKNOWLEDGEMENT)
+        if kept is not None and request.context.ack.response is None:
+            request.context.ack.response = kept
 
 
 SORRY = "⚠️ Something went wrong on my side and nothing was changed. Please try again in a moment."
@@ -159,6 +179,8 @@ def _report_failure(
         _tell(body, DATABASE_OUTAGE, api_url)
         return None
     log.exception("listener failed: %s", type(error).__name__)
+    if response is not None:  # not acknowledged yet: the acknowledgement itself apologises
+        return failure_response(body, SORRY)
     _tell(body, SORRY, api_url)
     return None
 

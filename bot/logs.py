@@ -38,7 +38,15 @@ class SafeFormatter(logging.Formatter):
         if kind is None or error is None:
             return ""
         frames = "".join(traceback.format_tb(tb)) if tb is not None else ""
-        return f"Traceback (most recent call last):\n{frames[-TRACEBACK_LIMIT:]}{kind.__name__}: {one_line(str(error))}"
+        return f"Traceback (most recent call last):\n{frames[-TRACEBACK_LIMIT:]}{kind.__name__}: {describe(error)}"
+
+
+def describe(error: BaseException) -> str:
+    """An error's message for the log. A database error's first line only: the lines after it quote the
+    statement, and the driver's DETAIL quotes the values (people's text) that broke a constraint."""
+    if hasattr(error, "orig") and hasattr(error, "statement"):
+        return one_line(str(error).split("\n", 1)[0])
+    return one_line(str(error))
 
 
 def configure(level: int = logging.INFO) -> None:

@@ -110,7 +110,7 @@ class WithdrawOutcome:
 
 @dataclass(frozen=True)
 class RateOutcome:
-    """result: saved, not_attendee or gone."""
+    """result: saved, not_attendee, not_yet (the session has not ended) or gone."""
 
     result: str
     session: SessionView | None
@@ -125,6 +125,9 @@ class IdeaOutcome:
 
 def session_key(session_id: int, *parts: object) -> str:
     return ":".join(["lunchlearn", str(session_id), *(str(p) for p in parts)])
+
+
+ALREADY_PLANNED = "Someone has planned this idea as a session meanwhile, so I didn't plan it twice."
 
 
 def idea_key(idea_id: int, *parts: object) -> str:
@@ -202,7 +205,8 @@ class LunchLearnService:
                 idea_id = None
             view = repository.add_session(draft, channel_id=channel, by=by, at=now, idea_id=idea_id)
             if idea_id is not None:
-                repository.link_idea(idea_id, view.id)
+                if not repository.link_idea(idea_id, view.id):  # raising rolls the new session back too
+                    raise DraftRejected({"topic": ALREADY_PLANNED})
                 planned = repository.idea(idea_id)
                 if planned is not None:  # the idea's card stops offering "I'll present it"
                     self._refresh_idea(session, planned, now, key=idea_key(planned.id, "planned"))
@@ -321,6 +325,8 @@ class LunchLearnService:
                 return RateOutcome("gone", view)
             if user_id not in view.seated:
                 return RateOutcome("not_attendee", view)
+            if now < view.ends_at:  # a rating button is a claim: the session must have taken place
+                return RateOutcome("not_yet", view)
             repository.rate(session_id, user_id, score, now)
             ratings = repository.ratings(session_id)
             if len(ratings) >= len(view.seated):  # everyone rated: the presenters need not wait a day

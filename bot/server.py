@@ -69,18 +69,22 @@ def is_database_outage(error: BaseException) -> bool:
 
 
 def database_outage_response(body: dict[str, Any]) -> BoltResponse:
-    """What to acknowledge when a listener failed on the database before acknowledging: a 200 Slack shows,
-    never a 500 ("dispatch_failed"). A form gets a small modal pushed on top, so closing it keeps the input."""
+    return failure_response(body, DATABASE_OUTAGE)
+
+
+def failure_response(body: dict[str, Any], text: str) -> BoltResponse:
+    """What to acknowledge when a listener failed before acknowledging: a 200 Slack shows, never a 500
+    ("dispatch_failed"). A form gets a small modal pushed on top, so closing it keeps the input."""
     if body.get("type") == "view_submission":
         notice = {
             "type": "modal",
             "title": {"type": "plain_text", "text": "Try again in a moment"},
             "close": {"type": "plain_text", "text": "Back to the form"},
-            "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": DATABASE_OUTAGE}}],
+            "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}],
         }
         return _json_response({"response_action": "push", "view": notice})
     if body.get("command"):
-        return _json_response({"response_type": "ephemeral", "text": DATABASE_OUTAGE})
+        return _json_response({"response_type": "ephemeral", "text": text})
     return BoltResponse(status=200, body="")
 
 

@@ -294,20 +294,13 @@ def _refusal(body: Any) -> BoltResponse:
     return BoltResponse(status=400, body="")
 
 
-class _DroppedRespond:
+def _dropped_respond(*_args: Any, **_kwargs: Any) -> None:
     """Stands in for `respond` when the request's response_url is not Slack's: nothing is sent."""
-
-    def __init__(self) -> None:
-        self._logged = False
-
-    def __call__(self, *_args: Any, **_kwargs: Any) -> None:
-        if not self._logged:
-            log.warning("dropped a reply: the request's response_url does not point at Slack")
-            self._logged = True
 
 
 def _guard_response_url(req: BoltRequest, api_url: str | None) -> None:
     url = req.context.get("response_url")
     if url is not None and not is_slack_url(url, also_allowed=api_url):
+        log.warning("dropped the request's response_url: it does not point at Slack")
         req.context["response_url"] = None
-        req.context["respond"] = _DroppedRespond()
+        req.context["respond"] = _dropped_respond

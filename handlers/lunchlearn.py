@@ -604,6 +604,9 @@ class LunchLearnListeners:
             respond(**bk.answer("That session no longer exists, so there's nothing to rate."), replace_original=True)
         elif outcome.result == "not_attendee":
             respond(**bk.answer("Only people who had a seat can rate a session."), replace_original=False)
+        elif outcome.result == "not_yet":
+            text = f"{topic_of(outcome.session)} hasn't ended yet: you can rate it once it's over."
+            respond(**bk.answer(text), replace_original=False)
         else:
             blocks = [
                 bk.section(f"🙏 Thanks! You rated {topic_of(outcome.session)} {'⭐' * score} ({score}/5)."),

@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
     CheckConstraint,
+    CursorResult,
     ForeignKey,
     Index,
     Integer,
@@ -370,10 +371,16 @@ class LunchLearnRepository:
         self.session.flush()
         return True
 
-    def link_idea(self, idea_id: int, session_id: int) -> None:
-        row = self.session.get(LunchIdea, idea_id)
-        if row is not None:
-            row.session_id = session_id
+    def link_idea(self, idea_id: int, session_id: int) -> bool:
+        """Mark the idea as planned by this session; False when it is gone or another session planned it first
+        (one conditional UPDATE, so two forms submitted at once cannot both take it)."""
+        statement = (
+            update(LunchIdea)
+            .where(LunchIdea.id == idea_id, LunchIdea.session_id.is_(None))
+            .values(session_id=session_id)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(cast("CursorResult[Any]", self.session.execute(statement)).rowcount)
 
     def ideas_by_votes(self, limit: int) -> list[IdeaView]:
         votes = func.count(LunchIdeaVote.id)
