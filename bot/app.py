@@ -30,11 +30,13 @@ from bot.server import DATABASE_OUTAGE, database_outage_response, failure_respon
 from bot.sitdown import SitdownService
 from handlers import blocks as bk
 from handlers import register_all
-from handlers.envelope import envelope_middleware, is_slack_url
+from handlers.envelope import EnvelopeCheck, is_slack_url
 from handlers.jargon import JargonMessages
 from handlers.liaison import LiaisonMessages
 from handlers.lunchlearn import LunchLearnMessages
+from handlers.lunchlearn import renderers as lunchlearn_renderers
 from handlers.newproject import NewProjectMessages
+from handlers.newproject import renderers as newproject_renderers
 from handlers.sitdown import SitdownMessages
 from storage import db
 
@@ -103,6 +105,9 @@ def build_services(settings: Settings, *, clock: Clock = utc_now, migrate: bool 
     )
     newproject = NewProjectService(sessions, clock, settings, NewProjectMessages(), wake)
     sitdown = SitdownService(sessions, clock, settings, SitdownMessages(), wake)
+    lunchlearn = LunchLearnService(sessions, clock, settings, LunchLearnMessages(), wake)
+    dispatcher.renderers.update(lunchlearn_renderers(lunchlearn))
+    dispatcher.renderers.update(newproject_renderers(newproject))
     newproject.on_submitted.append(
         lambda intake: sitdown.add_to_next_agenda(agenda_item(intake), intake.owner, source="newproject")
     )
@@ -116,7 +121,7 @@ def build_services(settings: Settings, *, clock: Clock = utc_now, migrate: bool 
         glossary,
         newproject=newproject,
         sitdown=sitdown,
-        lunchlearn=LunchLearnService(sessions, clock, settings, LunchLearnMessages(), wake),
+        lunchlearn=lunchlearn,
         liaison=LiaisonService(sessions, clock, settings, LiaisonMessages(), wake),
     )
 
@@ -146,7 +151,7 @@ def create_app(
     app.error(report_failure)
     app.listener_runner.listener_completion_handler = _KeepTheAcknowledgement()
     bk.use_form_key(services.settings.signing_secret or services.settings.bot_token)
-    app.middleware(envelope_middleware(services.settings.api_url))
+    app.middleware(EnvelopeCheck(services.settings.api_url))
     register_all(app, services)
     return app
 

@@ -7,7 +7,9 @@ this WSGI layer checks, on the raw bytes and in this order, before Bolt sees any
 
 - size: more than `MAX_BODY_BYTES` → 413 (Slack's requests are a few kilobytes; at most some tens);
 - signature and timestamp (Slack's v0 scheme, five minutes of skew) → 401 for any failure;
-- the verified body decodes as Bolt will decode it, into a JSON object → 400 otherwise.
+- the verified body decodes as Bolt will decode it, into a JSON object whose envelope is well formed
+  (handlers.envelope: Bolt reads user, team and actions as it builds its request) → 400 otherwise, or for a
+  slash command a 200 that says nothing went through.
 
 A refused request has no effect at all: no row, no Web API call, no outbound request. It is logged as one
 short line (reason, size, remote address), never its body or headers.
@@ -25,6 +27,8 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qsl
 
+from handlers.envelope import NOT_WELL_FORMED, Malformed, check
+
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1_000_000
@@ -35,10 +39,11 @@ WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 class Refusal(Exception):
-    def __init__(self, status: str, reason: str) -> None:
+    def __init__(self, status: str, reason: str, *, command: bool = False) -> None:
         super().__init__(reason)
         self.status = status
         self.reason = reason
+        self.command = command  # a signed slash command: Slack shows our answer, so it says what happened
 
 
 def verified_only(
@@ -59,7 +64,9 @@ def verified_only(
         except Refusal as refusal:
             size = size or _declared_length(environ)
             log.warning("refused a request: %s (%d bytes, from %s)", refusal.reason, size, _remote(environ))
-            return _answer(start_response, refusal.status, refusal.reason)
+            if refusal.command:
+                return _json(start_response, "200 OK", {"response_type": "ephemeral", "text": NOT_WELL_FORMED})
+            return _json(start_response, refusal.status, {"ok": False, "error": refusal.reason})
         environ = {**environ, "wsgi.input": io.BytesIO(raw), "CONTENT_LENGTH": str(len(raw))}
         return slack(environ, start_response)
 
@@ -118,6 +125,10 @@ def _check_decodes(raw: bytes, content_type: str | None) -> None:
         raise Refusal("400 Bad Request", "body does not decode") from None
     if not isinstance(decoded, dict):
         raise Refusal("400 Bad Request", "body is not an object")
+    try:
+        check(decoded)  # Bolt reads user, team, channel and actions while it builds its request: before middleware
+    except Malformed as problem:
+        raise Refusal("400 Bad Request", f"malformed envelope: {problem}", command="command" in decoded) from None
 
 
 def _remote(environ: dict[str, Any]) -> str:
@@ -125,7 +136,7 @@ def _remote(environ: dict[str, Any]) -> str:
     return address[:64].encode("ascii", "backslashreplace").decode("ascii")
 
 
-def _answer(start_response: Callable[..., Any], status: str, reason: str) -> Iterable[bytes]:
-    body = json.dumps({"ok": False, "error": reason}).encode()
+def _json(start_response: Callable[..., Any], status: str, answer: dict[str, Any]) -> Iterable[bytes]:
+    body = json.dumps(answer).encode()
     start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
     return [body]

@@ -50,8 +50,6 @@ class LunchLearnMessages(Protocol):
 
     def announcement(self, session: SessionView) -> dict[str, Any]: ...
 
-    def card_update(self, session: SessionView, channel: str, ts: str) -> dict[str, Any]: ...
-
     def promoted(self, user_id: str, session: SessionView) -> dict[str, Any]: ...
 
     def reminder(self, user_id: str, session: SessionView, kind: str) -> dict[str, Any]: ...
@@ -67,8 +65,6 @@ class LunchLearnMessages(Protocol):
     def late_comment(self, presenter: str, session: SessionView, comment: str) -> dict[str, Any]: ...
 
     def idea_post(self, idea: IdeaView) -> dict[str, Any]: ...
-
-    def idea_update(self, idea: IdeaView, channel: str, ts: str) -> dict[str, Any]: ...
 
 
 class NotAllowed(Exception):
@@ -127,6 +123,8 @@ def session_key(session_id: int, *parts: object) -> str:
     return ":".join(["lunchlearn", str(session_id), *(str(p) for p in parts)])
 
 
+# The cards the outbox renders when it sends them (handlers/lunchlearn.py registers their renderers).
+SESSION_CARD, IDEA_CARD = "lunchlearn.session_card", "lunchlearn.idea_card"
 ALREADY_PLANNED = "Someone has planned this idea as a session meanwhile, so I didn't plan it twice."
 
 
@@ -430,9 +428,11 @@ class LunchLearnService:
         posted = OutboxRepository(session).get(idea_key(idea.id, "post"))
         if posted is None or posted.response_channel is None or posted.response_ts is None:
             return
-        payload = self.messages.idea_update(idea, posted.response_channel, posted.response_ts)
         key = key or idea_key(idea.id, "card", idea.votes, "planned" if idea.session_id else "open")
-        enqueue(session, Outgoing(key, payload, "chat.update"), now)
+        update = Outgoing.update(
+            key, render=IDEA_CARD, subject=idea.id, channel=posted.response_channel, ts=posted.response_ts
+        )
+        enqueue(session, update, now)
 
     # --- time --------------------------------------------------------------------------------------------
 
@@ -492,8 +492,12 @@ class LunchLearnService:
         posted = OutboxRepository(session).get(session_key(view.id, "post"))
         if posted is None or posted.response_channel is None or posted.response_ts is None:
             return []
-        payload = self.messages.card_update(view, posted.response_channel, posted.response_ts)
-        return [Outgoing(session_key(view.id, "card", view.revision), payload, "chat.update")]
+        key = session_key(view.id, "card", view.revision)
+        return [
+            Outgoing.update(
+                key, render=SESSION_CARD, subject=view.id, channel=posted.response_channel, ts=posted.response_ts
+            )
+        ]
 
     def _render_due(self, view: SessionView, due: Due, ratings: Sequence[RatingView]) -> dict[str, Any]:
         if due.kind == "attendees":

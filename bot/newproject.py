@@ -41,6 +41,7 @@ from storage.outbox import OutboxRepository
 
 log = logging.getLogger(__name__)
 
+ANNOUNCEMENT = "newproject.announcement"  # rendered when sent (handlers/newproject.py registers its renderer)
 PLANNING_HORIZON = timedelta(minutes=5)  # the scheduler ticks every minute; this leaves room to spare
 
 
@@ -48,8 +49,6 @@ class NewProjectMessages(Protocol):
     """What the bot says on its own about intakes; rendered at the Slack edge, sent via the outbox."""
 
     def announcement(self, intake: Intake, flags: list[str], channel: str) -> dict[str, Any]: ...
-
-    def announcement_update(self, intake: Intake, flags: list[str], channel: str, ts: str) -> dict[str, Any]: ...
 
     def news_dm(self, user_id: str, intake: Intake, event: IntakeEvent) -> dict[str, Any]: ...
 
@@ -223,11 +222,9 @@ class NewProjectService:
             if event.action == "question":
                 payload = self.messages.question_in_thread(intake, event, *posted)
                 enqueue(session, Outgoing(_key(intake.id, f"event:{number}:thread"), payload), now)
-        payload = self.messages.announcement_update(intake, self.flags_of(intake), *posted)
+        channel, ts = posted
         key = _key(intake.id, f"refresh:{len(intake.events)}")
-        enqueue(session, Outgoing(key, payload, "chat.update"), now)
-        older = [_key(intake.id, f"refresh:{number}") for number in range(len(intake.events))]
-        OutboxRepository(session).withdraw(older, reason="superseded by a newer update")
+        enqueue(session, Outgoing.update(key, render=ANNOUNCEMENT, subject=intake.id, channel=channel, ts=ts), now)
         NewProjectRepository(session).mark_refreshed(intake.id)
 
     def _cancel_escalations(self, session: Session, intake_id: int, action: str) -> None:

@@ -35,21 +35,53 @@ RETRYABLE_ERRORS = frozenset({"ratelimited", "internal_error", "fatal_error", "s
 
 @dataclass(frozen=True)
 class Outgoing:
+    """A message the bot will send. Either its payload is complete now, or `render` names the renderer that
+    builds it when it is sent, from the state of `subject` at that moment (the payload then holds the rest:
+    where it goes). `replaces` names the message it updates: a newer row for it replaces this one while waiting."""
+
     key: str
     payload: dict[str, Any]
     method: str = "chat.postMessage"
     due_at: datetime | None = None
     expire_at: datetime | None = None
+    render: str | None = None
+    subject: str | None = None
+    replaces: str | None = None
+
+    @classmethod
+    def update(cls, key: str, *, render: str, subject: object, channel: str, ts: str) -> Outgoing:
+        """An update of a posted message (chat.update), rendered when sent; it replaces older ones still waiting."""
+        return cls(
+            key,
+            {"channel": channel, "ts": ts},
+            "chat.update",
+            render=render,
+            subject=str(subject),
+            replaces=f"{channel}:{ts}",
+        )
+
+
+# A renderer builds a message when it is sent: (subject, the row's payload) -> the payload to send, or None when
+# there is nothing to show any more (the object is gone). Registered by name at assembly (bot/app.py).
+Renderer = Callable[[str, dict[str, Any]], dict[str, Any] | None]
 
 
 def enqueue(session: Session, message: Outgoing, now: datetime) -> bool:
     """Write the message in the caller's transaction; a second enqueue with the same key is a no-op."""
-    return OutboxRepository(session).add_if_absent(**_columns(message, now))
+    outbox = OutboxRepository(session)
+    if message.replaces:
+        outbox.supersede(message.replaces, by_key=message.key)
+    return outbox.add_if_absent(**_columns(message, now))
 
 
 def enqueue_many(session: Session, messages: Iterable[Outgoing], now: datetime) -> int:
     """`enqueue` for a planner's whole batch, in a few statements; how many were new."""
-    return OutboxRepository(session).add_many_if_absent([outbox_row(**_columns(m, now)) for m in messages])
+    outbox = OutboxRepository(session)
+    batch = list(messages)
+    for message in batch:
+        if message.replaces:
+            outbox.supersede(message.replaces, by_key=message.key)
+    return outbox.add_many_if_absent([outbox_row(**_columns(m, now)) for m in batch])
 
 
 def _columns(message: Outgoing, now: datetime) -> dict[str, Any]:
@@ -60,6 +92,9 @@ def _columns(message: Outgoing, now: datetime) -> dict[str, Any]:
         "due_at": message.due_at or now,
         "expire_at": message.expire_at,
         "now": now,
+        "render": message.render,
+        "subject": message.subject,
+        "replaces": message.replaces,
     }
 
 
@@ -108,6 +143,7 @@ class Dispatcher:
         self.workers = workers
         self.parallel_from = parallel_from
         self.wake: Callable[[], None] = lambda: None
+        self.renderers: dict[str, Renderer] = {}
         self._stopping = threading.Event()
         self._record_lock = threading.Lock()
         # How run_once waits for a paced channel; stop() interrupts it. Tests may move their clock instead.
@@ -185,6 +221,8 @@ class Dispatcher:
                     "expire_at": r.expire_at,
                     "attempts": r.attempts,
                     "claimed_until": r.claimed_until,
+                    "render": r.render,
+                    "subject": r.subject,
                 }
                 for r in rows
             ]
@@ -200,7 +238,19 @@ class Dispatcher:
             log.info("outbox %s: its lease ran out during a long pass and another sender took it", message["key"])
             return
         try:
-            response = self.client.api_call(message["method"], json=message["payload"])
+            payload = self._rendered(message)
+        except Exception as error:  # a renderer's bug or its database read: try again later, like a failed send
+            log.warning("outbox %s: rendering failed: %s", message["key"], type(error).__name__)
+            self._retry_or_fail(
+                message, f"rendering failed: {type(error).__name__}", self.policy.backoff(1), report, pace
+            )
+            return
+        if payload is None:
+            self._finish(message, "skipped", "nothing to show any more: its subject is gone", free_at=pace.now())
+            report.skipped.append(message["key"])
+            return
+        try:
+            response = self.client.api_call(message["method"], json=payload)
         except SlackApiError as error:
             self._handle_api_error(message, error, report, pace)
             return
@@ -214,6 +264,15 @@ class Dispatcher:
             outbox.mark_sent(message["id"], now=now, late=late, channel=response.get("channel"), ts=response.get("ts"))
             outbox.pace(message["channel"], not_before=pace.now() + self.per_channel)
         report.sent.append(message["key"])
+
+    def _rendered(self, message: dict[str, Any]) -> dict[str, Any] | None:
+        """The payload to send: the row's own, or its renderer's, built now from the current state."""
+        if not message.get("render"):
+            return dict(message["payload"])
+        renderer = self.renderers.get(message["render"])
+        if renderer is None:
+            raise LookupError(f"no renderer named {message['render']!r}")
+        return renderer(message["subject"] or "", message["payload"])
 
     def _still_held(self, message: dict[str, Any]) -> bool:
         """A pass can outlast the lease on the rows it claimed (a slow Slack, many retries): past half the lease,

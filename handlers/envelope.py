@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from slack_bolt import BoltRequest, BoltResponse
+from slack_bolt.middleware import Middleware
 
 from handlers.blocks import unseal
 
@@ -65,10 +66,15 @@ def is_slack_url(url: Any, *, also_allowed: str | None = None) -> bool:
     return False
 
 
-def envelope_middleware(api_url: str | None) -> Callable[..., BoltResponse | None]:
-    """A Bolt global middleware checking the envelope (see the module's docstring)."""
+class EnvelopeCheck(Middleware):
+    """A Bolt global middleware checking the envelope (see the module's docstring). A Middleware object, not a
+    function: for a function Bolt first builds every argument it might want (the action, the view…) from the
+    body, and a malformed body fails right there, before any check could run."""
 
-    def check_envelope(req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse:
+    def __init__(self, api_url: str | None) -> None:
+        self.api_url = api_url
+
+    def process(self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse | None:
         body = req.body
         try:
             if not isinstance(body, dict):
@@ -78,10 +84,8 @@ def envelope_middleware(api_url: str | None) -> Callable[..., BoltResponse | Non
         except Malformed as problem:
             log.warning("refused a malformed %s request: %s", _kind(body), problem)
             return _refusal(body)
-        _guard_response_url(req, api_url)
+        _guard_response_url(req, self.api_url)
         return next()
-
-    return check_envelope
 
 
 def clean_strings(value: Any, depth: int = 0) -> Any:

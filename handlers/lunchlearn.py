@@ -13,7 +13,15 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.lunchlearn import CannotCancel, IdeaOutcome, LunchLearnService, NoChannelConfigured, NotAllowed
+from bot.lunchlearn import (
+    IDEA_CARD,
+    SESSION_CARD,
+    CannotCancel,
+    IdeaOutcome,
+    LunchLearnService,
+    NoChannelConfigured,
+    NotAllowed,
+)
 from bot.lunchlearn_calendar import ics_filename, session_ics
 from bot.lunchlearn_rules import (
     DIRECTIONS,
@@ -35,6 +43,7 @@ from bot.lunchlearn_rules import (
     sides_from_groups,
     topic_key,
 )
+from bot.notify import Renderer
 from handlers import blocks as bk
 
 if TYPE_CHECKING:
@@ -712,3 +721,18 @@ def register(app: App, services: Services) -> None:
     app.action(re.compile(r"^lunchlearn_suggest:\d+$"))(listeners.on_suggest)
     app.view("lunchlearn_session")(listeners.on_submit)
     app.view("lunchlearn_comment")(listeners.on_comment_submit)
+
+
+def renderers(service: LunchLearnService) -> dict[str, Renderer]:
+    """The cards the outbox renders when it sends them, from the state at that moment."""
+    messages = LunchLearnMessages()
+
+    def session_card(subject: str, target: dict[str, Any]) -> dict[str, Any] | None:
+        session = service.get(bk.row_id(subject))
+        return None if session is None else messages.card_update(session, target["channel"], target["ts"])
+
+    def idea_card(subject: str, target: dict[str, Any]) -> dict[str, Any] | None:
+        idea = service.idea(bk.row_id(subject))
+        return None if idea is None else messages.idea_update(idea, target["channel"], target["ts"])
+
+    return {SESSION_CARD: session_card, IDEA_CARD: idea_card}

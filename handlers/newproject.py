@@ -13,7 +13,16 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.newproject import AlreadyTaken, DraftRejected, IntakeNotFound, NewProjectStats, NoChannelConfigured, NotAllowed
+from bot.newproject import (
+    ANNOUNCEMENT,
+    AlreadyTaken,
+    DraftRejected,
+    IntakeNotFound,
+    NewProjectService,
+    NewProjectStats,
+    NoChannelConfigured,
+    NotAllowed,
+)
 from bot.newproject_rules import (
     ACTION_PAST,
     BUDGET_CHOICES,
@@ -29,6 +38,7 @@ from bot.newproject_rules import (
     TransitionRefused,
     parse_intake_id,
 )
+from bot.notify import Renderer
 from handlers import blocks as bk
 
 if TYPE_CHECKING:
@@ -665,3 +675,16 @@ def register(app: App, services: Services) -> None:
     app.view("newproject_intake")(listeners.on_submit_intake)
     app.view("newproject_question")(listeners.on_submit_note)
     app.view("newproject_decline")(listeners.on_submit_note)
+
+
+def renderers(service: NewProjectService) -> dict[str, Renderer]:
+    """The announcement card the outbox renders when it sends an update, from the intake's state then."""
+    messages = NewProjectMessages()
+
+    def announcement(subject: str, target: dict[str, Any]) -> dict[str, Any] | None:
+        intake = service.get(bk.row_id(subject))
+        if intake is None:
+            return None
+        return messages.announcement_update(intake, service.flags_of(intake), target["channel"], target["ts"])
+
+    return {ANNOUNCEMENT: announcement}

@@ -224,6 +224,7 @@ class OutboxMessage(Base):
     __table_args__ = (
         Index("ix_outbox_due", "status", "next_attempt_at"),
         Index("ix_outbox_channel", "channel", "status"),
+        Index("ix_outbox_replaces", "replaces", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -243,3 +244,8 @@ class OutboxMessage(Base):
     late: Mapped[bool] = mapped_column(default=False)
     response_channel: Mapped[str | None] = mapped_column(String(32))
     response_ts: Mapped[str | None] = mapped_column(String(32))
+    # Rendered when sent: the renderer's name and what it renders (an object's id); the payload holds the rest.
+    render: Mapped[str | None] = mapped_column(String(64))
+    subject: Mapped[str | None] = mapped_column(String(64))
+    # The message this row updates ("channel:ts"): a newer row for it replaces this one while it waits.
+    replaces: Mapped[str | None] = mapped_column(String(120))

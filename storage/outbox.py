@@ -33,10 +33,22 @@ class OutboxChannel(Base):
 
 
 def outbox_row(
-    *, key: str, method: str, payload: dict[str, Any], due_at: datetime, expire_at: datetime | None, now: datetime
+    *,
+    key: str,
+    method: str,
+    payload: dict[str, Any],
+    due_at: datetime,
+    expire_at: datetime | None,
+    now: datetime,
+    render: str | None = None,
+    subject: str | None = None,
+    replaces: str | None = None,
 ) -> dict[str, Any]:
     """A new pending row's columns."""
     return {
+        "render": render,
+        "subject": subject,
+        "replaces": replaces,
         "key": key,
         "method": method,
         "payload": payload,
@@ -65,19 +77,20 @@ class OutboxRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def add_if_absent(
-        self,
-        *,
-        key: str,
-        method: str,
-        payload: dict[str, Any],
-        due_at: datetime,
-        expire_at: datetime | None,
-        now: datetime,
-    ) -> bool:
-        """Insert the row unless one with this key exists; True when it was inserted."""
-        row = outbox_row(key=key, method=method, payload=payload, due_at=due_at, expire_at=expire_at, now=now)
-        return self.session.execute(self._insert_if_absent(), row).first() is not None
+    def add_if_absent(self, **columns: Any) -> bool:
+        """Insert the row (outbox_row's columns) unless one with this key exists; True when it was inserted."""
+        return self.session.execute(self._insert_if_absent(), outbox_row(**columns)).first() is not None
+
+    def supersede(self, replaces: str, *, by_key: str) -> int:
+        """Rows updating the same message that still wait are skipped for the newer one (`by_key`): a burst of
+        changes to one card costs one call, and that call renders the state at the moment it is sent."""
+        statement = (
+            update(OutboxMessage)
+            .where(OutboxMessage.replaces == replaces, OutboxMessage.status == "pending", OutboxMessage.key != by_key)
+            .values(status="skipped", last_error=f"replaced by a newer update ({by_key[:120]})", claimed_until=None)
+            .execution_options(synchronize_session=False)
+        )
+        return int(cast("CursorResult[Any]", self.session.execute(statement)).rowcount or 0)
 
     def add_many_if_absent(self, rows: Sequence[dict[str, Any]]) -> int:
         """Insert each row (made by `outbox_row`) unless its key exists, in one round trip per chunk; how many
