@@ -40,11 +40,12 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.__main__ import freeze_startup_heap
-from bot.app import Services, build_services
+from bot.app import build_services
 from bot.config import Settings
 from bot.liaison_rules import RotationDraft
 from bot.lunchlearn_rules import SessionDraft
 from bot.notify import Outgoing, enqueue
+from bot.services import Services
 from bot.sitdown_rules import WEEKDAY_NAMES, SeriesDraft
 from storage.liaison import LiaisonRepository
 from storage.lunchlearn import LunchLearnRepository

@@ -26,7 +26,7 @@ from bot.config import ConfigError, Settings, database_url_from, load_environmen
 if TYPE_CHECKING:
     from slack_bolt import App
 
-    from bot.app import Services
+    from bot.services import Services
 
 log = logging.getLogger("bot")
 

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from concurrent.futures import Executor
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -15,8 +13,6 @@ from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, ServerErrorRetryHandler
 from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
 from slack_sdk.webhook import WebhookClient
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock, utc_now
 from bot.config import Settings
@@ -27,6 +23,7 @@ from bot.newproject import NewProjectService
 from bot.newproject_rules import agenda_item
 from bot.notify import Dispatcher
 from bot.server import DATABASE_OUTAGE, database_outage_response, failure_response, is_database_outage
+from bot.services import Services
 from bot.sitdown import SitdownService
 from handlers import blocks as bk
 from handlers import register_all
@@ -43,25 +40,6 @@ from storage import db
 log = logging.getLogger(__name__)
 
 SLACK_TIMEOUT_SECONDS = 10
-
-
-@dataclass
-class Services:
-    settings: Settings
-    clock: Clock
-    engine: Engine
-    sessions: sessionmaker[Session]
-    client: WebClient
-    dispatcher: Dispatcher
-    glossary: GlossaryService
-    newproject: NewProjectService
-    sitdown: SitdownService
-    lunchlearn: LunchLearnService
-    liaison: LiaisonService
-
-    def planners(self) -> list[Callable[[], object]]:
-        """What the scheduler runs every minute: each writes its due reminders into the outbox (idempotent)."""
-        return [self.newproject.tick, self.sitdown.tick, self.lunchlearn.tick, self.liaison.tick]
 
 
 def web_client(settings: Settings, *, for_outbox: bool = False) -> WebClient:

@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.clock import Clock
 from bot.glossary import GlossaryIndex, Miss, Page, TermDraft, TermEntry, check_draft, page_of, term_key
 from bot.glossary_csv import GlossaryCsvError, read_glossary_csv, write_glossary_csv
+from bot.glossary_views import RequestView, RevisionView
 from bot.notify import Outgoing, enqueue
-from storage.glossary import GlossaryRepository, NewTerm, RequestView, RevisionView
+from storage.glossary import GlossaryRepository, NewTerm
 from storage.outbox import OutboxRepository
 
 log = logging.getLogger(__name__)

@@ -36,8 +36,9 @@ from bot.liaison_rules import (
     term_moments,
     valid_zone,
 )
+from bot.liaison_views import IntroPairView, IntroStats, NoteView, RotationView, TermView
 from bot.notify import Outgoing, enqueue
-from storage.liaison import IntroPairView, IntroStats, LiaisonRepository, NoteView, RotationView, TermView
+from storage.liaison import LiaisonRepository
 from storage.outbox import OutboxRepository
 
 log = logging.getLogger(__name__)

@@ -21,7 +21,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from waitress import wasyncore
 from waitress.server import BaseWSGIServer, create_server
 
-from bot.border import verified_only
+from handlers.border import verified_only
 
 log = logging.getLogger(__name__)
 

@@ -45,15 +45,9 @@ from bot.sitdown_rules import (
     planning_bounds,
     reminder_moment,
 )
+from bot.sitdown_views import ActionItemView, AgendaItemView, HolidayView, MeetingView, SeriesView
 from storage.outbox import OutboxRepository
-from storage.sitdown import (
-    ActionItemView,
-    AgendaItemView,
-    HolidayView,
-    MeetingView,
-    SeriesView,
-    SitdownRepository,
-)
+from storage.sitdown import SitdownRepository
 
 log = logging.getLogger(__name__)
 

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from slack_bolt import App
 
+from bot.services import Services
 from handlers import jargon, liaison, lunchlearn, newproject, sitdown
-
-if TYPE_CHECKING:
-    from bot.app import Services
 
 FEATURES = (jargon, newproject, sitdown, lunchlearn, liaison)
 

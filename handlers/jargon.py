@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
@@ -26,11 +26,9 @@ from bot.glossary import (
     split_list,
 )
 from bot.glossary_service import DraftRejected, GlossaryStats, NoChannelConfigured, NotAllowed
+from bot.glossary_views import RequestView, RevisionView
+from bot.services import Services
 from handlers import blocks as bk
-from storage.glossary import RequestView, RevisionView
-
-if TYPE_CHECKING:
-    from bot.app import Services
 
 log = logging.getLogger(__name__)
 

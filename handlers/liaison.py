@@ -7,7 +7,7 @@ import logging
 import random
 from collections.abc import Sequence
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
@@ -25,11 +25,9 @@ from bot.liaison_rules import (
     SwapChange,
     parse_day,
 )
+from bot.liaison_views import IntroPairView, IntroStats, NoteView, RotationView, TermView
+from bot.services import Services
 from handlers import blocks as bk
-from storage.liaison import IntroPairView, IntroStats, NoteView, RotationView, TermView
-
-if TYPE_CHECKING:
-    from bot.app import Services
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ import logging
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
@@ -44,10 +44,8 @@ from bot.lunchlearn_rules import (
     topic_key,
 )
 from bot.notify import Renderer
+from bot.services import Services
 from handlers import blocks as bk
-
-if TYPE_CHECKING:
-    from bot.app import Services
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ import logging
 import threading
 import time
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
@@ -39,10 +39,8 @@ from bot.newproject_rules import (
     parse_intake_id,
 )
 from bot.notify import Renderer
+from bot.services import Services
 from handlers import blocks as bk
-
-if TYPE_CHECKING:
-    from bot.app import Services
 
 log = logging.getLogger(__name__)
 

@@ -6,12 +6,13 @@ import logging
 import re
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.services import Services
 from bot.sitdown import (
     DraftRejected,
     NotAllowed,
@@ -40,11 +41,8 @@ from bot.sitdown_rules import (
     parse_day,
     parse_time_of_day,
 )
+from bot.sitdown_views import ActionItemView, AgendaItemView, HolidayView, MeetingView, SeriesView
 from handlers import blocks as bk
-from storage.sitdown import ActionItemView, AgendaItemView, HolidayView, MeetingView, SeriesView
-
-if TYPE_CHECKING:
-    from bot.app import Services
 
 log = logging.getLogger(__name__)
 

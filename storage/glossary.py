@@ -12,6 +12,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from bot.glossary import SenseData, TermDraft, TermEntry, term_key
+from bot.glossary_views import RequestView, RevisionView
 from storage.models import (
     DefinitionRequest,
     JargonLookup,
@@ -21,25 +22,6 @@ from storage.models import (
     TermAlias,
     TermRevision,
 )
-
-
-@dataclass(frozen=True)
-class RequestView:
-    id: int
-    term_text: str
-    side: str
-    channel_id: str
-    requested_by: str
-    requested_at: datetime
-    followers: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class RevisionView:
-    action: str
-    changed_by: str
-    changed_at: datetime
-    previous: dict[str, Any] | None
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,6 @@ action items, mutes and the company holiday list."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
 
@@ -24,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bot.sitdown_rules import Cadence, Override, Recurrence, SeriesSpec
+from bot.sitdown_views import ActionItemView, AgendaItemView, HolidayView, MeetingView, SeriesView
 from storage.models import Base, OutboxMessage, dialect_of, insert_for, is_one_of
 
 
@@ -129,67 +129,6 @@ class SitdownHoliday(Base):
 
 
 # --- plain views handed to the service ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SeriesView:
-    id: int
-    title: str
-    channel_id: str
-    recurrence: Recurrence
-    duration_minutes: int
-    lead_minutes: tuple[int, ...]
-    video_link: str | None
-    status: str
-    owner: str
-    created_by: str
-    created_at: datetime
-    planned_until: datetime
-
-
-@dataclass(frozen=True)
-class MeetingView:
-    id: int
-    series_id: int
-    original_start: datetime
-    start: datetime
-    status: str
-    notes: str | None
-    notes_by: str | None
-
-
-@dataclass(frozen=True)
-class AgendaItemView:
-    id: int
-    text: str
-    source: str
-    added_by: str
-    added_at: datetime
-
-
-@dataclass(frozen=True)
-class ActionItemView:
-    id: int
-    series_id: int
-    series_title: str
-    zone: str
-    text: str
-    owner: str
-    due_on: date
-    category: str
-    status: str
-    created_by: str
-    created_at: datetime
-    done_by: str | None
-    done_at: datetime | None
-
-
-@dataclass(frozen=True)
-class HolidayView:
-    day: date
-    name: str
-    added_by: str
-    added_at: datetime
 
 
 def _series_view(row: SitdownSeries | Row[Any]) -> SeriesView:

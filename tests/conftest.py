@@ -23,9 +23,10 @@ import pytest
 from sqlalchemy import Engine, create_engine, inspect, make_url, text
 from sqlalchemy.pool import NullPool
 
-from bot.app import Services, build_services, create_app
+from bot.app import build_services, create_app
 from bot.config import Settings
 from bot.server import make_http_server, wsgi_app
+from bot.services import Services
 from storage import db
 from storage.models import Base
 from tests.fake_slack import FakeSlack

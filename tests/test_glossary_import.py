@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.app import Services
 from bot.glossary import SenseData, TermDraft, TermEntry
 from bot.glossary_csv import GlossaryCsvError
 from bot.glossary_service import STARTER_AUTHOR
+from bot.services import Services
 from storage.models import DefinitionRequest
 from tests.conftest import FakeClock
 

@@ -8,10 +8,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.app import Services, build_services
+from bot.app import build_services
 from bot.config import Settings
 from bot.liaison import Refused
 from bot.liaison_rules import RotationDraft
+from bot.services import Services
 from storage.liaison import LiaisonIntroPair, LiaisonIntroRound, LiaisonIntroSitout
 from tests.conftest import ADMIN, MARKETING_CHANNEL, FakeClock, RunningBot, wait_for
 from tests.fake_slack import FakeSlack

@@ -10,8 +10,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.app import Services
 from bot.liaison import Refused
+from bot.services import Services
 from storage.liaison import LiaisonTermEvent
 from tests.conftest import ADMIN, FakeClock, RunningBot
 from tests.fake_slack import FakeSlack

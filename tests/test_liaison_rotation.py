@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot.app import Services, build_services
+from bot.app import build_services
 from bot.config import Settings
 from bot.liaison import Refused
 from bot.liaison_rules import RotationDraft
+from bot.services import Services
 from storage.liaison import LiaisonMember, LiaisonRotation, LiaisonTerm, LiaisonTermEvent
 from storage.models import OutboxMessage
 from tests.conftest import ADMIN, IT_CHANNEL, MARKETING_CHANNEL, FakeClock

@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import func, select
 
 import bot.lunchlearn
-from bot.app import Services
 from bot.lunchlearn import LunchLearnService
 from bot.lunchlearn_rules import SessionView
 from bot.notify import Outgoing, enqueue
+from bot.services import Services
 from storage.models import OutboxMessage
 from tests.conftest import FakeClock
 from tests.fake_slack import FakeSlack

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.app import Services
 from bot.lunchlearn import CannotCancel
 from bot.lunchlearn_rules import SessionDraft
+from bot.services import Services
 from storage.lunchlearn import LunchIdea, LunchSession
 from tests.conftest import ADMIN, FakeClock, RunningBot
 from tests.fake_slack import FakeSlack

@@ -13,10 +13,11 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from bot.app import Services, build_services
+from bot.app import build_services
 from bot.config import Settings
 from bot.lunchlearn import NotAllowed
 from bot.lunchlearn_rules import DraftRejected, SessionDraft, SessionView
+from bot.services import Services
 from storage.lunchlearn import LunchSession, LunchSignup
 from storage.models import OutboxMessage
 from tests.conftest import ADMIN, JOINT_CHANNEL, FakeClock

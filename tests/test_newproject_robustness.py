@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from bot.app import Services
 from bot.newproject import AlreadyTaken
+from bot.services import Services
 from storage.newproject import NewProjectRepository
 from tests.conftest import ADMIN, IT_CHANNEL, FakeClock, RunningBot
 from tests.fake_slack import FakeSlack

@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot.app import Services, build_services
+from bot.app import build_services
 from bot.config import Settings
 from bot.newproject import AlreadyTaken, DraftRejected, IntakeNotFound, NotAllowed
 from bot.newproject_rules import IntakeDraft, TransitionRefused
+from bot.services import Services
 from storage.models import OutboxMessage
 from storage.newproject import NewProjectEvent, NewProjectIntake
 from tests.conftest import ADMIN, IT_CHANNEL, FakeClock

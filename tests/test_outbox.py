@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
-from bot.app import Services, build_services
+from bot.app import build_services
 from bot.config import Settings
 from bot.notify import Outgoing, RetryPolicy, enqueue, enqueue_many
+from bot.services import Services
 from storage.models import OutboxMessage
 from storage.outbox import OutboxRepository
 from tests.conftest import FakeClock

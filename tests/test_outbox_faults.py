@@ -11,8 +11,8 @@ from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 from itertools import pairwise
 
-from bot.app import Services
 from bot.notify import Outgoing, enqueue
+from bot.services import Services
 from storage.outbox import OutboxRepository
 from tests.conftest import FakeClock, move_clock_instead_of_sleeping
 from tests.fake_slack import Call, FakeSlack

@@ -14,9 +14,10 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.app import Services, build_services
+from bot.app import build_services
 from bot.config import Settings
 from bot.notify import Outgoing, enqueue
+from bot.services import Services
 from storage.models import OutboxMessage
 from storage.outbox import OutboxRepository, pacing_channel
 from tests.conftest import FakeClock, move_clock_instead_of_sleeping

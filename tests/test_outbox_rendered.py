@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.app import Services
 from bot.notify import Outgoing, enqueue
+from bot.services import Services
 from storage.models import OutboxMessage
 from tests.conftest import JOINT_CHANNEL, FakeClock, RunningBot
 from tests.fake_slack import FakeSlack

@@ -24,12 +24,12 @@ from typing import Any
 import pytest
 from sqlalchemy import make_url
 
-from bot.app import Services
 from bot.config import Settings
 from bot.glossary import TermEntry
 from bot.notify import Outgoing, enqueue
 from bot.scheduler import dispatch_safely
 from bot.server import DATABASE_OUTAGE
+from bot.services import Services
 from storage.outbox import OutboxRepository
 from tests.conftest import FakeClock, RunningBot, make_settings, wait_for
 from tests.fake_slack import FakeSlack, view_problems

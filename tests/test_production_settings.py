@@ -6,8 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from bot.app import Services, build_services
+from bot.app import build_services
 from bot.config import ConfigError, settings_from
+from bot.services import Services
 from tests.conftest import FakeClock, make_settings
 from tests.fake_slack import FakeSlack
 

@@ -10,13 +10,15 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.app import Services, build_services
+from bot.app import build_services
 from bot.config import Settings
 from bot.notify import DispatchReport
+from bot.services import Services
 from bot.sitdown import DraftRejected, NotAllowed, reminder_key
 from bot.sitdown_rules import Occurrence, Rejected, SeriesDraft
+from bot.sitdown_views import SeriesView
 from storage.models import OutboxMessage
-from storage.sitdown import SeriesView, SitdownAgendaItem
+from storage.sitdown import SitdownAgendaItem
 from tests.conftest import ADMIN, JOINT_CHANNEL, FakeClock
 from tests.fake_slack import FakeSlack
 

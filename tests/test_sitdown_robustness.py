@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from icalendar import Calendar
 
-from bot.app import Services
+from bot.services import Services
 from bot.sitdown import holiday_key, reminder_key
 from bot.sitdown_rules import Occurrence
 from storage.sitdown import SitdownRepository

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot.app import Services
 from bot.glossary_csv import read_glossary_csv
 from bot.glossary_service import STARTER_GLOSSARY
+from bot.services import Services
 
 
 def test_starter_glossary_is_loaded_once_into_an_empty_database(services: Services) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from bot.app import Services
 from bot.lunchlearn_rules import SessionDraft
 from bot.notify import Outgoing, enqueue_many
+from bot.services import Services
 from bot.sitdown_rules import WEEKDAY_NAMES, SeriesDraft
 from storage.lunchlearn import LunchLearnRepository
 from storage.models import VALUES_PER_QUERY
