@@ -19,6 +19,7 @@ from bot.glossary import GlossaryIndex, Miss, Page, TermDraft, TermEntry, check_
 from bot.glossary_csv import GlossaryCsvError, read_glossary_csv, write_glossary_csv
 from bot.glossary_views import RequestView, RevisionView
 from bot.notify import Outgoing, enqueue
+from bot.outcomes import DraftRejected, NoChannelConfigured, NotAllowed
 from storage.glossary import GlossaryRepository, NewTerm
 from storage.outbox import OutboxRepository
 
@@ -38,20 +39,6 @@ class JargonMessages(Protocol):
     ) -> dict[str, Any]: ...
 
     def definition_ready(self, user_id: str, request: RequestView, entry: TermEntry, by: str) -> dict[str, Any]: ...
-
-
-class DraftRejected(Exception):
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("; ".join(errors.values()))
-        self.errors = errors
-
-
-class NotAllowed(Exception):
-    pass
-
-
-class NoChannelConfigured(Exception):
-    pass
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,6 @@ from bot.lunchlearn_rules import (
     MAX_COMMENT,
     MAX_TOPIC,
     SUMMARY_AFTER,
-    DraftRejected,
     Due,
     IdeaView,
     LunchStats,
@@ -38,6 +37,7 @@ from bot.lunchlearn_rules import (
     topic_key,
 )
 from bot.notify import Outgoing, enqueue, enqueue_many
+from bot.outcomes import DraftRejected, NoChannelConfigured, NotAllowed
 from storage.lunchlearn import LunchLearnRepository
 from storage.outbox import OutboxRepository
 
@@ -65,14 +65,6 @@ class LunchLearnMessages(Protocol):
     def late_comment(self, presenter: str, session: SessionView, comment: str) -> dict[str, Any]: ...
 
     def idea_post(self, idea: IdeaView) -> dict[str, Any]: ...
-
-
-class NotAllowed(Exception):
-    pass
-
-
-class NoChannelConfigured(Exception):
-    pass
 
 
 class CannotCancel(Exception):

@@ -31,12 +31,6 @@ SUMMARY_AFTER = timedelta(days=1)
 RATING_WINDOW = timedelta(days=2)
 
 
-class DraftRejected(Exception):
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("; ".join(errors.values()))
-        self.errors = errors
-
-
 @dataclass(frozen=True)
 class SessionDraft:
     topic: str

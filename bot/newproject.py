@@ -36,6 +36,7 @@ from bot.newproject_rules import (
     period_stats,
 )
 from bot.notify import Outgoing, enqueue
+from bot.outcomes import Conflict, DraftRejected, NoChannelConfigured, NotAllowed, NotFound
 from storage.newproject import NewProjectRepository
 from storage.outbox import OutboxRepository
 
@@ -61,30 +62,12 @@ class NewProjectMessages(Protocol):
     def announcement_failed(self, user_id: str, intake: Intake, channel: str) -> dict[str, Any]: ...
 
 
-class DraftRejected(Exception):
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("; ".join(errors.values()))
-        self.errors = errors
-
-
-class NotAllowed(Exception):
-    """The person may not do this; the message says who may."""
-
-
-class IntakeNotFound(Exception):
-    pass
-
-
-class AlreadyTaken(Exception):
+class AlreadyTaken(Conflict):
     """Someone else in IT already took the intake (only a bot admin may take it over)."""
 
     def __init__(self, it_contact: str) -> None:
         super().__init__(it_contact)
         self.it_contact = it_contact
-
-
-class NoChannelConfigured(Exception):
-    pass
 
 
 @dataclass(frozen=True)
@@ -178,7 +161,7 @@ class NewProjectService:
             repository = NewProjectRepository(session)
             current = repository.get(intake_id, lock=True)
             if current is None:
-                raise IntakeNotFound()
+                raise NotFound()
             self._check_allowed(current, action, by, it_member, note)
             status = next_status(current.status, action)
             intake = repository.record(intake_id, action=action, status=status, by=by, at=now, note=note[:MAX_NOTE])

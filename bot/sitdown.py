@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.clock import Clock
 from bot.config import Settings
 from bot.notify import Outgoing, enqueue, enqueue_many
+from bot.outcomes import DraftRejected, NotAllowed, NotFound, Rejected
 from bot.sitdown_calendar import series_calendar
 from bot.sitdown_rules import (
     MAX_ACTION,
@@ -32,7 +33,6 @@ from bot.sitdown_rules import (
     Category,
     Occurrence,
     Planned,
-    Rejected,
     SeriesDraft,
     action_reminder_moment,
     check_text,
@@ -75,20 +75,6 @@ class SitdownMessages(Protocol):
     def notes_shared(self, series: SeriesView, meeting: MeetingView) -> dict[str, Any]: ...
 
     def undeliverable(self, series: SeriesView, channel: str, error: str) -> dict[str, Any]: ...
-
-
-class NotAllowed(Exception):
-    pass
-
-
-class NotFound(Exception):
-    pass
-
-
-class DraftRejected(Exception):
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("; ".join(errors.values()))
-        self.errors = errors
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from dateutil import rrule
 
+from bot.outcomes import Rejected
+
 WEEKDAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 ORDINALS = {1: "first", 2: "second", 3: "third", 4: "fourth", -1: "last"}
@@ -56,10 +58,6 @@ CATEGORY_LABELS = {
     Category.IMMEDIATE: "Immediate (training, fixes, best practices)",
     Category.LONG_TERM: "Long-term (research and development, roadmap)",
 }
-
-
-class Rejected(Exception):
-    """Input that breaks a rule; the message is written for the person who typed it."""
 
 
 @dataclass(frozen=True)

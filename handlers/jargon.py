@@ -25,8 +25,9 @@ from bot.glossary import (
     TermEntry,
     split_list,
 )
-from bot.glossary_service import DraftRejected, GlossaryStats, NoChannelConfigured, NotAllowed
+from bot.glossary_service import GlossaryStats
 from bot.glossary_views import RequestView, RevisionView
+from bot.outcomes import DraftRejected, NoChannelConfigured, NotAllowed
 from bot.services import Services
 from handlers import blocks as bk
 

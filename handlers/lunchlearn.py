@@ -13,15 +13,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.lunchlearn import (
-    IDEA_CARD,
-    SESSION_CARD,
-    CannotCancel,
-    IdeaOutcome,
-    LunchLearnService,
-    NoChannelConfigured,
-    NotAllowed,
-)
+from bot.lunchlearn import IDEA_CARD, SESSION_CARD, CannotCancel, IdeaOutcome, LunchLearnService
 from bot.lunchlearn_calendar import ics_filename, session_ics
 from bot.lunchlearn_rules import (
     DIRECTIONS,
@@ -33,7 +25,6 @@ from bot.lunchlearn_rules import (
     MAX_PRESENTERS,
     MAX_TOPIC,
     SIDE_NAMES,
-    DraftRejected,
     IdeaView,
     LunchStats,
     RatingSummary,
@@ -44,6 +35,7 @@ from bot.lunchlearn_rules import (
     topic_key,
 )
 from bot.notify import Renderer
+from bot.outcomes import DraftRejected, NoChannelConfigured, NotAllowed
 from bot.services import Services
 from handlers import blocks as bk
 

@@ -13,16 +13,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.newproject import (
-    ANNOUNCEMENT,
-    AlreadyTaken,
-    DraftRejected,
-    IntakeNotFound,
-    NewProjectService,
-    NewProjectStats,
-    NoChannelConfigured,
-    NotAllowed,
-)
+from bot.newproject import ANNOUNCEMENT, AlreadyTaken, NewProjectService, NewProjectStats
 from bot.newproject_rules import (
     ACTION_PAST,
     BUDGET_CHOICES,
@@ -39,6 +30,7 @@ from bot.newproject_rules import (
     parse_intake_id,
 )
 from bot.notify import Renderer
+from bot.outcomes import DraftRejected, NoChannelConfigured, NotAllowed, NotFound
 from bot.services import Services
 from handlers import blocks as bk
 
@@ -591,7 +583,7 @@ class NewProjectListeners:
             intake = self.service.act(intake_id, verb, by=user_id, it_member=self.is_it(user_id))
         except MembershipUnknown as problem:
             respond(**bk.answer(self.membership_unknown(problem)), replace_original=False)
-        except IntakeNotFound:
+        except NotFound:
             respond(**bk.answer("That intake no longer exists."), replace_original=False)
         except NotAllowed:
             respond(**bk.answer(self.refusal()), replace_original=False)
@@ -652,7 +644,7 @@ class NewProjectListeners:
         except MembershipUnknown as problem:
             text = f"I couldn't check with Slack who is in the IT intake channel ({problem}); please try again."
             ack(response_action="errors", errors={"note": text})
-        except IntakeNotFound:
+        except NotFound:
             ack(response_action="errors", errors={"note": "That intake no longer exists."})
         except NotAllowed:
             ack(response_action="errors", errors={"note": MODAL_REFUSAL})

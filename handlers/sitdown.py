@@ -12,15 +12,9 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.outcomes import DraftRejected, NotAllowed, NotFound, Rejected
 from bot.services import Services
-from bot.sitdown import (
-    DraftRejected,
-    NotAllowed,
-    NotFound,
-    Reminder,
-    SeriesChange,
-    SeriesSummary,
-)
+from bot.sitdown import Reminder, SeriesChange, SeriesSummary
 from bot.sitdown_rules import (
     CATEGORY_LABELS,
     DURATION_CHOICES,
@@ -35,7 +29,6 @@ from bot.sitdown_rules import (
     Cadence,
     Category,
     Occurrence,
-    Rejected,
     SeriesDraft,
     describe_lead,
     parse_day,

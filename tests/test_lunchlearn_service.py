@@ -15,8 +15,8 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.app import build_services
 from bot.config import Settings
-from bot.lunchlearn import NotAllowed
-from bot.lunchlearn_rules import DraftRejected, SessionDraft, SessionView
+from bot.lunchlearn_rules import SessionDraft, SessionView
+from bot.outcomes import DraftRejected, NotAllowed
 from bot.services import Services
 from storage.lunchlearn import LunchSession, LunchSignup
 from storage.models import OutboxMessage

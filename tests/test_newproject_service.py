@@ -13,8 +13,9 @@ from sqlalchemy import func, select
 
 from bot.app import build_services
 from bot.config import Settings
-from bot.newproject import AlreadyTaken, DraftRejected, IntakeNotFound, NotAllowed
+from bot.newproject import AlreadyTaken
 from bot.newproject_rules import IntakeDraft, TransitionRefused
+from bot.outcomes import DraftRejected, NotAllowed, NotFound
 from bot.services import Services
 from storage.models import OutboxMessage
 from storage.newproject import NewProjectEvent, NewProjectIntake
@@ -104,7 +105,7 @@ def test_withdraw_is_for_the_requester_only_and_declining_needs_a_reason(service
         services.newproject.act(intake.id, "withdraw", by=IT_PERSON, it_member=True)
     with pytest.raises(TransitionRefused, match="reason"):
         services.newproject.act(intake.id, "decline", by=IT_PERSON, it_member=True, note="   ")
-    with pytest.raises(IntakeNotFound):
+    with pytest.raises(NotFound):
         services.newproject.act(intake.id + 1, "claim", by=IT_PERSON, it_member=True)
 
     assert services.newproject.act(intake.id, "withdraw", by=REQUESTER).status == "withdrawn"

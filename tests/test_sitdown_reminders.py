@@ -13,9 +13,10 @@ from sqlalchemy import select
 from bot.app import build_services
 from bot.config import Settings
 from bot.notify import DispatchReport
+from bot.outcomes import DraftRejected, NotAllowed, Rejected
 from bot.services import Services
-from bot.sitdown import DraftRejected, NotAllowed, reminder_key
-from bot.sitdown_rules import Occurrence, Rejected, SeriesDraft
+from bot.sitdown import reminder_key
+from bot.sitdown_rules import Occurrence, SeriesDraft
 from bot.sitdown_views import SeriesView
 from storage.models import OutboxMessage
 from storage.sitdown import SitdownAgendaItem

@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from icalendar import Calendar
 
+from bot.outcomes import Rejected
 from bot.sitdown_calendar import series_calendar
 from bot.sitdown_rules import (
     DURATION_CHOICES,
@@ -21,7 +22,6 @@ from bot.sitdown_rules import (
     Occurrence,
     Override,
     Recurrence,
-    Rejected,
     SeriesDraft,
     next_occurrence,
     occurrence_on,

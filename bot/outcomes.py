@@ -1,0 +1,43 @@
+"""The one family of results a use case gives when it did not do what was asked; nothing was changed.
+
+Every feature raises these (never its own copies), so the edge words each kind once (handlers/answers.py):
+"that no longer exists", "only … may", the form's field errors, "someone else got there first".
+"""
+
+from __future__ import annotations
+
+
+class Outcome(Exception):
+    """Nothing was changed; the message, when there is one, is written for the person who asked."""
+
+
+class NotFound(Outcome):
+    """What the request names does not exist (any more)."""
+
+
+class NotAllowed(Outcome):
+    """The person may not do this; the message says who may."""
+
+
+class Rejected(Outcome):
+    """Input that breaks a rule; the message is written for the person who typed it."""
+
+
+class DraftRejected(Rejected):
+    """A form's values break rules: one message per field, shown beside the field."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+class Conflict(Outcome):
+    """Someone else changed or took it meanwhile."""
+
+
+class NoChannelConfigured(Outcome):
+    """The channel this needs is not set; `setting` names the setting an admin fills in."""
+
+    def __init__(self, setting: str = "") -> None:
+        super().__init__(setting)
+        self.setting = setting
