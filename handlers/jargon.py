@@ -29,6 +29,7 @@ from bot.glossary_service import GlossaryStats
 from bot.glossary_views import RequestView, RevisionView
 from bot.outcomes import DraftRejected, NoChannelConfigured, NotAllowed
 from bot.services import Services
+from handlers import answers
 from handlers import blocks as bk
 
 log = logging.getLogger(__name__)
@@ -503,7 +504,7 @@ class JargonListeners:
         ack()
         request = self.glossary.get_request(bk.row_id(action.get("value")))
         if request is None:
-            respond(**bk.answer("That request no longer exists."), replace_original=False)
+            respond(**bk.answer(answers.gone("request")), replace_original=False)
             return
         existing = self.glossary.lookup(request.term_text)
         if isinstance(existing, TermEntry):

@@ -27,6 +27,7 @@ from bot.liaison_rules import (
 )
 from bot.liaison_views import IntroPairView, IntroStats, NoteView, RotationView, TermView
 from bot.services import Services
+from handlers import answers
 from handlers import blocks as bk
 
 log = logging.getLogger(__name__)
@@ -66,7 +67,7 @@ REFUSALS = {
     "term_gone": "That term is over or was replaced by a new rotation, so there's nothing to do.",
     "not_your_term": "You don't hold a seat in that term (it may have been swapped to someone else).",
     "intro_side_needed": "Which team are you on? `/liaison intros on marketing` or `/liaison intros on it`.",
-    "intro_gone": "That intro no longer exists.",
+    "intro_gone": answers.gone("intro"),
     "not_your_intro": "That intro is between two other people, so I left it alone.",
     "no_replacement": "There's nobody else available on that side, so I kept things as they were. "
     "Ask a colleague to `/liaison join`, or an admin.",

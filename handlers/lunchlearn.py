@@ -37,6 +37,7 @@ from bot.lunchlearn_rules import (
 from bot.notify import Renderer
 from bot.outcomes import DraftRejected, NoChannelConfigured, NotAllowed
 from bot.services import Services
+from handlers import answers
 from handlers import blocks as bk
 
 log = logging.getLogger(__name__)
@@ -408,13 +409,13 @@ SIGNUP_ANSWERS = {
     "already_seated": "You're already signed up for {topic}. See you there!",
     "cancelled": "{topic} was cancelled, so there's nothing to sign up for.",
     "started": "{topic} has already started, so signups are closed.",
-    "gone": "That session no longer exists.",
+    "gone": answers.gone("session"),
 }
 WITHDRAW_ANSWERS = {
     "not_signed_up": "You weren't signed up for {topic}, so there's nothing to withdraw.",
     "cancelled": "{topic} was cancelled; nothing to withdraw from.",
     "started": "{topic} has already started.",
-    "gone": "That session no longer exists.",
+    "gone": answers.gone("session"),
 }
 
 
@@ -570,7 +571,7 @@ class LunchLearnListeners:
         ack()
         session = self.service.get(bk.row_id(action.get("value")))
         if session is None:
-            respond(**bk.answer("That session no longer exists."), replace_original=False)
+            respond(**bk.answer(answers.gone("session")), replace_original=False)
             return
         user_id = body["user"]["id"]
         try:
@@ -600,7 +601,9 @@ class LunchLearnListeners:
             return
         outcome = self.service.rate(bk.row_id(session_text), body["user"]["id"], score)
         if outcome.result == "gone" or outcome.session is None:
-            respond(**bk.answer("That session no longer exists, so there's nothing to rate."), replace_original=True)
+            respond(
+                **bk.answer(answers.gone("session", consequence="so there's nothing to rate")), replace_original=True
+            )
         elif outcome.result == "not_attendee":
             respond(**bk.answer("Only people who had a seat can rate a session."), replace_original=False)
         elif outcome.result == "not_yet":
@@ -619,7 +622,7 @@ class LunchLearnListeners:
         ack()
         session = self.service.get(bk.row_id(action.get("value")))
         if session is None:
-            respond(**bk.answer("That session no longer exists."), replace_original=False)
+            respond(**bk.answer(answers.gone("session")), replace_original=False)
             return
         bk.open_modal(client, respond, body["trigger_id"], comment_modal(session))
 
@@ -648,7 +651,7 @@ class LunchLearnListeners:
         ack()
         outcome = self.service.vote(bk.row_id(action.get("value")), body["user"]["id"])
         if outcome is None:
-            text = "That idea no longer exists."
+            text = answers.gone("idea")
         elif outcome.voted:
             text = f"👍 Counted: you'd attend *{bk.escape(outcome.idea.topic)}* ({outcome.idea.votes} so far)."
         else:
@@ -661,7 +664,7 @@ class LunchLearnListeners:
         ack()
         idea = self.service.idea(bk.row_id(action.get("value")))
         if idea is None:
-            respond(**bk.answer("That idea no longer exists."), replace_original=False)
+            respond(**bk.answer(answers.gone("idea")), replace_original=False)
             return
         if idea.session_id is not None:
             respond(

@@ -32,6 +32,7 @@ from bot.newproject_rules import (
 from bot.notify import Renderer
 from bot.outcomes import DraftRejected, NoChannelConfigured, NotAllowed, NotFound
 from bot.services import Services
+from handlers import answers
 from handlers import blocks as bk
 
 log = logging.getLogger(__name__)
@@ -584,7 +585,7 @@ class NewProjectListeners:
         except MembershipUnknown as problem:
             respond(**bk.answer(self.membership_unknown(problem)), replace_original=False)
         except NotFound:
-            respond(**bk.answer("That intake no longer exists."), replace_original=False)
+            respond(**bk.answer(answers.gone("intake")), replace_original=False)
         except NotAllowed:
             respond(**bk.answer(self.refusal()), replace_original=False)
         except TransitionRefused as refused:
@@ -624,7 +625,7 @@ class NewProjectListeners:
             respond(**bk.answer(self.membership_unknown(problem)), replace_original=False)
             return
         if intake is None:
-            respond(**bk.answer("That intake no longer exists."), replace_original=False)
+            respond(**bk.answer(answers.gone("intake")), replace_original=False)
         elif not allowed:
             respond(**bk.answer(self.refusal()), replace_original=False)
         elif not intake.is_open:
@@ -645,7 +646,7 @@ class NewProjectListeners:
             text = f"I couldn't check with Slack who is in the IT intake channel ({problem}); please try again."
             ack(response_action="errors", errors={"note": text})
         except NotFound:
-            ack(response_action="errors", errors={"note": "That intake no longer exists."})
+            ack(response_action="errors", errors={"note": answers.gone("intake")})
         except NotAllowed:
             ack(response_action="errors", errors={"note": MODAL_REFUSAL})
         except TransitionRefused as refused:

@@ -35,6 +35,7 @@ from bot.sitdown_rules import (
     parse_time_of_day,
 )
 from bot.sitdown_views import ActionItemView, AgendaItemView, HolidayView, MeetingView, SeriesView
+from handlers import answers
 from handlers import blocks as bk
 
 log = logging.getLogger(__name__)
@@ -669,7 +670,7 @@ class SitdownListeners:
         try:
             outcome = self.sitdown.complete_action(bk.row_id(action.get("value")), by=body["user"]["id"])
         except NotFound:
-            respond(**error_message("That action item no longer exists."), replace_original=False)
+            respond(**error_message(answers.gone("action item")), replace_original=False)
             return
         except NotAllowed:
             text = "Only the item's owner, whoever added it, the series' owner or a bot admin can close it."
@@ -707,7 +708,7 @@ class SitdownListeners:
                 bk.row_id(view.get("private_metadata")), text, by=body["user"]["id"]
             )
         except NotFound:
-            ack(response_action="errors", errors={"text": "This sit-down was cancelled meanwhile."})
+            ack(response_action="errors", errors={"text": answers.changed_meanwhile("sit-down")})
             return
         except Rejected as problem:
             ack(response_action="errors", errors={"text": str(problem)})
@@ -735,7 +736,7 @@ class SitdownListeners:
             ack(response_action="errors", errors=rejected.errors)
             return
         except NotFound:
-            ack(response_action="errors", errors={"text": "This sit-down was cancelled meanwhile."})
+            ack(response_action="errors", errors={"text": answers.changed_meanwhile("sit-down")})
             return
         text = f"✅ Added: {action_line(item)}\n{bk.user(item.owner)} will be reminded on the due date."
         ack(response_action="update", view=done_modal("Action item", text))
@@ -745,7 +746,7 @@ class SitdownListeners:
         try:
             self.sitdown.save_notes(bk.row_id(view.get("private_metadata")), notes, by=body["user"]["id"])
         except NotFound:
-            ack(response_action="errors", errors={"notes": "This meeting no longer exists."})
+            ack(response_action="errors", errors={"notes": answers.gone("meeting")})
             return
         except Rejected as problem:
             ack(response_action="errors", errors={"notes": str(problem)})
