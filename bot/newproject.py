@@ -10,13 +10,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.kit import FeatureService, UnitOfWork, outbox_key
 from bot.newproject_rules import (
     ACTION_PAST,
     IT_ACTIONS,
@@ -35,10 +36,9 @@ from bot.newproject_rules import (
     next_status,
     period_stats,
 )
-from bot.notify import Outgoing, enqueue
+from bot.notify import Outgoing
 from bot.outcomes import Conflict, DraftRejected, NoChannelConfigured, NotAllowed, NotFound
 from storage.newproject import NewProjectRepository
-from storage.outbox import OutboxRepository
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ class NewProjectStats:
     months: list[PeriodStats]
 
 
-class NewProjectService:
+class NewProjectService(FeatureService[NewProjectMessages]):
     def __init__(
         self,
         sessions: sessionmaker[Session],
@@ -85,11 +85,7 @@ class NewProjectService:
         messages: NewProjectMessages,
         wake_outbox: Callable[[], None],
     ) -> None:
-        self.sessions = sessions
-        self.clock = clock
-        self.settings = settings
-        self.messages = messages
-        self.wake_outbox = wake_outbox
+        super().__init__(sessions, clock, settings, messages, wake_outbox)
         self.on_submitted: list[Callable[[Intake], object]] = []
 
     @property
@@ -109,16 +105,16 @@ class NewProjectService:
 
     def get(self, intake_id: int) -> Intake | None:
         """An intake by id (its `id`, `name` and `requested_by` are what a sit-down agenda needs)."""
-        with self.sessions() as session:
-            return NewProjectRepository(session).get(intake_id)
+        with self.reading() as work:
+            return work.repo(NewProjectRepository).get(intake_id)
 
     def open_intakes(self, *, involving: str | None = None, unclaimed: bool = False) -> list[Intake]:
-        with self.sessions() as session:
-            return NewProjectRepository(session).open_intakes(involving=involving, unclaimed=unclaimed)
+        with self.reading() as work:
+            return work.repo(NewProjectRepository).open_intakes(involving=involving, unclaimed=unclaimed)
 
     def stats(self) -> NewProjectStats:
-        with self.sessions() as session:
-            facts = NewProjectRepository(session).facts()
+        with self.reading() as work:
+            facts = work.repo(NewProjectRepository).facts()
         return NewProjectStats(period_stats("All time", facts), monthly_stats(facts))
 
     # --- writing -------------------------------------------------------------------------------------------
@@ -132,13 +128,12 @@ class NewProjectService:
         if channel is None:
             raise NoChannelConfigured()
         assert draft.launch_date is not None
-        with self.sessions.begin() as session:
-            intake = NewProjectRepository(session).add(
+        with self.work(now) as work:
+            intake = work.repo(NewProjectRepository).add(
                 draft, by=by, at=now, lead_days=lead_time_days(draft.launch_date, now)
             )
             payload = self.messages.announcement(intake, self.flags_of(intake), channel)
-            enqueue(session, Outgoing(_key(intake.id, "announce"), payload), now)
-        self.wake_outbox()
+            work.send(Outgoing(_key(intake.id, "announce"), payload))
         self._tell_other_features(intake)
         return intake
 
@@ -157,18 +152,17 @@ class NewProjectService:
         """
         note = note.strip()
         now = self.clock()
-        with self.sessions.begin() as session:
-            repository = NewProjectRepository(session)
+        with self.work(now) as work:
+            repository = work.repo(NewProjectRepository)
             current = repository.get(intake_id, lock=True)
             if current is None:
                 raise NotFound()
             self._check_allowed(current, action, by, it_member, note)
             status = next_status(current.status, action)
             intake = repository.record(intake_id, action=action, status=status, by=by, at=now, note=note[:MAX_NOTE])
-            self._announce_change(session, intake, now)
+            self._announce_change(work, intake)
             if intake.status != NEW:
-                self._cancel_escalations(session, intake.id, action)
-        self.wake_outbox()
+                self._cancel_escalations(work, intake.id, action)
         return intake
 
     def _check_allowed(self, intake: Intake, action: str, by: str, it_member: bool, note: str) -> None:
@@ -184,97 +178,78 @@ class NewProjectService:
             what = "a reason" if action == "decline" else "a question"
             raise TransitionRefused(f"Please write {what}: the requester will see it.")
 
-    def _announce_change(self, session: Session, intake: Intake, now: datetime) -> None:
+    def _announce_change(self, work: UnitOfWork, intake: Intake) -> None:
         event = intake.events[-1]
         number = len(intake.events)
         for person in intake.people_to_tell(besides=event.actor):
             payload = self.messages.news_dm(person, intake, event)
-            enqueue(session, Outgoing(_key(intake.id, f"event:{number}:dm:{person}"), payload), now)
+            work.send(Outgoing(_key(intake.id, "event", number, "dm", person), payload))
         if event.action == "withdraw" and intake.it_contact and intake.it_contact != event.actor:
             payload = self.messages.news_dm(intake.it_contact, intake, event)
-            enqueue(session, Outgoing(_key(intake.id, f"event:{number}:dm:{intake.it_contact}"), payload), now)
-        self._refresh_announcement(session, intake, now)
+            work.send(Outgoing(_key(intake.id, "event", number, "dm", intake.it_contact), payload))
+        self._refresh_announcement(work, intake)
 
-    def _refresh_announcement(self, session: Session, intake: Intake, now: datetime) -> None:
+    def _refresh_announcement(self, work: UnitOfWork, intake: Intake) -> None:
         """Update the announcement in place once it is posted, with every question in its thread (by key, so
         each once); until it is posted `tick` retries, so a question asked meanwhile reaches the thread too."""
-        posted = _posted(session, intake.id)
+        posted = work.posted(_key(intake.id, "announce"))
         if posted is None:
             return
         for number, event in enumerate(intake.events, start=1):
             if event.action == "question":
                 payload = self.messages.question_in_thread(intake, event, *posted)
-                enqueue(session, Outgoing(_key(intake.id, f"event:{number}:thread"), payload), now)
+                work.send(Outgoing(_key(intake.id, "event", number, "thread"), payload))
         channel, ts = posted
-        key = _key(intake.id, f"refresh:{len(intake.events)}")
-        enqueue(session, Outgoing.update(key, render=ANNOUNCEMENT, subject=intake.id, channel=channel, ts=ts), now)
-        NewProjectRepository(session).mark_refreshed(intake.id)
+        key = _key(intake.id, "refresh", len(intake.events))
+        work.send(Outgoing.update(key, render=ANNOUNCEMENT, subject=intake.id, channel=channel, ts=ts))
+        work.repo(NewProjectRepository).mark_refreshed(intake.id)
 
-    def _cancel_escalations(self, session: Session, intake_id: int, action: str) -> None:
+    def _cancel_escalations(self, work: UnitOfWork, intake_id: int, action: str) -> None:
         """A planned nudge that is not sent yet is no longer needed once IT has picked the intake up."""
-        keys = [_key(intake_id, "escalate:1"), _key(intake_id, "escalate:2:channel")]
-        keys += [_key(intake_id, f"escalate:2:{admin}") for admin in self.settings.admins]
-        OutboxRepository(session).withdraw(keys, reason=f"not needed any more: {ACTION_PAST[action]}")
+        keys = [_key(intake_id, "escalate", 1), _key(intake_id, "escalate", 2, "channel")]
+        keys += [_key(intake_id, "escalate", 2, admin) for admin in self.settings.admins]
+        work.withdraw(keys, reason=f"not needed any more: {ACTION_PAST[action]}")
 
     # --- the scheduler -------------------------------------------------------------------------------------
 
     def tick(self) -> None:
         """Escalate intakes nobody has taken, and bring announcements up to date (idempotent by key)."""
-        now = self.clock()
-        queued = False
-        with self.sessions.begin() as session:
-            repository = NewProjectRepository(session)
+        with self.work() as work:
+            repository = work.repo(NewProjectRepository)
             for intake in repository.open_intakes():
-                queued |= self._report_failed_announcement(session, intake, now)
+                self._report_failed_announcement(work, intake)
                 if intake.status == NEW:
-                    queued |= self._escalate(session, intake, now)
+                    self._escalate(work, intake)
             for intake in repository.stale_announcements():
-                if _posted(session, intake.id) is not None:
-                    self._refresh_announcement(session, intake, now)
-                    queued = True
-        if queued:
-            self.wake_outbox()
+                self._refresh_announcement(work, intake)
 
-    def _report_failed_announcement(self, session: Session, intake: Intake, now: datetime) -> bool:
+    def _report_failed_announcement(self, work: UnitOfWork, intake: Intake) -> None:
         """No silent failures: when Slack refused the announcement for good, the requester hears it."""
-        row = OutboxRepository(session).get(_key(intake.id, "announce"))
+        row = work.outbox.get(_key(intake.id, "announce"))
         if row is None or row.status != "failed":
-            return False
+            return
         payload = self.messages.announcement_failed(intake.requested_by, intake, row.payload.get("channel", ""))
-        return enqueue(session, Outgoing(_key(intake.id, "announce-failed"), payload), now)
+        work.send(Outgoing(_key(intake.id, "announce-failed"), payload))
 
-    def _escalate(self, session: Session, intake: Intake, now: datetime) -> bool:
+    def _escalate(self, work: UnitOfWork, intake: Intake) -> None:
         """Planned a few minutes ahead so it goes out on time; a claim in between drops it (see
         `_cancel_escalations`). No expire_at: an escalation goes stale by state, not time: after downtime an
         intake that nobody has taken still deserves the nudge."""
         channel = self.channel
         if channel is None:
-            return False
+            return
         reminder_at, admins_at = escalation_moments(intake.requested_at, self.settings.escalation_business_days)
-        queued = False
-        if now >= reminder_at - PLANNING_HORIZON:
-            payload = self.messages.reminder(intake, channel, _ts_or_none(_posted(session, intake.id)))
-            queued |= enqueue(session, Outgoing(_key(intake.id, "escalate:1"), payload, due_at=reminder_at), now)
-        if now >= admins_at - PLANNING_HORIZON:
+        if work.now >= reminder_at - PLANNING_HORIZON:
+            posted = work.posted(_key(intake.id, "announce"))
+            payload = self.messages.reminder(intake, channel, posted[1] if posted else None)
+            work.send(Outgoing(_key(intake.id, "escalate", 1), payload, due_at=reminder_at))
+        if work.now >= admins_at - PLANNING_HORIZON:
             targets = sorted(self.settings.admins) or ["channel"]
             for target in targets:
                 where = channel if target == "channel" else target
                 payload = self.messages.admin_escalation(where, intake, channel)
-                key = _key(intake.id, f"escalate:2:{target}")
-                queued |= enqueue(session, Outgoing(key, payload, due_at=admins_at), now)
-        return queued
+                work.send(Outgoing(_key(intake.id, "escalate", 2, target), payload, due_at=admins_at))
 
 
-def _key(intake_id: int, what: str) -> str:
-    return f"newproject:{intake_id}:{what}"
-
-
-def _posted(session: Session, intake_id: int) -> tuple[str, str] | None:
-    row = OutboxRepository(session).get(_key(intake_id, "announce"))
-    if row is None or row.response_channel is None or row.response_ts is None:
-        return None
-    return row.response_channel, row.response_ts
-
-
-def _ts_or_none(posted: tuple[str, str] | None) -> str | None:
-    return posted[1] if posted else None
+def _key(intake_id: int, *parts: object) -> str:
+    return outbox_key("newproject", intake_id, *parts)
