@@ -18,10 +18,10 @@ from bot.clock import Clock
 from bot.glossary import GlossaryIndex, Miss, Page, TermDraft, TermEntry, check_draft, page_of, term_key
 from bot.glossary_csv import GlossaryCsvError, read_glossary_csv, write_glossary_csv
 from bot.glossary_views import RequestView, RevisionView
-from bot.notify import Outgoing, enqueue
+from bot.kit import UnitOfWork, outbox_key
+from bot.notify import Outgoing
 from bot.outcomes import DraftRejected, NoChannelConfigured, NotAllowed
 from storage.glossary import GlossaryRepository, NewTerm
-from storage.outbox import OutboxRepository
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +89,15 @@ class GlossaryService:
         self._checked_at = 0.0
         self._lock = threading.Lock()
 
+    def work(self, now: datetime | None = None) -> UnitOfWork:
+        """A transaction that writes (see bot.kit.UnitOfWork), as FeatureService.work gives; this service is no
+        FeatureService because it is given channels and admins rather than the settings."""
+        return UnitOfWork(self.sessions, now or self.clock(), self.wake_outbox)
+
+    def reading(self) -> UnitOfWork:
+        """A read-only look at the database: no transaction to commit, nothing queued."""
+        return UnitOfWork(self.sessions, self.clock(), self.wake_outbox, writes=False)
+
     # --- reading -----------------------------------------------------------------------------------------
 
     def index(self) -> GlossaryIndex:
@@ -96,8 +105,8 @@ class GlossaryService:
         if self._index is not None and time.monotonic() - self._checked_at < self.refresh_seconds:
             return self._index
         with self._lock:
-            with self.sessions() as session:
-                repository = GlossaryRepository(session)
+            with self.reading() as work:
+                repository = work.repo(GlossaryRepository)
                 fingerprint = repository.fingerprint()
                 if self._index is None or fingerprint != self._fingerprint:
                     self._index = GlossaryIndex.build(repository.all_entries())
@@ -126,16 +135,16 @@ class GlossaryService:
         return self.index().pick_random()
 
     def record_lookup(self, query: str, term_id: int | None, user_id: str) -> None:
-        with self.sessions.begin() as session:
-            GlossaryRepository(session).record_lookup(query=query, term_id=term_id, user_id=user_id, at=self.clock())
+        with self.work() as work:
+            work.repo(GlossaryRepository).record_lookup(query=query, term_id=term_id, user_id=user_id, at=work.now)
 
     def history(self, term_id: int) -> list[RevisionView]:
-        with self.sessions() as session:
-            return GlossaryRepository(session).history(term_id)
+        with self.reading() as work:
+            return work.repo(GlossaryRepository).history(term_id)
 
     def stats(self) -> GlossaryStats:
-        with self.sessions() as session:
-            repository = GlossaryRepository(session)
+        with self.reading() as work:
+            repository = work.repo(GlossaryRepository)
             hits, misses = repository.lookup_totals()
             return GlossaryStats(
                 terms=repository.count(),
@@ -148,8 +157,8 @@ class GlossaryService:
             )
 
     def get_request(self, request_id: int) -> RequestView | None:
-        with self.sessions() as session:
-            return GlossaryRepository(session).get_request(request_id)
+        with self.reading() as work:
+            return work.repo(GlossaryRepository).get_request(request_id)
 
     # --- writing -----------------------------------------------------------------------------------------
 
@@ -167,8 +176,8 @@ class GlossaryService:
         return self._save(draft, by=by, term_id=term_id)
 
     def _fresh_entry(self, term_id: int) -> TermEntry | None:
-        with self.sessions() as session:
-            return GlossaryRepository(session).entry(term_id)
+        with self.reading() as work:
+            return work.repo(GlossaryRepository).entry(term_id)
 
     def _save(self, draft: TermDraft, *, by: str, term_id: int | None) -> SaveOutcome:
         taken = self.index().owners_of(draft.keys(), excluding=term_id)
@@ -177,40 +186,36 @@ class GlossaryService:
             raise DraftRejected(errors)
         now = self.clock()
         try:
-            with self.sessions.begin() as session:
-                repository = GlossaryRepository(session)
+            with self.work(now) as work:
+                repository = work.repo(GlossaryRepository)
                 if term_id is None:
                     entry = repository.add(draft, by=by, at=now)
                 else:
                     entry = repository.replace(term_id, draft, by=by, at=now)
                 fulfilled = repository.close_requests(draft.keys(), term_id=entry.id, by=by, at=now)
-                self._tell_requesters(session, fulfilled, entry, by, now)
+                self._tell_requesters(work, fulfilled, entry, by)
         except IntegrityError as error:
             log.info("term save lost a race: %s", type(error.orig).__name__)  # the message quotes the text
             self._invalidate()
             raise DraftRejected({"name": "Someone just added a term with this name or alias. Try another."}) from None
         self._invalidate()
-        if fulfilled:
-            self.wake_outbox()
         return SaveOutcome(entry, tuple(fulfilled))
 
-    def _tell_requesters(
-        self, session: Session, fulfilled: list[RequestView], entry: TermEntry, by: str, now: datetime
-    ) -> None:
+    def _tell_requesters(self, work: UnitOfWork, fulfilled: list[RequestView], entry: TermEntry, by: str) -> None:
         for request in fulfilled:
             for user_id in request.followers:
                 payload = self.messages.definition_ready(user_id, request, entry, by)
-                enqueue(session, Outgoing(f"jargon:request:{request.id}:defined:{user_id}", payload), now)
-            posted = _posted_message(session, f"jargon:request:{request.id}:post")
+                work.send(Outgoing(request_key(request.id, "defined", user_id), payload))
+            posted = work.posted(request_key(request.id, "post"))
             if posted is not None:
                 payload = self.messages.request_closed(request, entry, by, *posted)
-                enqueue(session, Outgoing(f"jargon:request:{request.id}:closed", payload, "chat.update"), now)
+                work.send(Outgoing(request_key(request.id, "closed"), payload, "chat.update"))
 
     def delete(self, term_id: int, *, by: str) -> TermEntry | None:
         if by not in self.admins:
             raise NotAllowed()
-        with self.sessions.begin() as session:
-            removed = GlossaryRepository(session).remove(term_id, by=by, at=self.clock())
+        with self.work() as work:
+            removed = work.repo(GlossaryRepository).remove(term_id, by=by, at=work.now)
         self._invalidate()
         return removed
 
@@ -223,32 +228,28 @@ class GlossaryService:
         if channel is None:
             raise NoChannelConfigured()
         try:
-            outcome = self._ask_or_follow(term_text, side, channel, by)
+            return self._ask_or_follow(term_text, side, channel, by)
         except IntegrityError:  # someone asked for the same term at the same moment: follow theirs
-            outcome = self._ask_or_follow(term_text, side, channel, by)
-        if outcome.created:
-            self.wake_outbox()
-        return outcome
+            return self._ask_or_follow(term_text, side, channel, by)
 
     def _ask_or_follow(self, term_text: str, side: str, channel: str, by: str) -> RequestOutcome:
-        now = self.clock()
-        with self.sessions.begin() as session:
-            repository = GlossaryRepository(session)
+        with self.work() as work:
+            repository = work.repo(GlossaryRepository)
             existing = repository.open_request(term_key(term_text))
             if existing is not None:
-                followed = repository.follow(existing, by, now)
+                followed = repository.follow(existing, by, work.now)
                 return RequestOutcome(repository.get_request(existing.id), False, not followed)  # type: ignore[arg-type]
-            request = repository.create_request(term_text=term_text, side=side, channel_id=channel, by=by, at=now)
+            request = repository.create_request(term_text=term_text, side=side, channel_id=channel, by=by, at=work.now)
             view = repository.get_request(request.id)
             assert view is not None
-            enqueue(session, Outgoing(f"jargon:request:{view.id}:post", self.messages.request_post(view)), now)
+            work.send(Outgoing(request_key(view.id, "post"), self.messages.request_post(view)))
         return RequestOutcome(view, True, False)
 
     # --- CSV and the starter glossary ----------------------------------------------------------------------
 
     def export_csv(self) -> str:
-        with self.sessions() as session:
-            entries = GlossaryRepository(session).all_entries()
+        with self.reading() as work:
+            entries = work.repo(GlossaryRepository).all_entries()
         return write_glossary_csv(sorted(entries, key=lambda e: e.name.casefold()))
 
     def import_csv(self, text: str, *, by: str) -> tuple[int, int]:
@@ -262,8 +263,8 @@ class GlossaryService:
                 clash = next(t for t in (row.name, *row.aliases, *row.acronyms) if term_key(t) == key)
                 raise GlossaryCsvError(row.line, f"“{clash}” already belongs to “{owner}” in the glossary")
         now = self.clock()
-        with self.sessions.begin() as session:
-            repository = GlossaryRepository(session)
+        with self.work(now) as work:
+            repository = work.repo(GlossaryRepository)
             existing = repository.ids_by_key()
             new_terms: list[NewTerm] = []
             term_ids: dict[str, int] = {}  # every key of the file, to the term it now belongs to
@@ -282,16 +283,14 @@ class GlossaryService:
         return len(new_terms), len(rows) - len(new_terms)
 
     def load_starter_glossary_if_empty(self) -> int:
-        with self.sessions() as session:
-            if GlossaryRepository(session).count():
+        with self.reading() as work:
+            if work.repo(GlossaryRepository).count():
                 return 0
         added, _ = self.import_csv(STARTER_GLOSSARY.read_text(encoding="utf-8"), by=STARTER_AUTHOR)
         log.info("loaded the starter glossary: %s terms", added)
         return added
 
 
-def _posted_message(session: Session, key: str) -> tuple[str, str] | None:
-    row = OutboxRepository(session).get(key)
-    if row is None or row.response_channel is None or row.response_ts is None:
-        return None
-    return row.response_channel, row.response_ts
+def request_key(request_id: int, *parts: object) -> str:
+    """`jargon:request:<request id>:<part>…`, the key of a message about a definition request."""
+    return outbox_key("jargon", "request", request_id, *parts)

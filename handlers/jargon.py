@@ -31,6 +31,7 @@ from bot.outcomes import DraftRejected, NoChannelConfigured, NotAllowed
 from bot.services import Services
 from handlers import answers
 from handlers import blocks as bk
+from handlers.commands import CommandTable, Invocation, Subcommand
 
 log = logging.getLogger(__name__)
 
@@ -39,20 +40,7 @@ PAGE_SIZE = 12
 SIDE_ICONS = {"marketing": "📣", "it": "🛠️", "both": "🤝"}
 OTHER_SIDE = {"marketing": "IT", "it": "marketing", "both": "both sides"}
 ROUTE_LABELS = {"it": "IT", "marketing": "marketing", "joint": "both teams"}
-SUBCOMMANDS = ("help", "search", "list", "random", "stats", "add", "edit", "delete", "history")
-
-HELP = [
-    ("SQL", "look a term up: every meaning, side by side (only you see the answer)"),
-    ("search <words>", "find entries whose definitions mention these words"),
-    ("list [marketing|it]", "browse the glossary, page by page"),
-    ("random", "learn a term at random"),
-    ("stats", "most looked-up terms, open requests and misses"),
-    ("add [term]", "add a term (opens a form)"),
-    ("edit <term>", "improve an entry (opens a form); every change is kept in its history"),
-    ("history <term>", "who changed an entry, when, and what it said before"),
-    ("delete <term>", "remove an entry (bot admins only)"),
-    ("help", "this message"),
-]
+INTRO = "📚 *The shared glossary of marketing and IT*: one word, every meaning, in plain language."
 
 
 # --- rendering -----------------------------------------------------------------------------------------------
@@ -347,42 +335,73 @@ def _form_errors(errors: dict[str, str], groups: list[int]) -> dict[str, str]:
 class JargonListeners:
     def __init__(self, services: Services) -> None:
         self.glossary = services.glossary
+        self.commands = self._commands()
 
-    def on_command(self, ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        text = bk.command_text(command.get("text", ""))
-        word, _, rest = text.partition(" ")
-        sub, rest = word.lower(), rest.strip()
-        user_id = command["user_id"]
-        if not text or sub == "help" or (sub in SUBCOMMANDS and sub in ("edit", "history", "delete") and not rest):
-            ack(**self._help(sub if text and sub != "help" else None))
-        elif len(text) > MAX_QUERY:
-            ack(**bk.answer(f"That's longer than any term ({len(text)} characters). Try a shorter phrase."))
-        elif sub == "search" and rest:
-            ack(**search_message(rest, self.glossary.search(rest)))
-        elif sub == "list" and (not rest or rest.lower() in SIDES):
-            side = rest.lower() or None
-            ack(**list_message(self.glossary.listing(side, 1, PAGE_SIZE), side))
-        elif sub == "random" and not rest:
-            self._answer_random(ack)
-        elif sub == "stats" and not rest:
-            ack(**stats_message(self.glossary.stats()))
-        elif sub == "add":
-            ack()
-            bk.open_modal(
-                client, respond, command["trigger_id"], term_modal(name=rest, channel_id=command["channel_id"])
+    def _commands(self) -> CommandTable:
+        def existing(invocation: Invocation) -> None:
+            self._on_existing(
+                invocation.word,
+                invocation.rest,
+                invocation.ack,
+                invocation.client,
+                invocation.respond,
+                invocation.command,
             )
-        elif sub in ("edit", "history", "delete"):
-            self._on_existing(sub, rest, ack, client, respond, command)
-        elif sub in ("search", "list", "random", "stats"):
-            ack(**self._help(sub))
-        else:
-            self._look_up(text, user_id, ack)
 
-    def _help(self, bad: str | None) -> dict[str, Any]:
-        intro = "📚 *The shared glossary of marketing and IT*: one word, every meaning, in plain language."
-        if bad:
-            intro = f"`/jargon {bad}` needs a little more. " + intro
-        return bk.help_message(COMMAND, intro, HELP)
+        rows = [
+            Subcommand(
+                "search <words>",
+                "find entries whose definitions mention these words",
+                lambda run: run.answer(search_message(run.rest, self.glossary.search(run.rest))),
+                needs_text=True,
+            ),
+            Subcommand("list [marketing|it]", "browse the glossary, page by page", self._list),
+            Subcommand(
+                "random", "learn a term at random", lambda run: self._answer_random(run.ack), takes_nothing=True
+            ),
+            Subcommand(
+                "stats",
+                "most looked-up terms, open requests and misses",
+                lambda run: run.answer(stats_message(self.glossary.stats())),
+                takes_nothing=True,
+            ),
+            Subcommand("add [term]", "add a term (opens a form)", self._add),
+            Subcommand(
+                "edit <term>",
+                "improve an entry (opens a form); every change is kept in its history",
+                existing,
+                needs_text=True,
+            ),
+            Subcommand(
+                "history <term>", "who changed an entry, when, and what it said before", existing, needs_text=True
+            ),
+            Subcommand("delete <term>", "remove an entry (bot admins only)", existing, needs_text=True),
+            Subcommand("help", "this message", lambda run: run.answer(self.commands.help_message())),
+        ]
+        return CommandTable(
+            COMMAND,
+            INTRO,
+            rows,
+            fallback=lambda run: self._look_up(run.text, run.user_id, run.ack),
+            examples=[("SQL", "look a term up: every meaning, side by side (only you see the answer)")],
+            max_text=MAX_QUERY,
+            too_long=lambda length: bk.answer(
+                f"That's longer than any term ({length} characters). Try a shorter phrase."
+            ),
+        )
+
+    def _list(self, run: Invocation) -> None:
+        if run.rest and run.rest.lower() not in SIDES:
+            sub = self.commands.find("list")
+            assert sub is not None
+            self.commands.needs_more(run, sub)
+            return
+        side = run.rest.lower() or None
+        run.answer(list_message(self.glossary.listing(side, 1, PAGE_SIZE), side))
+
+    def _add(self, run: Invocation) -> None:
+        run.ack()
+        bk.open_modal(run.client, run.respond, run.trigger_id, term_modal(name=run.rest, channel_id=run.channel_id))
 
     def _look_up(self, text: str, user_id: str, ack: Ack) -> None:
         found = self.glossary.lookup(text)
@@ -553,7 +572,7 @@ class JargonListeners:
 
 def register(app: App, services: Services) -> None:
     listeners = JargonListeners(services)
-    app.command(COMMAND)(listeners.on_command)
+    app.command(COMMAND)(listeners.commands.handle)
     app.action(re.compile(r"^jargon_show:\d+$"))(listeners.on_show)
     app.action("jargon_share")(listeners.on_share)
     app.action("jargon_edit")(listeners.on_edit)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 
@@ -29,6 +29,7 @@ from bot.liaison_views import IntroPairView, IntroStats, NoteView, RotationView,
 from bot.services import Services
 from handlers import answers
 from handlers import blocks as bk
+from handlers.commands import CommandTable, Invocation, Subcommand
 
 log = logging.getLogger(__name__)
 
@@ -37,21 +38,6 @@ MAX_COMMAND = 300
 SIDE_ICONS = {"marketing": "📣", "it": "🛠️"}
 SIDE_WORDS = {"marketing": "marketing", "mkt": "marketing", "it": "it", "tech": "it"}
 
-HELP = [
-    ("join marketing|it", "join your side's pool of possible liaisons"),
-    ("leave", "leave the pool (your upcoming turn goes to the next person)"),
-    ("away YYYY-MM-DD", "out of the picks through that date (vacation, leave…); `away off` when back early"),
-    ("who", "the current liaison pair, since when and until when"),
-    ("next", "who is up next"),
-    ("history", "past and current pairs"),
-    ("pool", "who is in each pool, in the order they'll be picked"),
-    ("swap @a @b", "hand your turn (@a) to a willing colleague on your side (@b); admins can swap anyone"),
-    ("skip [@person]", "admins: pick again for the next term (or only that person's seat)"),
-    ("intros on [marketing|it]", "be paired now and then with someone from the other team; `intros off` to stop"),
-    ("stats", "how many cross-team intros actually met"),
-    ("setup", "admins: term length, start date, announcement channels and intro rounds"),
-    ("help", "this message"),
-]
 
 REFUSALS = {
     "admins_only": "Only bot admins can do that, sorry. Ask one of them (BOT_ADMINS) if it needs doing.",
@@ -408,47 +394,73 @@ class LiaisonListeners:
     def __init__(self, services: Services) -> None:
         self.services = services
         self.liaison = services.liaison
+        self.commands = self._commands()
 
-    def on_command(self, ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        raw = command.get("text", "") or ""
-        text = bk.command_text(raw)
-        word, _, rest = text.partition(" ")
-        sub, rest = word.lower(), rest.strip()
-        user_id = command["user_id"]
-        if len(text) > MAX_COMMAND:
-            ack(**bk.answer(f"That's much longer than any `/liaison` command ({len(text)} characters)."))
-            return
-        simple = {
-            "who": self._who,
-            "next": self._next,
-            "history": self._history,
-            "pool": self._pool,
-            "stats": self._stats,
-        }
-        if sub in simple and not rest:
-            ack(**simple[sub]())
-        elif sub == "join":
-            ack(**self._join(user_id, rest))
-        elif sub == "leave" and not rest:
-            ack(**self._leave(user_id))
-        elif sub == "away" and rest:
-            ack(**self._away(user_id, rest))
-        elif sub == "swap":
-            ack(**self._swap(user_id, bk.mentioned_users(raw)))
-        elif sub == "skip":
-            ack(**self._skip(user_id, bk.mentioned_users(raw)))
-        elif sub == "intros" and rest:
-            ack(**self._intros(user_id, rest))
-        elif sub == "setup" and not rest:
-            self._setup(ack, client, respond, command)
-        else:
-            ack(**self._help(sub if sub in {"away", "intros"} else None))
+    def _commands(self) -> CommandTable:
+        def plain(answer: Callable[[], dict[str, Any]]) -> Callable[[Invocation], None]:
+            return lambda run: run.answer(answer())
 
-    def _help(self, needs_more: str | None) -> dict[str, Any]:
-        intro = "🤝 *Liaisons*: one marketing and one IT person each term, who learn the other side from the inside."
-        if needs_more:
-            intro = f"`/liaison {needs_more}` needs a little more. " + intro
-        return bk.help_message(COMMAND, intro, HELP)
+        def mentions(run: Invocation) -> list[str]:
+            return bk.mentioned_users(run.command.get("text", "") or "")
+
+        rows = [
+            Subcommand(
+                "join marketing|it",
+                "join your side's pool of possible liaisons",
+                lambda run: run.answer(self._join(run.user_id, run.rest)),
+            ),
+            Subcommand(
+                "leave",
+                "leave the pool (your upcoming turn goes to the next person)",
+                lambda run: run.answer(self._leave(run.user_id)),
+                takes_nothing=True,
+            ),
+            Subcommand(
+                "away YYYY-MM-DD",
+                "out of the picks through that date (vacation, leave…); `away off` when back early",
+                lambda run: run.answer(self._away(run.user_id, run.rest)),
+                needs_text=True,
+            ),
+            Subcommand(
+                "who", "the current liaison pair, since when and until when", plain(self._who), takes_nothing=True
+            ),
+            Subcommand("next", "who is up next", plain(self._next), takes_nothing=True),
+            Subcommand("history", "past and current pairs", plain(self._history), takes_nothing=True),
+            Subcommand(
+                "pool", "who is in each pool, in the order they'll be picked", plain(self._pool), takes_nothing=True
+            ),
+            Subcommand(
+                "swap @a @b",
+                "hand your turn (@a) to a willing colleague on your side (@b); admins can swap anyone",
+                lambda run: run.answer(self._swap(run.user_id, mentions(run))),
+            ),
+            Subcommand(
+                "skip [@person]",
+                "admins: pick again for the next term (or only that person's seat)",
+                lambda run: run.answer(self._skip(run.user_id, mentions(run))),
+            ),
+            Subcommand(
+                "intros on [marketing|it]",
+                "be paired now and then with someone from the other team; `intros off` to stop",
+                lambda run: run.answer(self._intros(run.user_id, run.rest)),
+                needs_text=True,
+            ),
+            Subcommand("stats", "how many cross-team intros actually met", plain(self._stats), takes_nothing=True),
+            Subcommand(
+                "setup",
+                "admins: term length, start date, announcement channels and intro rounds",
+                lambda run: self._setup(run.ack, run.client, run.respond, run.command),
+                takes_nothing=True,
+            ),
+            Subcommand("help", "this message", lambda run: run.answer(self.commands.help_message())),
+        ]
+        return CommandTable(
+            COMMAND,
+            "🤝 *Liaisons*: one marketing and one IT person each term, who learn the other side from the inside.",
+            rows,
+            max_text=MAX_COMMAND,
+            too_long=lambda length: bk.answer(f"That's much longer than any `/liaison` command ({length} characters)."),
+        )
 
     def _who(self) -> dict[str, Any]:
         return who_message(self.liaison.overview())
@@ -475,7 +487,9 @@ class LiaisonListeners:
             return bk.answer("✅ You're out of cross-team intros. `/liaison intros on` brings you back.")
         side = SIDE_WORDS.get(side_text.strip()) if side_text else None
         if word != "on" or (side_text and side is None):
-            return self._help("intros")
+            sub = self.commands.find("intros")
+            assert sub is not None
+            return self.commands.help_message(f"{self.commands.usage_of(sub)} needs a little more: {sub.help}.")
         try:
             chosen = self.liaison.intros_opt_in(user_id, side)
         except Refused as refused:
@@ -718,7 +732,7 @@ def register(app: App, services: Services) -> None:
     services.liaison.set_group_reader(_group_reader(services.client))
     services.liaison.set_conversation_opener(_conversation_opener(services.client))
     services.liaison.set_term_picker(_term_picker(services))
-    app.command(COMMAND)(listeners.on_command)
+    app.command(COMMAND)(listeners.commands.handle)
     app.action("liaison_accept")(listeners.on_accept)
     app.action("liaison_decline")(listeners.on_decline)
     app.action("liaison_note")(listeners.on_note_button)

@@ -39,6 +39,7 @@ from bot.outcomes import DraftRejected, NoChannelConfigured, NotAllowed
 from bot.services import Services
 from handlers import answers
 from handlers import blocks as bk
+from handlers.commands import CommandTable, Invocation, Subcommand
 
 log = logging.getLogger(__name__)
 
@@ -49,16 +50,6 @@ NAMES_SHOWN = 100
 DEFAULT_CAPACITY = "20"
 DEFAULT_DURATION = "60"
 MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^<>]*)?>")  # linear: see handlers.blocks
-
-HELP = [
-    ("new [topic]", "plan a session (opens a form); it is announced in the joint channel with sign-up buttons"),
-    ("list", "upcoming sessions, with the ones you signed up for"),
-    ("cancel &lt;id&gt;", "cancel a session and tell everyone signed up (presenters and bot admins)"),
-    ("idea &lt;topic&gt;", "suggest a topic; people vote with *I'd attend*, someone volunteers with *I'll present it*"),
-    ("ideas", "ideas by votes, plus glossary terms people keep asking about"),
-    ("stats", "sessions per side, attendance by side, average rating"),
-    ("help", "this message"),
-]
 
 
 # --- rendering -----------------------------------------------------------------------------------------------
@@ -426,30 +417,56 @@ class LunchLearnListeners:
     def __init__(self, services: Services) -> None:
         self.services = services
         self.service: LunchLearnService = services.lunchlearn
+        self.commands = self._commands()
 
-    def on_command(self, ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        text = bk.command_text(command.get("text", ""))
-        word, _, rest = text.partition(" ")
-        sub, rest = word.lower(), rest.strip()
-        user_id = command["user_id"]
-        if len(text) > MAX_COMMAND_TEXT:
-            ack(**bk.answer(f"That's {len(text)} characters; a topic fits in {MAX_TOPIC}. Try something shorter."))
-        elif sub == "new":
-            self._new(ack, client, respond, command)
-        elif sub == "list" and not rest:
-            ack(**list_message(self.service.listing(user_id, LIST_SIZE), user_id))
-        elif sub == "cancel" and rest:
-            ack(**self._cancel(rest, user_id))
-        elif sub == "idea" and rest:
-            ack(**self._idea(rest, user_id))
-        elif sub == "ideas" and not rest:
-            ideas = self.service.ideas(LIST_SIZE)
-            ack(**ideas_message(ideas, glossary_topics(self.services, ideas)))
-        elif sub == "stats" and not rest:
-            ack()
-            respond(**self._stats(client))
-        else:
-            ack(**self._help(text if sub not in ("", "help") else None))
+    def _commands(self) -> CommandTable:
+        def stats(run: Invocation) -> None:
+            run.ack()
+            run.respond(**self._stats(run.client))
+
+        def ideas(run: Invocation) -> None:
+            found = self.service.ideas(LIST_SIZE)
+            run.answer(ideas_message(found, glossary_topics(self.services, found)))
+
+        rows = [
+            Subcommand(
+                "new [topic]",
+                "plan a session (opens a form); it is announced in the joint channel with sign-up buttons",
+                lambda run: self._new(run.ack, run.client, run.respond, run.command),
+            ),
+            Subcommand(
+                "list",
+                "upcoming sessions, with the ones you signed up for",
+                lambda run: run.answer(list_message(self.service.listing(run.user_id, LIST_SIZE), run.user_id)),
+                takes_nothing=True,
+            ),
+            Subcommand(
+                "cancel <id>",
+                "cancel a session and tell everyone signed up (presenters and bot admins)",
+                lambda run: run.answer(self._cancel(run.rest, run.user_id)),
+                needs_text=True,
+            ),
+            Subcommand(
+                "idea <topic>",
+                "suggest a topic; people vote with *I'd attend*, someone volunteers with *I'll present it*",
+                lambda run: run.answer(self._idea(run.rest, run.user_id)),
+                needs_text=True,
+            ),
+            Subcommand(
+                "ideas", "ideas by votes, plus glossary terms people keep asking about", ideas, takes_nothing=True
+            ),
+            Subcommand("stats", "sessions per side, attendance by side, average rating", stats, takes_nothing=True),
+            Subcommand("help", "this message", lambda run: run.answer(self.commands.help_message())),
+        ]
+        return CommandTable(
+            COMMAND,
+            "🍱 *Lunch & learns*: marketing and IT teach each other over lunch.",
+            rows,
+            max_text=MAX_COMMAND_TEXT,
+            too_long=lambda length: bk.answer(
+                f"That's {length} characters; a topic fits in {MAX_TOPIC}. Try something shorter."
+            ),
+        )
 
     def _new(self, ack: Ack, client: WebClient, respond: Respond, command: dict[str, Any]) -> None:
         """`new [topic] [@presenters]`: the form, with the topic and presenters (else the asker) filled in."""
@@ -462,12 +479,6 @@ class LunchLearnListeners:
         topic = " ".join(bk.command_text(MENTION.sub("", raw)).split()[1:])
         view = session_modal(topic=topic[:MAX_TOPIC], presenters_chosen=mentioned or [command["user_id"]])
         bk.open_modal(client, respond, command["trigger_id"], view)
-
-    def _help(self, bad: str | None) -> dict[str, Any]:
-        intro = "🍱 *Lunch & learns*: marketing and IT teach each other over lunch."
-        if bad:
-            intro = f"I didn't understand `{bk.escape(bk.truncate(bad, 80))}`. " + intro
-        return bk.help_message(COMMAND, intro, HELP)
 
     def _cancel(self, raw_id: str, user_id: str) -> dict[str, Any]:
         session_id = bk.row_id(raw_id)
@@ -703,7 +714,7 @@ class LunchLearnListeners:
 
 def register(app: App, services: Services) -> None:
     listeners = LunchLearnListeners(services)
-    app.command(COMMAND)(listeners.on_command)
+    app.command(COMMAND)(listeners.commands.handle)
     app.action("lunchlearn_signup")(listeners.on_signup)
     app.action("lunchlearn_withdraw")(listeners.on_withdraw)
     app.action("lunchlearn_ics")(listeners.on_calendar)

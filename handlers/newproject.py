@@ -34,6 +34,7 @@ from bot.outcomes import DraftRejected, NoChannelConfigured, NotAllowed, NotFoun
 from bot.services import Services
 from handlers import answers
 from handlers import blocks as bk
+from handlers.commands import CommandTable, Invocation, Subcommand
 
 log = logging.getLogger(__name__)
 
@@ -41,14 +42,10 @@ COMMAND = "/newproject"
 LIST_LIMIT = 25
 MEMBERSHIP_CACHE_SECONDS = 30.0
 
-HELP = [
-    ("", "tell IT about a new marketing initiative (opens a form): the earlier, the better"),
-    ("list [mine|unclaimed]", "open intakes: all, the ones you're part of, or the ones no one in IT has taken"),
-    ("status <id>", "everything about one intake, with its history"),
-    ("withdraw <id>", "withdraw an intake you submitted"),
-    ("stats", "intakes by status, median lead time and time to IT pickup, by month"),
-    ("help", "this message"),
-]
+INTRO = (
+    "🚀 *Tell IT early.* Describe a marketing initiative while it's still an idea: IT sees it in their "
+    "intake channel, someone takes it, and you hear back here."
+)
 
 STATUS_ICONS = {"new": "🆕", "claimed": "🙋", "review": "🔒", "approved": "✅", "declined": "⏸️", "withdrawn": "↩️"}
 STATUS_SHORT = {
@@ -257,14 +254,6 @@ def stats_message(stats: NewProjectStats) -> dict[str, Any]:
         bk.context("Lead time: days from submission to the target launch. Pickup: submission to “I'll take it”."),
     ]
     return bk.message(blocks, "Project intake stats")
-
-
-def help_message(intro_prefix: str = "") -> dict[str, Any]:
-    intro = (
-        "🚀 *Tell IT early.* Describe a marketing initiative while it's still an idea: IT sees it in their "
-        "intake channel, someone takes it, and you hear back here."
-    )
-    return bk.help_message(COMMAND, intro_prefix + intro, HELP)
 
 
 def _input(block_id: str, label: str, element: bk.Block, *, optional: bool = False, hint: str = "") -> bk.Block:
@@ -496,6 +485,7 @@ class NewProjectListeners:
         # Only the IT intake channel's members decide: when intakes fall back to the joint channel, its members
         # include marketing, so then only bot admins decide.
         self.it_channel = services.settings.it_intake_channel
+        self.commands = self._commands()
         self.it_members = ItMembership(services.client, self.it_channel)
 
     def refusal(self) -> str:
@@ -511,32 +501,50 @@ class NewProjectListeners:
         channel = bk.channel(self.it_channel) if self.it_channel else "the IT intake channel"
         return MEMBERSHIP_UNKNOWN.format(channel=channel, error=bk.escape(str(problem)))
 
-    def on_command(self, ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        text = bk.command_text(command.get("text", ""))
-        word, _, rest = text.partition(" ")
-        sub, rest = word.lower(), rest.strip()
-        user_id = command["user_id"]
-        if not text:
-            ack()
-            bk.open_modal(
-                client, respond, command["trigger_id"], intake_modal(user_id, self.service.settings.short_notice_days)
+    def _commands(self) -> CommandTable:
+        def existing(run: Invocation) -> None:
+            self._on_existing(run.word, run.rest, run.user_id, run.ack)
+
+        rows = [
+            Subcommand(
+                "list [mine|unclaimed]",
+                "open intakes: all, the ones you're part of, or the ones no one in IT has taken",
+                self._list,
+            ),
+            Subcommand("status <id>", "everything about one intake, with its history", existing, needs_text=True),
+            Subcommand("withdraw <id>", "withdraw an intake you submitted", existing, needs_text=True),
+            Subcommand(
+                "stats",
+                "intakes by status, median lead time and time to IT pickup, by month",
+                lambda run: run.answer(stats_message(self.service.stats())),
+                takes_nothing=True,
+            ),
+            Subcommand("help", "this message", lambda run: run.answer(self.commands.help_message())),
+        ]
+        return CommandTable(
+            COMMAND,
+            INTRO,
+            rows,
+            empty=self._open_form,
+            examples=[("", "tell IT about a new marketing initiative (opens a form): the earlier, the better")],
+        )
+
+    def _open_form(self, run: Invocation) -> None:
+        run.ack()
+        view = intake_modal(run.user_id, self.service.settings.short_notice_days)
+        bk.open_modal(run.client, run.respond, run.trigger_id, view)
+
+    def _list(self, run: Invocation) -> None:
+        which = run.rest.lower()
+        if which not in ("", "mine", "unclaimed"):
+            run.answer(
+                self.commands.help_message(f"`{COMMAND} {bk.escape(bk.truncate(run.text, 100))}` isn't quite right.")
             )
-        elif sub == "help" and not rest:
-            ack(**help_message())
-        elif sub == "list" and rest.lower() in ("", "mine", "unclaimed"):
-            which = rest.lower()
-            found = self.service.open_intakes(
-                involving=user_id if which == "mine" else None, unclaimed=which == "unclaimed"
-            )
-            ack(**list_message(found, which))
-        elif sub == "stats" and not rest:
-            ack(**stats_message(self.service.stats()))
-        elif sub in ("status", "withdraw") and rest:
-            self._on_existing(sub, rest, user_id, ack)
-        elif sub in ("list", "status", "withdraw", "stats", "help"):
-            ack(**help_message(f"`{COMMAND} {bk.escape(bk.truncate(text, 100))}` isn't quite right. "))
-        else:
-            ack(**help_message(f"I don't know `{bk.escape(bk.truncate(word, 60))}`. "))
+            return
+        found = self.service.open_intakes(
+            involving=run.user_id if which == "mine" else None, unclaimed=which == "unclaimed"
+        )
+        run.answer(list_message(found, which))
 
     def _on_existing(self, sub: str, typed_id: str, user_id: str, ack: Ack) -> None:
         intake_id = parse_intake_id(typed_id)
@@ -658,7 +666,7 @@ class NewProjectListeners:
 
 def register(app: App, services: Services) -> None:
     listeners = NewProjectListeners(services)
-    app.command(COMMAND)(listeners.on_command)
+    app.command(COMMAND)(listeners.commands.handle)
     for action_id in IT_BUTTONS.values():
         app.action(action_id)(listeners.on_it_button)
     app.action("newproject_ask")(listeners.on_ask)

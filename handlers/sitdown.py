@@ -37,6 +37,7 @@ from bot.sitdown_rules import (
 from bot.sitdown_views import ActionItemView, AgendaItemView, HolidayView, MeetingView, SeriesView
 from handlers import answers
 from handlers import blocks as bk
+from handlers.commands import CommandTable, Invocation, Subcommand
 
 log = logging.getLogger(__name__)
 
@@ -50,20 +51,6 @@ CADENCE_LABELS = {
 }
 CATEGORY_ICONS = {Category.IMMEDIATE.value: "⚡", Category.LONG_TERM.value: "🔭"}
 
-HELP = [
-    ("new", "set up a recurring sit-down between marketing and IT (opens a form)"),
-    ("list", "every sit-down: when, where, the next meeting"),
-    ("agenda <text>", "add an item to the next sit-down of this channel (`agenda` alone shows it)"),
-    ("actions [mine]", "open action items (yours only with `mine`), with *Done* buttons"),
-    ("skip <id> [YYYY-MM-DD]", "skip one meeting (the next one, or the one on that date)"),
-    ("move <id> <YYYY-MM-DD> <HH:MM>", "move the next meeting to another day and time (the series' time zone)"),
-    ("pause <id>, resume <id>, cancel <id>", "stop reminders for a while, restart them, or end the series"),
-    ("mute <id>, unmute <id>", "stop (or restart) the pings and DMs of one series, for you only"),
-    ("calendar <id>", "get an .ics file for Outlook or Google Calendar"),
-    ("holiday add <YYYY-MM-DD> [name]", "a company holiday: meetings that day are skipped (bot admins)"),
-    ("holiday list, holiday remove <YYYY-MM-DD>", "see or remove company holidays (removing: bot admins)"),
-    ("help", "this message"),
-]
 INTRO = (
     "🤝 *Sit-downs*: regular meetings of marketing and IT, on time, with an agenda both sides wrote and "
     "action items nobody forgets. Only a series' owner or a bot admin can change it."
@@ -438,39 +425,70 @@ class SitdownListeners:
     def __init__(self, services: Services) -> None:
         self.services = services
         self.sitdown = services.sitdown
+        self.commands = self._commands()
 
     # --- the command ---
 
-    def on_command(self, ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        text = bk.command_text(command.get("text", ""))
-        word, _, rest = text.partition(" ")
-        sub, rest = word.lower(), rest.strip()
-        user_id, channel_id = command["user_id"], command.get("channel_id", "")
-        if len(text) > MAX_COMMAND_TEXT:
-            ack(**error_message(f"That's {len(text)} characters, too long for me. Keep it under {MAX_COMMAND_TEXT}."))
-        elif not text or sub == "help":
-            ack(**bk.help_message(COMMAND, INTRO, HELP))
-        elif sub == "new":
-            ack()
-            self._open_new(client, respond, command, user_id, channel_id)
-        elif sub == "list" and not rest:
-            ack(**list_message(self.sitdown.summaries(user_id)))
-        elif sub == "agenda":
-            ack(**self._agenda(rest, user_id, channel_id))
-        elif sub == "actions" and rest.lower() in ("", "mine"):
-            mine = rest.lower() == "mine"
-            ack(**actions_message(self.sitdown.open_actions(user_id if mine else None), mine))
-        elif sub in ("skip", "move", "pause", "resume", "cancel"):
-            ack(**self._change(sub, rest, user_id))
-        elif sub in ("mute", "unmute"):
-            ack(**self._mute(sub, rest, user_id))
-        elif sub == "holiday":
-            ack(**self._holiday(rest, user_id))
-        elif sub == "calendar":
-            self._calendar_command(ack, client, respond, rest, user_id)
-        else:
-            shown = bk.escape(bk.truncate(text, 60))
-            ack(**bk.help_message(COMMAND, f"I don't know `/sitdown {shown}`. {INTRO}", HELP))
+    def _commands(self) -> CommandTable:
+        def change(run: Invocation) -> None:
+            run.answer(self._change(run.word, run.rest, run.user_id))
+
+        def mute(run: Invocation) -> None:
+            run.answer(self._mute(run.word, run.rest, run.user_id))
+
+        rows = [
+            Subcommand("new", "set up a recurring sit-down between marketing and IT (opens a form)", self._new),
+            Subcommand("list", "every sit-down: when, where, the next meeting", self._list),
+            Subcommand(
+                "agenda <text>",
+                "add an item to the next sit-down of this channel (`agenda` alone shows it)",
+                lambda run: run.answer(self._agenda(run.rest, run.user_id, run.channel_id)),
+            ),
+            Subcommand(
+                "actions [mine]", "open action items (yours only with `mine`), with *Done* buttons", self._actions
+            ),
+            Subcommand("skip <id> [YYYY-MM-DD]", "skip one meeting (the next one, or the one on that date)", change),
+            Subcommand(
+                "move <id> <YYYY-MM-DD> <HH:MM>",
+                "move the next meeting to another day and time (the series' time zone)",
+                change,
+            ),
+            Subcommand("pause <id>", "stop a series' reminders for a while", change),
+            Subcommand("resume <id>", "restart a paused series", change),
+            Subcommand("cancel <id>", "end the series", change),
+            Subcommand("mute <id>", "stop the pings and DMs of one series, for you only", mute),
+            Subcommand("unmute <id>", "hear from a muted series again", mute),
+            Subcommand(
+                "calendar <id>",
+                "get an .ics file for Outlook or Google Calendar",
+                lambda run: self._calendar_command(run.ack, run.client, run.respond, run.rest, run.user_id),
+            ),
+            Subcommand(
+                "holiday add <YYYY-MM-DD> [name]",
+                "a company holiday: meetings that day are skipped (bot admins); also `holiday list`, "
+                "`holiday remove <YYYY-MM-DD>`",
+                lambda run: run.answer(self._holiday(run.rest, run.user_id)),
+            ),
+            Subcommand("help", "this message", lambda run: run.answer(self.commands.help_message())),
+        ]
+        return CommandTable(COMMAND, INTRO, rows, max_text=MAX_COMMAND_TEXT)
+
+    def _new(self, run: Invocation) -> None:
+        run.ack()
+        self._open_new(run.client, run.respond, run.command, run.user_id, run.channel_id)
+
+    def _list(self, run: Invocation) -> None:
+        if run.rest:
+            self.commands.unknown(run)
+            return
+        run.answer(list_message(self.sitdown.summaries(run.user_id)))
+
+    def _actions(self, run: Invocation) -> None:
+        if run.rest.lower() not in ("", "mine"):
+            self.commands.unknown(run)
+            return
+        mine = run.rest.lower() == "mine"
+        run.answer(actions_message(self.sitdown.open_actions(run.user_id if mine else None), mine))
 
     def _calendar_command(self, ack: Ack, client: WebClient, respond: Respond, rest: str, user_id: str) -> None:
         series_id = _series_id(rest)
@@ -766,7 +784,7 @@ def mute_message(series: SeriesView, muted: bool) -> dict[str, Any]:
 
 def register(app: App, services: Services) -> None:
     listeners = SitdownListeners(services)
-    app.command(COMMAND)(listeners.on_command)
+    app.command(COMMAND)(listeners.commands.handle)
     app.action("sitdown_add_agenda")(listeners.on_add_agenda)
     app.action(re.compile(r"^sitdown_(mute|unmute)$"))(listeners.on_mute)
     app.action(re.compile(r"^sitdown_calendar:\d+$"))(listeners.on_calendar)

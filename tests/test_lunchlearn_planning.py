@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-import bot.lunchlearn
+import bot.lunchlearn_planning
 from bot.lunchlearn import LunchLearnService
 from bot.lunchlearn_rules import SessionView
 from bot.notify import Outgoing, enqueue
@@ -55,7 +55,7 @@ def day_before_keys(lunch: SessionView, seated: list[str]) -> set[str]:
 def test_one_tick_plans_every_session_whatever_the_batches_and_leaves_present_keys_alone(
     services: Services, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(bot.lunchlearn, "SESSIONS_PER_BATCH", 3)
+    monkeypatch.setattr(bot.lunchlearn_planning, "SESSIONS_PER_BATCH", 3)
     lunches = [plan(services, clock, capacity=2, starts_in=timedelta(days=3, minutes=n)) for n in range(7)]
     seated: dict[int, list[str]] = {}
     for n, lunch in enumerate(lunches):

@@ -84,7 +84,7 @@ def test_help_and_unknown_subcommands_answer_with_help(running_bot: RunningBot) 
     for typed in ("", "help", "frobnicate", "list everything", "cancel", "idea"):
         reply = running_bot.slack.command("/lunchlearn", typed)
         assert "/lunchlearn new" in reply.text and "/lunchlearn idea" in reply.text, typed
-    assert "I didn't understand `frobnicate`" in running_bot.slack.command("/lunchlearn", "frobnicate").text
+    assert "I don't know `/lunchlearn frobnicate`" in running_bot.slack.command("/lunchlearn", "frobnicate").text
     assert "No lunch & learns are planned yet" in running_bot.slack.command("/lunchlearn", "list").text
 
 
