@@ -339,7 +339,7 @@ def test_a_meeting_moved_before_a_watermark_that_jumped_ahead_is_reminded_with_t
 def test_every_series_is_planned_when_there_are_more_than_one_batch(
     services: Services, fake_slack: FakeSlack, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("bot.sitdown.PLAN_BATCH", 2)
+    monkeypatch.setattr("bot.sitdown_planning.PLAN_BATCH", 2)
     channels = [f"CSIT{number}" for number in range(5)]
     for channel in channels:
         new_series(services, leads=("15",), channel_id=channel)

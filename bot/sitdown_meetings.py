@@ -1,0 +1,205 @@
+"""What a sit-down meeting is about: its agenda, its notes and its action items."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from bot.kit import FeatureService, UnitOfWork
+from bot.notify import Outgoing
+from bot.outcomes import DraftRejected, NotAllowed, NotFound, Rejected
+from bot.sitdown_messages import SitdownMessages, action_key, sitdown_key
+from bot.sitdown_rules import MAX_ACTION, MAX_AGENDA, MAX_NOTES, Category, Occurrence, check_text, next_occurrence
+from bot.sitdown_views import ActionItemView, AgendaItemView, MeetingView, SeriesView
+from storage.sitdown import SitdownRepository
+
+AUTOMATIC_SOURCE = "automatic"
+
+
+@dataclass(frozen=True)
+class AgendaPlacement:
+    """Where an agenda item went: which series, which meeting."""
+
+    series_id: int
+    title: str
+    channel_id: str
+    starts_at: datetime
+    item_id: int
+
+
+@dataclass(frozen=True)
+class UpcomingAgenda:
+    series: SeriesView
+    occurrence: Occurrence
+    items: list[AgendaItemView]
+
+
+@dataclass(frozen=True)
+class ActionOutcome:
+    item: ActionItemView
+    changed: bool
+
+
+class MeetingsPart(FeatureService[SitdownMessages]):
+    """The agenda, notes and action items of the sit-down service."""
+
+    # --- agenda ----------------------------------------------------------------------------------------------
+
+    def add_to_next_agenda(
+        self, text: str, added_by: str, *, channel: str | None = None, source: str = AUTOMATIC_SOURCE
+    ) -> AgendaPlacement | None:
+        """For other features (e.g. /newproject's intakes): put an item on the next sit-down's agenda.
+
+        With a channel: the soonest active series there. Without: the soonest in the joint channel, else the
+        soonest of all. None when there is no active series to add to."""
+        text = text.strip()[:MAX_AGENDA] or "(no description)"
+        with self.work() as work:
+            candidates = self._soonest(work, channel)
+            if not candidates:
+                return None
+            series, occurrence = candidates[0]
+            return self._add_agenda_item(work, series, occurrence, text, added_by, source)
+
+    def add_agenda_in_channel(self, text: str, *, by: str, channel: str) -> AgendaPlacement | None:
+        text = check_text(text, MAX_AGENDA, "agenda item")
+        return self.add_to_next_agenda(text, by, channel=channel, source="person")
+
+    def next_agenda_in_channel(self, channel: str) -> UpcomingAgenda | None:
+        with self.reading() as work:
+            candidates = self._soonest(work, channel)
+            if not candidates:
+                return None
+            series, occurrence = candidates[0]
+            items = work.repo(SitdownRepository).agenda(series.id, occurrence.original)
+            return UpcomingAgenda(series, occurrence, items)
+
+    def add_agenda_to_series(self, series_id: int, text: str, *, by: str) -> AgendaPlacement:
+        text = check_text(text, MAX_AGENDA, "agenda item")
+        now = self.clock()
+        with self.work(now) as work:
+            repository = work.repo(SitdownRepository)
+            series = repository.series(series_id)
+            if series is None or series.status == "cancelled":
+                raise NotFound()
+            upcoming = next_occurrence(
+                series.recurrence, repository.overrides(series_id), repository.holiday_days(), now
+            )
+            if upcoming is None:
+                raise Rejected("This series has no upcoming meeting.")
+            return self._add_agenda_item(work, series, upcoming, text, by, "person")
+
+    def _soonest(self, work: UnitOfWork, channel: str | None) -> list[tuple[SeriesView, Occurrence]]:
+        repository = work.repo(SitdownRepository)
+        now, holidays = self.clock(), repository.holiday_days()
+        active = repository.all_series(("active",))
+        wanted = channel or self.settings.joint_channel
+        pool = [s for s in active if s.channel_id == wanted] if wanted else []
+        if not pool and channel is None:
+            pool = active
+        upcoming = []
+        for series in pool:
+            found = next_occurrence(series.recurrence, repository.overrides(series.id), holidays, now)
+            if found is not None:
+                upcoming.append((series, found))
+        return sorted(upcoming, key=lambda pair: (pair[1].start, pair[0].id))
+
+    def _add_agenda_item(
+        self, work: UnitOfWork, series: SeriesView, occurrence: Occurrence, text: str, by: str, source: str
+    ) -> AgendaPlacement:
+        repository = work.repo(SitdownRepository)
+        meeting = repository.ensure_meeting(series.id, occurrence.original, occurrence.start)
+        item = repository.add_agenda_item(meeting.id, text, source=source, by=by, at=self.clock())
+        return AgendaPlacement(series.id, series.title, series.channel_id, occurrence.start, item.id)
+
+    def agenda(self, series_id: int, occurrence: Occurrence) -> list[AgendaItemView]:
+        with self.reading() as work:
+            return work.repo(SitdownRepository).agenda(series_id, occurrence.original)
+
+    # --- notes and action items ------------------------------------------------------------------------------
+
+    def meeting(self, meeting_id: int) -> tuple[SeriesView, MeetingView] | None:
+        with self.reading() as work:
+            repository = work.repo(SitdownRepository)
+            meeting = repository.meeting(meeting_id)
+            series = repository.series(meeting.series_id) if meeting else None
+            return (series, meeting) if series and meeting else None
+
+    def save_notes(self, meeting_id: int, notes: str, *, by: str) -> MeetingView:
+        """Store the notes and share them in the series' channel (every save is shared: notes get corrected)."""
+        notes = check_text(notes, MAX_NOTES, "notes")
+        now = self.clock()
+        with self.work(now) as work:
+            repository = work.repo(SitdownRepository)
+            meeting = repository.meeting(meeting_id)
+            series = repository.series(meeting.series_id) if meeting else None
+            if meeting is None or series is None:
+                raise NotFound()
+            repository.save_notes(meeting_id, notes, by=by, at=now)
+            saved = repository.meeting(meeting_id)
+            assert saved is not None
+            key = sitdown_key("meeting", meeting_id, "notes", now.isoformat())
+            work.send(Outgoing(key, self.messages.notes_shared(series, saved)))
+        return saved
+
+    def add_action(
+        self, meeting_id: int, *, text: str, owner: str, due_on: date | None, category: str, by: str
+    ) -> ActionItemView:
+        now = self.clock()
+        errors: dict[str, str] = {}
+        try:
+            text = check_text(text, MAX_ACTION, "action item")
+        except Rejected as error:
+            errors["text"] = str(error)
+        if not owner:
+            errors["owner"] = "Pick who owns this item."
+        if category not in tuple(Category):
+            errors["category"] = "Pick immediate or long-term."
+        with self.work(now) as work:
+            repository = work.repo(SitdownRepository)
+            meeting = repository.meeting(meeting_id)
+            series = repository.series(meeting.series_id) if meeting else None
+            if meeting is None or series is None or series.status == "cancelled":
+                raise NotFound()
+            today = series.recurrence.local(now).date()
+            if due_on is None:
+                errors["due_on"] = "Pick a due date."
+            elif due_on < today:
+                errors["due_on"] = "The due date is in the past; pick today or later."
+            if errors:
+                raise DraftRejected(errors)
+            assert due_on is not None
+            item = repository.add_action(
+                series_id=series.id,
+                meeting_id=meeting_id,
+                text=text,
+                owner=owner,
+                due_on=due_on,
+                category=category,
+                by=by,
+                at=now,
+            )
+            if owner != by and owner not in repository.muted(series.id):
+                work.send(Outgoing(action_key(item.id, "assigned"), self.messages.action_assigned(item)))
+        return item
+
+    def open_actions(self, owner: str | None = None) -> list[ActionItemView]:
+        with self.reading() as work:
+            return work.repo(SitdownRepository).open_actions(owner=owner)
+
+    def complete_action(self, item_id: int, *, by: str) -> ActionOutcome:
+        with self.work() as work:
+            repository = work.repo(SitdownRepository)
+            item = repository.action(item_id)
+            if item is None:
+                raise NotFound()
+            series = repository.series(item.series_id)
+            allowed = {item.owner, item.created_by, series.owner if series else ""}
+            if by not in allowed and not self.settings.is_admin(by):
+                raise NotAllowed()
+            if item.status == "done":
+                return ActionOutcome(item, False)
+            repository.complete_action(item_id, by=by, at=self.clock())
+            work.withdraw([action_key(item_id, "due")], reason=f"withdrawn: done by {by}")
+            done = repository.action(item_id)
+            assert done is not None
+            return ActionOutcome(done, True)
