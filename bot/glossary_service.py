@@ -7,7 +7,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -18,7 +17,7 @@ from bot.clock import Clock
 from bot.glossary import GlossaryIndex, Miss, Page, TermDraft, TermEntry, check_draft, page_of, term_key
 from bot.glossary_csv import GlossaryCsvError, read_glossary_csv, write_glossary_csv
 from bot.glossary_views import RequestView, RevisionView
-from bot.kit import UnitOfWork, outbox_key
+from bot.kit import Transactions, UnitOfWork, outbox_key
 from bot.notify import Outgoing
 from bot.outcomes import DraftRejected, NoChannelConfigured, NotAllowed
 from storage.glossary import GlossaryRepository, NewTerm
@@ -65,7 +64,9 @@ class GlossaryStats:
     open_request_count: int
 
 
-class GlossaryService:
+class GlossaryService(Transactions):
+    """Not a FeatureService: it is given the channels and admins it needs rather than the settings."""
+
     def __init__(
         self,
         sessions: sessionmaker[Session],
@@ -88,15 +89,6 @@ class GlossaryService:
         self._fingerprint: tuple[int, int, int] | None = None
         self._checked_at = 0.0
         self._lock = threading.Lock()
-
-    def work(self, now: datetime | None = None) -> UnitOfWork:
-        """A transaction that writes (see bot.kit.UnitOfWork), as FeatureService.work gives; this service is no
-        FeatureService because it is given channels and admins rather than the settings."""
-        return UnitOfWork(self.sessions, now or self.clock(), self.wake_outbox)
-
-    def reading(self) -> UnitOfWork:
-        """A read-only look at the database: no transaction to commit, nothing queued."""
-        return UnitOfWork(self.sessions, self.clock(), self.wake_outbox, writes=False)
 
     # --- reading -----------------------------------------------------------------------------------------
 

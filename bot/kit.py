@@ -93,9 +93,26 @@ class UnitOfWork:
         return row.response_channel, row.response_ts
 
 
-class FeatureService(Generic[Messages]):
+class Transactions:
+    """Opening units of work: what a service needs the sessions, its clock and the dispatcher's wake-up for."""
+
+    sessions: sessionmaker[Session]
+    clock: Clock
+    wake_outbox: Callable[[], None]
+
+    def work(self, now: datetime | None = None) -> UnitOfWork:
+        """A transaction that writes (see UnitOfWork); `now` is the clock's unless the use case read it first."""
+        return UnitOfWork(self.sessions, now or self.clock(), self.wake_outbox)
+
+    def reading(self) -> UnitOfWork:
+        """A read-only look at the database: no transaction to commit, nothing queued."""
+        return UnitOfWork(self.sessions, self.clock(), self.wake_outbox, writes=False)
+
+
+class FeatureService(Transactions, Generic[Messages]):
     """What every feature's service is given: sessions, a clock, the settings, its messages module (the edge's
-    renderer, injected so the service never imports Slack), and the dispatcher's wake-up."""
+    renderer, injected so the service never imports Slack), and the dispatcher's wake-up. A feature that keeps
+    more state sets it up in `setup()`, not in a constructor of its own."""
 
     def __init__(
         self,
@@ -110,11 +127,7 @@ class FeatureService(Generic[Messages]):
         self.settings = settings
         self.messages = messages
         self.wake_outbox = wake_outbox
+        self.setup()
 
-    def work(self, now: datetime | None = None) -> UnitOfWork:
-        """A transaction that writes (see UnitOfWork); `now` is the clock's unless the use case read it first."""
-        return UnitOfWork(self.sessions, now or self.clock(), self.wake_outbox)
-
-    def reading(self) -> UnitOfWork:
-        """A read-only look at the database: no transaction to commit, nothing queued."""
-        return UnitOfWork(self.sessions, self.clock(), self.wake_outbox, writes=False)
+    def setup(self) -> None:
+        """The feature's own state, set up once its parts are given (nothing by default)."""

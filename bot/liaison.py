@@ -16,13 +16,8 @@ The names other modules use are importable from here, as they always were.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy.orm import Session, sessionmaker
-
-from bot.clock import Clock
-from bot.config import Settings
 from bot.kit import FeatureService
 from bot.liaison_base import (
     BOT,
@@ -74,15 +69,7 @@ class LiaisonService(
     """The liaison feature's use cases. Each part comes before the parts it builds on (rotation on planning,
     planning on pools, intros and notes, pools and turns on seats): the order Python's method resolution needs."""
 
-    def __init__(
-        self,
-        sessions: sessionmaker[Session],
-        clock: Clock,
-        settings: Settings,
-        messages: LiaisonMessages,
-        wake_outbox: Callable[[], None],
-    ) -> None:
-        super().__init__(sessions, clock, settings, messages, wake_outbox)
+    def setup(self) -> None:
         self.group_reader: GroupReader | None = None
         self.conversation_opener: ConversationOpener | None = None
         self.term_picker: TermPicker | None = None

@@ -8,15 +8,12 @@ come due (bot/lunchlearn_planning.py); what they share is in bot/lunchlearn_base
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
 
-from bot.clock import Clock
-from bot.config import Settings
 from bot.kit import FeatureService, UnitOfWork
 from bot.lunchlearn_base import IDEA_CARD, SESSION_CARD, LunchLearnMessages, idea_key, session_key
 from bot.lunchlearn_ideas import IdeaOutcome, LunchLearnIdeas
@@ -93,15 +90,7 @@ class RateOutcome:
 
 
 class LunchLearnService(LunchLearnIdeas, LunchLearnPlanning, FeatureService[LunchLearnMessages]):
-    def __init__(
-        self,
-        sessions: sessionmaker[Session],
-        clock: Clock,
-        settings: Settings,
-        messages: LunchLearnMessages,
-        wake_outbox: Callable[[], None],
-    ) -> None:
-        super().__init__(sessions, clock, settings, messages, wake_outbox)
+    def setup(self) -> None:
         self._settled = SettledSessions()
 
     # --- reading -----------------------------------------------------------------------------------------

@@ -13,10 +13,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol
 
-from sqlalchemy.orm import Session, sessionmaker
-
-from bot.clock import Clock
-from bot.config import Settings
 from bot.kit import FeatureService, UnitOfWork, outbox_key
 from bot.newproject_rules import (
     ACTION_PAST,
@@ -77,15 +73,7 @@ class NewProjectStats:
 
 
 class NewProjectService(FeatureService[NewProjectMessages]):
-    def __init__(
-        self,
-        sessions: sessionmaker[Session],
-        clock: Clock,
-        settings: Settings,
-        messages: NewProjectMessages,
-        wake_outbox: Callable[[], None],
-    ) -> None:
-        super().__init__(sessions, clock, settings, messages, wake_outbox)
+    def setup(self) -> None:
         self.on_submitted: list[Callable[[Intake], object]] = []
 
     @property
