@@ -11,7 +11,7 @@ from typing import Any, Protocol
 from bot.kit import outbox_key
 from bot.lunchlearn_rules import IdeaView, RatingSummary, SessionView
 
-# The cards the outbox renders when it sends them (handlers/lunchlearn.py registers their renderers).
+# The cards the outbox renders when it sends them (handlers/lunchlearn_messages.py registers their renderers).
 SESSION_CARD, IDEA_CARD = "lunchlearn.session_card", "lunchlearn.idea_card"
 
 

@@ -1,0 +1,255 @@
+"""Lunch-and-learn messages: the Block Kit the bot posts, DMs and answers with, and the outbox's renderers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.lunchlearn import IDEA_CARD, SESSION_CARD, LunchLearnService
+from bot.lunchlearn_rules import DIRECTIONS, SIDE_NAMES, IdeaView, LunchStats, RatingSummary, SessionView
+from bot.notify import Renderer
+from handlers import blocks as bk
+
+NAMES_SHOWN = 100
+
+
+def when_text(moment: datetime, fmt: str = "{date_long_pretty} at {time}") -> str:
+    """A moment each reader sees in their own time zone (UTC in the fallback)."""
+    return f"<!date^{int(moment.timestamp())}^{fmt}|{moment.astimezone(UTC):%Y-%m-%d %H:%M} UTC>"
+
+
+def people(user_ids: Sequence[str], limit: int = NAMES_SHOWN) -> str:
+    shown = ", ".join(bk.user(u) for u in user_ids[:limit])
+    return shown + (f" and {len(user_ids) - limit} more" if len(user_ids) > limit else "")
+
+
+def seats_text(session: SessionView) -> str:
+    text = f"👥 *{len(session.seated)}/{session.capacity}* signed up"
+    if session.waiting:
+        text += f" · {len(session.waiting)} on the waitlist"
+    elif session.seats_left == 0:
+        text += " · full: new signups join the waitlist"
+    return text
+
+
+def session_details(session: SessionView) -> list[bk.Block]:
+    lines = [
+        f"*{DIRECTIONS.get(session.direction, '')}* · presented by {people(session.presenters)}",
+        f"🗓️ {when_text(session.starts_at)} · {session.duration_minutes} min",
+        f"📍 {bk.escape(session.place)}",
+    ]
+    blocks = [bk.header(f"🍱 Lunch & learn: {session.topic}"), bk.section("\n".join(lines))]
+    if session.abstract:
+        blocks.append(bk.section(bk.escape(session.abstract)))
+    return blocks
+
+
+def session_buttons(session: SessionView, *, signup: bool = True) -> bk.Block:
+    value = str(session.id)
+    elements = [bk.button("Sign up", "lunchlearn_signup", value, style="primary")] if signup else []
+    elements += [
+        bk.button("Withdraw", "lunchlearn_withdraw", value),
+        bk.button("Add to calendar", "lunchlearn_ics", value),
+    ]
+    return bk.actions(elements, block_id=f"lunchlearn_session_{session.id}")
+
+
+def card_blocks(session: SessionView) -> list[bk.Block]:
+    blocks = session_details(session)
+    credit = f"#{session.id} · planned by {bk.user(session.created_by)} on {bk.slack_date(session.created_at)}"
+    if session.is_cancelled:
+        by = bk.user(session.cancelled_by or "")
+        blocks.append(bk.section(f"❌ *Cancelled* by {by}. Everyone who signed up has been told."))
+        return [*blocks, bk.context(credit)]
+    return [*blocks, bk.context(seats_text(session)), session_buttons(session), bk.context(credit)]
+
+
+def card_message(session: SessionView) -> dict[str, Any]:
+    return bk.message(card_blocks(session), f"Lunch & learn: {session.topic}")
+
+
+def dm(user_id: str, blocks: list[bk.Block], text: str) -> dict[str, Any]:
+    return {"channel": user_id, **bk.message(blocks, text)}
+
+
+def topic_of(session: SessionView) -> str:
+    return f"*{bk.escape(session.topic)}*"
+
+
+def my_status(session: SessionView, user_id: str) -> str:
+    status = session.status_of(user_id)
+    if status == "seated":
+        return "✅ You're signed up."
+    if status == "waiting":
+        return f"⏳ You're #{session.waitlist_position(user_id)} on the waitlist."
+    return ""
+
+
+def list_message(sessions: list[SessionView], user_id: str) -> dict[str, Any]:
+    if not sessions:
+        return bk.answer(
+            "No lunch & learns are planned yet. Plan one with `/lunchlearn new`, or suggest a topic with "
+            "`/lunchlearn idea &lt;topic&gt;`."
+        )
+    blocks: list[bk.Block] = [bk.header("Upcoming lunch & learns")]
+    for session in sessions:
+        lines = [
+            f"*#{session.id} {bk.escape(session.topic)}* — {DIRECTIONS.get(session.direction, '')}",
+            f"🗓️ {when_text(session.starts_at)} · 📍 {bk.escape(bk.truncate(session.place, 150))}",
+            " · ".join(part for part in (seats_text(session), my_status(session, user_id)) if part),
+        ]
+        blocks += [bk.section("\n".join(lines)), session_buttons(session)]
+    return bk.message(blocks, "Upcoming lunch & learns")
+
+
+def idea_blocks(idea: IdeaView) -> list[bk.Block]:
+    votes = f"{idea.votes} would attend" if idea.votes != 1 else "1 would attend"
+    summary = bk.section(
+        f"💡 *{bk.escape(idea.topic)}*\n{votes} · suggested by {bk.user(idea.created_by)} on "
+        f"{bk.slack_date(idea.created_at)}"
+    )
+    if idea.session_id is not None:
+        planned = f"📅 Planned as session #{idea.session_id}: sign up from its announcement or `/lunchlearn list`."
+        return [summary, bk.context(planned)]
+    return [
+        summary,
+        bk.actions(
+            [
+                bk.button("I'd attend", "lunchlearn_vote", str(idea.id), style="primary"),
+                bk.button("I'll present it", "lunchlearn_present", str(idea.id)),
+            ],
+            block_id=f"lunchlearn_idea_{idea.id}",
+        ),
+    ]
+
+
+def ideas_message(ideas: list[IdeaView], glossary_topics: list[str]) -> dict[str, Any]:
+    blocks: list[bk.Block] = [bk.header("Lunch & learn ideas")]
+    if ideas:
+        for idea in ideas:
+            blocks += idea_blocks(idea)
+    else:
+        blocks.append(bk.section("No ideas yet. Suggest one with `/lunchlearn idea &lt;topic&gt;`."))
+    if glossary_topics:
+        names = ", ".join(f"*{bk.escape(t)}*" for t in glossary_topics)
+        blocks.append(bk.divider())
+        blocks.append(bk.section(f"📚 *From the glossary* (asked about or looked up most): {names}"))
+        buttons = [bk.button(f"Suggest {t}", f"lunchlearn_suggest:{n}", t) for n, t in enumerate(glossary_topics)]
+        blocks.append(bk.actions(buttons))
+    return bk.message(blocks, "Lunch & learn ideas")
+
+
+def stats_message(stats: LunchStats, note: str = "") -> dict[str, Any]:
+    presented = " · ".join(f"{SIDE_NAMES[side]} {n}" for side, n in stats.presented_by_side.items())
+    attended = " · ".join(f"{SIDE_NAMES[side]} {n}" for side, n in stats.attendance_by_side.items())
+    average = (
+        f"{stats.average_rating:.1f} / 5 from {stats.ratings} ratings" if stats.average_rating else "no ratings yet"
+    )
+    blocks = [
+        bk.header("Lunch & learn stats"),
+        bk.fields_section(
+            [
+                f"*Sessions held*\n{stats.sessions}",
+                f"*Presented by*\n{presented}",
+                f"*Attendance by side*\n{attended}",
+                f"*Average rating*\n{average}",
+            ]
+        ),
+    ]
+    if note:
+        blocks.append(bk.context(note))
+    return bk.message(blocks, "Lunch & learn stats")
+
+
+class LunchLearnMessages:
+    """What the bot says on its own about lunch-and-learns (see bot.lunchlearn.LunchLearnMessages)."""
+
+    def announcement(self, session: SessionView) -> dict[str, Any]:
+        return {"channel": session.channel_id, **card_message(session)}
+
+    def card_update(self, session: SessionView, channel: str, ts: str) -> dict[str, Any]:
+        return {"channel": channel, "ts": ts, **card_message(session)}
+
+    def promoted(self, user_id: str, session: SessionView) -> dict[str, Any]:
+        intro = bk.section(f"🎉 A seat opened up: you're in for {topic_of(session)}, {when_text(session.starts_at)}.")
+        return dm(user_id, [intro, session_buttons(session, signup=False)], f"You're in: {session.topic}")
+
+    def reminder(self, user_id: str, session: SessionView, kind: str) -> dict[str, Any]:
+        soon = "Tomorrow" if kind == "remind-1d" else "In an hour"
+        text = (
+            f"⏰ {soon}: {topic_of(session)}, {when_text(session.starts_at, '{time}')} · 📍 {bk.escape(session.place)}"
+        )
+        blocks = [bk.section(text), bk.context("Can't make it? Withdraw so someone on the waitlist gets your seat.")]
+        return dm(user_id, [*blocks, session_buttons(session, signup=False)], f"{soon}: {session.topic}")
+
+    def attendee_list(self, presenter: str, session: SessionView) -> dict[str, Any]:
+        seated = people(session.seated) or "_nobody yet_"
+        lines = [
+            f"📋 Tomorrow you present {topic_of(session)} ({when_text(session.starts_at, '{time}')}).",
+            f"*{len(session.seated)}/{session.capacity} signed up:* {seated}",
+        ]
+        if session.waiting:
+            lines.append(f"*Waitlist ({len(session.waiting)}):* {people(session.waiting, 20)}")
+        return dm(presenter, [bk.section("\n".join(lines))], f"Attendees for {session.topic}")
+
+    def cancelled(self, user_id: str, session: SessionView, by: str) -> dict[str, Any]:
+        text = (
+            f"❌ {topic_of(session)} ({when_text(session.starts_at)}) was cancelled by {bk.user(by)}. "
+            "Sorry! Watch the joint channel for the next one."
+        )
+        return dm(user_id, [bk.section(text)], f"Cancelled: {session.topic}")
+
+    def rating_request(self, user_id: str, session: SessionView) -> dict[str, Any]:
+        buttons = [
+            bk.button("⭐" * score, f"lunchlearn_rate_{score}", f"{session.id}|{score}") for score in range(1, 6)
+        ]
+        blocks = [
+            bk.section(f"🙏 Thanks for joining {topic_of(session)}. How useful was it? (1 = not much, 5 = very)"),
+            bk.actions(buttons, block_id=f"lunchlearn_rate_{session.id}"),
+            bk.context("Your rating goes to the presenters as part of a summary."),
+        ]
+        return dm(user_id, blocks, f"How was {session.topic}?")
+
+    def rating_summary(self, presenter: str, session: SessionView, summary: RatingSummary) -> dict[str, Any]:
+        if summary.count == 0:
+            text = f"📊 {topic_of(session)}: nobody rated it. {len(session.seated)} people signed up."
+            return dm(presenter, [bk.section(text)], f"Feedback on {session.topic}")
+        spread = " · ".join(f"{'⭐' * score} {n}" for score, n in summary.distribution.items() if n)
+        lines = [
+            f"📊 Feedback on {topic_of(session)}: *{summary.average:.1f} / 5* from {summary.count} of "
+            f"{len(session.seated)} attendees.",
+            spread,
+        ]
+        blocks = [bk.section("\n".join(lines))]
+        if summary.comments:
+            comments = "\n".join(f"> {bk.escape(bk.truncate(c, 300))}" for c in summary.comments[:8])
+            blocks.append(bk.section(f"*Comments*\n{comments}"))
+        return dm(presenter, blocks, f"Feedback on {session.topic}")
+
+    def late_comment(self, presenter: str, session: SessionView, comment: str) -> dict[str, Any]:
+        lines = bk.escape(bk.truncate(comment, 1000)).splitlines()
+        quoted = "\n".join(f"> {line}" for line in lines if line.strip())
+        text = f"💬 A comment on {topic_of(session)}, after your feedback summary:\n{quoted}"
+        return dm(presenter, [bk.section(text)], f"A comment on {session.topic}")
+
+    def idea_post(self, idea: IdeaView) -> dict[str, Any]:
+        return {"channel": idea.channel_id, **bk.message(idea_blocks(idea), f"Lunch & learn idea: {idea.topic}")}
+
+    def idea_update(self, idea: IdeaView, channel: str, ts: str) -> dict[str, Any]:
+        return {"channel": channel, "ts": ts, **bk.message(idea_blocks(idea), f"Lunch & learn idea: {idea.topic}")}
+
+
+def renderers(service: LunchLearnService) -> dict[str, Renderer]:
+    """The cards the outbox renders when it sends them, from the state at that moment."""
+    messages = LunchLearnMessages()
+
+    def session_card(subject: str, target: dict[str, Any]) -> dict[str, Any] | None:
+        session = service.get(bk.row_id(subject))
+        return None if session is None else messages.card_update(session, target["channel"], target["ts"])
+
+    def idea_card(subject: str, target: dict[str, Any]) -> dict[str, Any] | None:
+        idea = service.idea(bk.row_id(subject))
+        return None if idea is None else messages.idea_update(idea, target["channel"], target["ts"])
+
+    return {SESSION_CARD: session_card, IDEA_CARD: idea_card}
