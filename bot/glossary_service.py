@@ -201,7 +201,7 @@ class GlossaryService(Transactions):
             posted = work.posted(request_key(request.id, "post"))
             if posted is not None:
                 payload = self.messages.request_closed(request, entry, by, *posted)
-                work.send(Outgoing(request_key(request.id, "closed"), payload, "chat.update"))
+                work.send(Outgoing.edit(request_key(request.id, "closed"), payload))
 
     def delete(self, term_id: int, *, by: str) -> TermEntry | None:
         if by not in self.admins:

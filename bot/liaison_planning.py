@@ -80,21 +80,21 @@ class PlanningPart(PoolsPart, IntrosPart, NotesPart):
                 for user_id in people:
                     key = liaison_key("term", term.id, "welcome", user_id)
                     payload = self.messages.welcome(user_id, term, notes)
-                    pings.append(Outgoing(key, payload, "chat.postMessage", moments.start, term.ends_at))
+                    pings.append(Outgoing(key, payload, due_at=moments.start, expire_at=term.ends_at))
                 for channel in repository.rotation_channels(term.rotation_id):
                     key = liaison_key("term", term.id, "announce", channel)
                     payload = self.messages.announcement(channel, term)
-                    pings.append(Outgoing(key, payload, "chat.postMessage", moments.start, term.ends_at))
+                    pings.append(Outgoing(key, payload, due_at=moments.start, expire_at=term.ends_at))
             if moments.checkin <= horizon:
                 for user_id in people:
                     key = liaison_key("term", term.id, "checkin", user_id)
                     payload = self.messages.checkin(user_id, term)
-                    pings.append(Outgoing(key, payload, "chat.postMessage", moments.checkin, moments.checkin + grace))
+                    pings.append(Outgoing(key, payload, due_at=moments.checkin, expire_at=moments.checkin + grace))
             if moments.handover_ask <= horizon:
                 successor = self._successor(work, term)
                 for user_id in people:
                     key = liaison_key("term", term.id, "handover", user_id)
                     payload = self.messages.handover_ask(user_id, term, successor)
                     due, expire = moments.handover_ask, moments.handover_ask + grace
-                    pings.append(Outgoing(key, payload, "chat.postMessage", due, expire))
+                    pings.append(Outgoing(key, payload, due_at=due, expire_at=expire))
         work.send_many(pings)

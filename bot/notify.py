@@ -49,6 +49,11 @@ class Outgoing:
     replaces: str | None = None
 
     @classmethod
+    def edit(cls, key: str, payload: dict[str, Any]) -> Outgoing:
+        """An update of a posted message (its payload names channel and ts) whose content is final now."""
+        return cls(key, payload, "chat.update", replaces=f"{payload['channel']}:{payload['ts']}")
+
+    @classmethod
     def update(cls, key: str, *, render: str, subject: object, channel: str, ts: str) -> Outgoing:
         """An update of a posted message (chat.update), rendered when sent; it replaces older ones still waiting."""
         return cls(
