@@ -1,11 +1,13 @@
-"""/sitdown: parse what Slack sends, call the sit-down service, render Block Kit."""
+"""/sitdown: parse what Slack sends, call the sit-down service, answer.
+
+The Block Kit lives in handlers.sitdown_messages, the modals in handlers.sitdown_forms.
+"""
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -14,399 +16,50 @@ from slack_sdk.errors import SlackApiError
 
 from bot.outcomes import DraftRejected, NotAllowed, NotFound, Rejected
 from bot.services import Services
-from bot.sitdown import Reminder, SeriesChange, SeriesSummary
 from bot.sitdown_rules import (
-    CATEGORY_LABELS,
-    DURATION_CHOICES,
-    LEAD_CHOICES,
-    MAX_ACTION,
-    MAX_AGENDA,
-    MAX_LINK,
-    MAX_NOTES,
-    MAX_TITLE,
-    ORDINALS,
-    WEEKDAY_NAMES,
-    Cadence,
-    Category,
-    Occurrence,
-    SeriesDraft,
-    describe_lead,
     parse_day,
     parse_time_of_day,
 )
-from bot.sitdown_views import ActionItemView, AgendaItemView, HolidayView, MeetingView, SeriesView
+from bot.sitdown_views import SeriesView
 from handlers import answers
 from handlers import blocks as bk
 from handlers.commands import CommandTable, Invocation, Subcommand
+from handlers.sitdown_forms import (
+    action_modal,
+    agenda_modal,
+    done_modal,
+    draft_from,
+    element_value,
+    notes_modal,
+    series_modal,
+)
+from handlers.sitdown_messages import (
+    SitdownMessages,
+    action_line,
+    actions_message,
+    agenda_lines,
+    day_text,
+    error_message,
+    holidays_message,
+    list_message,
+    mute_message,
+    series_line,
+    when,
+)
+
+__all__ = ["SitdownListeners", "SitdownMessages", "register"]
+
 
 log = logging.getLogger(__name__)
 
 COMMAND = "/sitdown"
 DEFAULT_ZONE = "Europe/London"
 MAX_COMMAND_TEXT = 600
-CADENCE_LABELS = {
-    Cadence.WEEKLY: "Every week",
-    Cadence.BIWEEKLY: "Every 2 weeks",
-    Cadence.MONTHLY: "Monthly, on the Nth weekday",
-}
-CATEGORY_ICONS = {Category.IMMEDIATE.value: "⚡", Category.LONG_TERM.value: "🔭"}
 
 INTRO = (
     "🤝 *Sit-downs*: regular meetings of marketing and IT, on time, with an agenda both sides wrote and "
     "action items nobody forgets. Only a series' owner or a bot admin can change it."
 )
-
-
-# --- rendering -------------------------------------------------------------------------------------------------
-
-
-def when(moment: datetime) -> str:
-    """A date and time each reader sees in their own time zone."""
-    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} at {{time}}|{moment:%Y-%m-%d %H:%M} UTC>"
-
-
-def day_text(day: date) -> str:
-    return f"{day:%a %d %b %Y}"
-
-
-def error_message(text: str) -> dict[str, Any]:
-    return bk.message([bk.section(text)], bk.truncate(text, 150), text_is_mrkdwn=True)
-
-
-def series_line(series: SeriesView) -> str:
-    return f"*#{series.id} {bk.escape(series.title)}* — {bk.escape(series.recurrence.describe())}"
-
-
-def summary_blocks(summary: SeriesSummary) -> list[bk.Block]:
-    series = summary.series
-    state = {"paused": " · ⏸️ _paused_", "active": ""}.get(series.status, "")
-    upcoming = f"next: {when(summary.next.start)}" if summary.next else "no upcoming meeting"
-    if series.status == "paused":
-        upcoming = "no reminders while paused"
-    muted = " · 🔕 muted for you" if summary.muted else ""
-    text = f"{series_line(series)}{state}\nin {bk.channel(series.channel_id)} · {upcoming}{muted}"
-    credit = (
-        f"Owner {bk.user(series.owner)} · created by {bk.user(series.created_by)} on {bk.slack_date(series.created_at)}"
-    )
-    button = bk.button("Add to calendar", f"sitdown_calendar:{series.id}", str(series.id))
-    return [bk.section(text, accessory=button), bk.context(credit)]
-
-
-def list_message(summaries: Sequence[SeriesSummary]) -> dict[str, Any]:
-    if not summaries:
-        return error_message("No sit-downs yet. Start one with `/sitdown new`.")
-    blocks: list[bk.Block] = [bk.header("Sit-downs")]
-    for summary in summaries[:20]:
-        blocks += summary_blocks(summary)
-    blocks.append(bk.context("Change one with `/sitdown skip|move|pause|resume|cancel <id>`."))
-    return bk.message(blocks, f"{len(summaries)} sit-down(s)")
-
-
-def person(user_id: str, quiet: frozenset[str] = frozenset()) -> str:
-    """A mention, except for people who muted the series: a mention would notify them."""
-    return "a teammate who muted this series" if user_id in quiet else bk.user(user_id)
-
-
-def agenda_lines(agenda: Sequence[AgendaItemView], quiet: frozenset[str] = frozenset()) -> str:
-    if not agenda:
-        return "_Nothing on the agenda yet: add an item!_"
-    lines = []
-    for item in agenda[:25]:
-        if item.source == "person":
-            who = f"by {person(item.added_by, quiet)}"
-        elif re.fullmatch(r"[UW][A-Z0-9]+", item.added_by):
-            who = f"from {person(item.added_by, quiet)}, added automatically"
-        else:
-            who = "added automatically"
-        lines.append(f"• {bk.escape(bk.truncate(item.text, 300))} _({who})_")
-    if len(agenda) > 25:
-        lines.append(f"…and {len(agenda) - 25} more")
-    return "\n".join(lines)
-
-
-def action_line(item: ActionItemView, *, with_series: bool = False, quiet: frozenset[str] = frozenset()) -> str:
-    icon = CATEGORY_ICONS.get(item.category, "•")
-    where = f" · _{bk.escape(item.series_title)}_" if with_series else ""
-    text = bk.escape(bk.truncate(item.text, 200))
-    return f"{icon} {text} — {person(item.owner, quiet)}, due {day_text(item.due_on)}{where}"
-
-
-def actions_lines(items: Sequence[ActionItemView], quiet: frozenset[str] = frozenset()) -> str:
-    shown = "\n".join(action_line(item, quiet=quiet) for item in items[:15])
-    return shown + (f"\n…and {len(items) - 15} more (`/sitdown actions`)" if len(items) > 15 else "")
-
-
-def calendar_button(series_id: int) -> bk.Block:
-    return bk.button("Add to calendar", f"sitdown_calendar:{series_id}", str(series_id))
-
-
-def actions_message(items: Sequence[ActionItemView], mine: bool) -> dict[str, Any]:
-    if not items:
-        text = "You have no open action items. 🎉" if mine else "No open action items. 🎉"
-        return error_message(text)
-    title = "Your open action items" if mine else "Open action items"
-    blocks: list[bk.Block] = [bk.header(title)]
-    for item in items[:20]:
-        done = bk.button("Done", f"sitdown_done:{item.id}", str(item.id), style="primary")
-        blocks.append(bk.section(action_line(item, with_series=True), accessory=done))
-        blocks.append(
-            bk.context(
-                f"{CATEGORY_LABELS[Category(item.category)]} · added by {bk.user(item.created_by)} "
-                f"on {bk.slack_date(item.created_at)}"
-            )
-        )
-    if len(items) > 20:
-        blocks.append(bk.context(f"…and {len(items) - 20} more."))
-    return bk.message(blocks, f"{len(items)} open action item(s)")
-
-
-def holidays_message(holidays: Sequence[HolidayView]) -> dict[str, Any]:
-    if not holidays:
-        return error_message("No company holidays yet. Bot admins add them with `/sitdown holiday add YYYY-MM-DD`.")
-    lines = "\n".join(
-        f"• *{day_text(h.day)}* — {bk.escape(h.name)} _(added by {bk.user(h.added_by)})_" for h in holidays[:60]
-    )
-    return bk.message([bk.section(f"*Company holidays*: sit-downs those days are skipped.\n{lines}")], "Holidays")
-
-
-class SitdownMessages:
-    """What the bot says on its own about sit-downs (see bot.sitdown.SitdownMessages)."""
-
-    def reminder(self, reminder: Reminder) -> dict[str, Any]:
-        series, occurrence = reminder.series, reminder.occurrence
-        title = bk.escape(series.title)
-        lead = describe_lead(reminder.lead_minutes)
-        moved = " _(moved from its usual time)_" if occurrence.status == "moved" else ""
-        details = f"⏰ *{title}* starts in {lead}: {when(occurrence.start)}{moved} · {series.duration_minutes} min"
-        if series.video_link:
-            details += f"\n🎥 <{series.video_link}|Join the call>"
-        blocks: list[bk.Block] = [
-            bk.section(details),
-            bk.section(f"*Agenda so far*\n{agenda_lines(reminder.agenda, reminder.muted)}"),
-        ]
-        if reminder.open_actions:
-            blocks.append(
-                bk.section(f"*Action items still open*\n{actions_lines(reminder.open_actions, reminder.muted)}")
-            )
-        if reminder.heads_up:
-            blocks.append(bk.context("Heads-up: " + " ".join(bk.user(u) for u in reminder.heads_up[:30])))
-        buttons = [
-            bk.button("Add agenda item", "sitdown_add_agenda", str(series.id), style="primary"),
-            bk.button("Mute this series for me", "sitdown_mute", str(series.id)),
-            calendar_button(series.id),
-        ]
-        blocks.append(bk.actions(buttons))
-        text = f"{series.title} starts in {lead}"
-        return {"channel": series.channel_id, **bk.message(blocks, text)}
-
-    def holiday_notice(self, series: SeriesView, occurrence: Occurrence, holiday: str) -> dict[str, Any]:
-        text = (
-            f"🏖️ No *{bk.escape(series.title)}* on {when(occurrence.start)}: it's a company holiday "
-            f"({bk.escape(holiday)}). The agenda carries over to the next one."
-        )
-        return {"channel": series.channel_id, **bk.message([bk.section(text)], f"No {series.title}: holiday")}
-
-    def followup(self, series: SeriesView, meeting: MeetingView) -> dict[str, Any]:
-        text = (
-            f"📝 *{bk.escape(series.title)}* just ended. How did it go? Add the notes, and an action item for each "
-            "follow-up: who owns it, when it's due, and whether it's *immediate* (training, fixes, best practices) "
-            "or *long-term* (research and development, roadmap)."
-        )
-        buttons = [
-            bk.button("Add action item", "sitdown_add_action", str(meeting.id), style="primary"),
-            bk.button("Add notes", "sitdown_add_notes", str(meeting.id)),
-        ]
-        blocks = [bk.section(text), bk.actions(buttons)]
-        return {"channel": series.channel_id, **bk.message(blocks, f"{series.title} ended: notes and action items?")}
-
-    def action_due(self, item: ActionItemView) -> dict[str, Any]:
-        text = f"📌 Due today, from *{bk.escape(item.series_title)}*:\n{action_line(item)}"
-        done = bk.button("Done", f"sitdown_done:{item.id}", str(item.id), style="primary")
-        blocks = [bk.section(text, accessory=done), bk.context("Mute the series' DMs with `/sitdown mute`.")]
-        return {"channel": item.owner, **bk.message(blocks, f"Action item due today: {item.text}")}
-
-    def action_assigned(self, item: ActionItemView) -> dict[str, Any]:
-        text = (
-            f"📌 {bk.user(item.created_by)} gave you an action item from *{bk.escape(item.series_title)}*:\n"
-            f"{action_line(item)}\nI'll remind you on the due date."
-        )
-        done = bk.button("Done", f"sitdown_done:{item.id}", str(item.id), style="primary")
-        return {
-            "channel": item.owner,
-            **bk.message([bk.section(text, accessory=done)], f"New action item: {item.text}"),
-        }
-
-    def series_changed(self, change: SeriesChange) -> dict[str, Any]:
-        series, by = change.series, bk.user(change.by)
-        title = f"*{bk.escape(series.title)}*"
-        texts = {
-            "paused": f"⏸️ {by} paused {title}: no reminders until it's resumed.",
-            "resumed": f"▶️ {by} resumed {title}: {bk.escape(series.recurrence.describe())}.",
-            "cancelled": f"🛑 {by} cancelled {title}. Thanks for all the sit-downs!",
-        }
-        if change.kind == "created":
-            return self._created(change)
-        if change.occurrence is not None and change.kind == "back_on":
-            text = f"📅 {by} removed the company holiday: {title} of {when(change.occurrence.start)} happens after all."
-        elif change.occurrence is not None and change.kind == "skipped":
-            text = f"⏭️ {by} skipped {title} of {when(change.occurrence.start)}. See you at the next one."
-        elif change.occurrence is not None and change.new_start is not None:
-            text = f"📆 {by} moved {title} from {when(change.occurrence.start)} to {when(change.new_start)}."
-        else:
-            text = texts[change.kind]
-        return {"channel": series.channel_id, **bk.message([bk.section(text)], f"{series.title} {change.kind}")}
-
-    def _created(self, change: SeriesChange) -> dict[str, Any]:
-        series = change.series
-        first = f" The first one is {when(change.occurrence.start)}." if change.occurrence else ""
-        text = (
-            f"🤝 {bk.user(change.by)} set up *{bk.escape(series.title)}*: "
-            f"{bk.escape(series.recurrence.describe())}, {series.duration_minutes} minutes.{first}\n"
-            "Add agenda items with `/sitdown agenda <text>` here; I'll post reminders with the agenda."
-        )
-        blocks = [bk.section(text, accessory=calendar_button(series.id))]
-        return {"channel": series.channel_id, **bk.message(blocks, f"New sit-down: {series.title}")}
-
-    def notes_shared(self, series: SeriesView, meeting: MeetingView) -> dict[str, Any]:
-        intro = (
-            f"🗒️ Notes of *{bk.escape(series.title)}* of {when(meeting.start)}, by {bk.user(meeting.notes_by or '')}:"
-        )
-        blocks = [bk.section(intro), bk.section(bk.escape(meeting.notes or ""))]
-        return {"channel": series.channel_id, **bk.message(blocks, f"Notes of {series.title}")}
-
-    def undeliverable(self, series: SeriesView, channel: str, error: str) -> dict[str, Any]:
-        text = (
-            f"⚠️ Slack refused my message about *{bk.escape(series.title)}* in {bk.channel(channel)} "
-            f"(`{bk.escape(bk.truncate(error, 200))}`), so the channel missed it. If I'm not in that channel, "
-            "please invite me there (`/invite @Bridgebot`); reminders after that will go through."
-        )
-        return {"channel": series.owner, **bk.message([bk.section(text)], text, text_is_mrkdwn=True)}
-
-
-# --- forms -------------------------------------------------------------------------------------------------------
-
-
-def _option(value: str, text: str) -> dict[str, Any]:
-    return {"text": bk.plain(text, 75), "value": value}
-
-
-def _input(block_id: str, label: str, element: dict[str, Any], *, optional: bool = False, hint: str = "") -> bk.Block:
-    block: bk.Block = {
-        "type": "input",
-        "block_id": block_id,
-        "label": bk.plain(label, 2000),
-        "element": {**element, "action_id": "value"},
-        "optional": optional,
-    }
-    if hint:
-        block["hint"] = bk.plain(hint, 2000)
-    return block
-
-
-def series_modal(*, channel_id: str, zone: str, today: date) -> dict[str, Any]:
-    conversation: dict[str, Any] = {"type": "conversations_select"}
-    if re.fullmatch(r"[CG][A-Z0-9]+", channel_id):
-        conversation["initial_conversation"] = channel_id
-    leads = [_option(str(minutes), label) for minutes, label in LEAD_CHOICES.items()]
-    blocks = [
-        bk.text_input("title", "Title", max_length=MAX_TITLE, placeholder="Marketing × IT weekly sit-down"),
-        _input("channel", "Channel", conversation, hint="Reminders, agenda and follow-ups are posted here."),
-        bk.select_input("cadence", "How often", [(c.value, label) for c, label in CADENCE_LABELS.items()]),
-        bk.select_input("weekday", "Day of the week", [(day, day) for day in WEEKDAY_NAMES], initial="Tuesday"),
-        bk.select_input(
-            "nth",
-            "Which week of the month (monthly only)",
-            [(str(n), f"The {word} one") for n, word in ORDINALS.items()],
-            optional=True,
-        ),
-        _input("time", "Time", {"type": "timepicker", "initial_time": "10:00"}),
-        bk.text_input("zone", "Time zone", initial=zone, max_length=64, hint="An IANA name, e.g. America/New_York."),
-        bk.select_input("duration", "Length", [(str(m), f"{m} minutes") for m in DURATION_CHOICES], initial="30"),
-        _input(
-            "leads",
-            "Reminders in the channel",
-            {
-                "type": "multi_static_select",
-                "options": leads,
-                "initial_options": [o for o in leads if o["value"] in ("1440", "15")],
-            },
-        ),
-        _input(
-            "starts_on",
-            "First meeting on or after",
-            {"type": "datepicker", "initial_date": today.isoformat()},
-            optional=True,
-        ),
-        bk.text_input("video_link", "Video link", optional=True, max_length=MAX_LINK, placeholder="https://…"),
-    ]
-    return bk.modal("sitdown_new", "New sit-down", blocks, submit="Create")
-
-
-def agenda_modal(series: SeriesView, upcoming: Occurrence | None) -> dict[str, Any]:
-    next_text = f"Next meeting: {when(upcoming.start)}" if upcoming else "No upcoming meeting."
-    blocks = [
-        bk.section(f"{series_line(series)}\n{next_text}"),
-        bk.text_input("text", "Agenda item", multiline=True, max_length=MAX_AGENDA),
-    ]
-    return bk.modal("sitdown_agenda", "Add agenda item", blocks, submit="Add", metadata=str(series.id))
-
-
-def action_modal(series: SeriesView, meeting: MeetingView) -> dict[str, Any]:
-    blocks = [
-        bk.section(f"Follow-up of *{bk.escape(series.title)}* of {when(meeting.start)}"),
-        bk.text_input("text", "What needs doing", multiline=True, max_length=MAX_ACTION),
-        _input("owner", "Owner", {"type": "users_select"}),
-        _input("due_on", "Due date", {"type": "datepicker"}),
-        bk.select_input("category", "Category", [(c.value, label) for c, label in CATEGORY_LABELS.items()]),
-    ]
-    return bk.modal("sitdown_action", "Add action item", blocks, submit="Add", metadata=str(meeting.id))
-
-
-def notes_modal(series: SeriesView, meeting: MeetingView) -> dict[str, Any]:
-    blocks = [
-        bk.section(f"Notes of *{bk.escape(series.title)}* of {when(meeting.start)}"),
-        bk.text_input("notes", "Notes", multiline=True, max_length=MAX_NOTES, initial=meeting.notes or ""),
-    ]
-    return bk.modal("sitdown_notes", "Meeting notes", blocks, submit="Save", metadata=str(meeting.id))
-
-
-def done_modal(title: str, text: str) -> dict[str, Any]:
-    return bk.modal(f"{title.lower().replace(' ', '_')}_done", title, [bk.section(text)])
-
-
-def element_value(values: dict[str, Any], block_id: str) -> Any:
-    """What a view_submission state holds for one input, whatever its element type."""
-    element = values.get(block_id, {}).get("value", {})
-    kind = element.get("type")
-    if kind == "static_select":
-        return (element.get("selected_option") or {}).get("value", "")
-    if kind == "multi_static_select":
-        return [option.get("value", "") for option in element.get("selected_options") or []]
-    picked = {
-        "datepicker": "selected_date",
-        "timepicker": "selected_time",
-        "users_select": "selected_user",
-        "conversations_select": "selected_conversation",
-    }
-    if kind in picked:
-        return element.get(picked[kind]) or ""
-    return (element.get("value") or "").strip()
-
-
-def draft_from(values: dict[str, Any]) -> SeriesDraft:
-    return SeriesDraft(
-        title=element_value(values, "title"),
-        channel_id=element_value(values, "channel"),
-        cadence=element_value(values, "cadence"),
-        weekday=element_value(values, "weekday"),
-        nth=element_value(values, "nth"),
-        at=element_value(values, "time"),
-        zone=element_value(values, "zone"),
-        duration=element_value(values, "duration"),
-        leads=tuple(element_value(values, "leads") or ()),
-        starts_on=element_value(values, "starts_on"),
-        video_link=element_value(values, "video_link"),
-    )
 
 
 # --- listeners ---------------------------------------------------------------------------------------------------
@@ -770,16 +423,6 @@ class SitdownListeners:
             ack(response_action="errors", errors={"notes": str(problem)})
             return
         ack(response_action="update", view=done_modal("Meeting notes", "✅ Notes saved. Thank you!"))
-
-
-def mute_message(series: SeriesView, muted: bool) -> dict[str, Any]:
-    if muted:
-        text = f"🔕 Muted {series_line(series)} for you: no pings or DMs from it. Only you see this."
-        button = bk.button("Unmute", "sitdown_unmute", str(series.id))
-    else:
-        text = f"🔔 {series_line(series)} is unmuted for you: you'll hear from it again."
-        button = bk.button("Mute again", "sitdown_mute", str(series.id))
-    return bk.message([bk.section(text), bk.actions([button])], "Muted" if muted else "Unmuted")
 
 
 def register(app: App, services: Services) -> None:

@@ -1,0 +1,193 @@
+"""/jargon's Block Kit: the answers the listeners give and what the bot says on its own (JargonMessages)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.glossary import (
+    MAX_NAME,
+    MAX_QUERY,
+    SIDE_LABELS,
+    Miss,
+    SenseData,
+    TermEntry,
+)
+from bot.glossary_service import GlossaryStats
+from bot.glossary_views import RequestView, RevisionView
+from handlers import blocks as bk
+
+SIDE_ICONS = {"marketing": "📣", "it": "🛠️", "both": "🤝"}
+OTHER_SIDE = {"marketing": "IT", "it": "marketing", "both": "both sides"}
+ROUTE_LABELS = {"it": "IT", "marketing": "marketing", "joint": "both teams"}
+
+
+# --- rendering -----------------------------------------------------------------------------------------------
+
+
+def sense_text(sense: SenseData, *, with_side: bool = True) -> str:
+    lines = [f"{SIDE_ICONS[sense.side]} *{SIDE_LABELS[sense.side]}*" if with_side else "", bk.escape(sense.definition)]
+    if sense.example:
+        lines.append(f"_Example:_ “{bk.escape(sense.example)}”")
+    if sense.why_it_matters:
+        lines.append(f"_Why {OTHER_SIDE[sense.side]} should care:_ {bk.escape(sense.why_it_matters)}")
+    return "\n".join(line for line in lines if line)
+
+
+def entry_blocks(entry: TermEntry) -> list[bk.Block]:
+    blocks: list[bk.Block] = [bk.header(entry.name)]
+    alternates = [*entry.acronyms, *entry.aliases]
+    if alternates:
+        blocks.append(bk.context("Also: " + ", ".join(bk.escape(a) for a in alternates)))
+    if entry.is_ambiguous:
+        blocks.append(bk.section(f"⚠️ *{bk.escape(entry.name)}* means different things to each side:"))
+    if entry.is_ambiguous and len(entry.senses) == 2:
+        blocks.append(bk.fields_section([sense_text(sense) for sense in entry.senses]))
+    else:
+        blocks += [bk.section(sense_text(sense)) for sense in entry.senses]
+    blocks.append(bk.context(authorship(entry)))
+    return blocks
+
+
+def authorship(entry: TermEntry) -> str:
+    text = f"Added by {bk.user(entry.created_by)} on {bk.slack_date(entry.created_at)}"
+    if entry.updated_at and entry.created_at and entry.updated_at > entry.created_at:
+        text += f" · last edited by {bk.user(entry.updated_by)} on {bk.slack_date(entry.updated_at)}"
+    return text
+
+
+def entry_message(entry: TermEntry) -> dict[str, Any]:
+    buttons = bk.actions(
+        [
+            bk.button("Share in channel", "jargon_share", str(entry.id), style="primary"),
+            bk.button("Edit", "jargon_edit", str(entry.id)),
+        ]
+    )
+    return bk.message([*entry_blocks(entry), buttons], f"{entry.name}: {entry.senses[0].definition}")
+
+
+def shared_message(entry: TermEntry, shared_by: str) -> dict[str, Any]:
+    blocks = [*entry_blocks(entry), bk.context(f"Shared from the glossary by {bk.user(shared_by)} · try `/jargon`")]
+    return {**bk.message(blocks, f"{entry.name}: {entry.senses[0].definition}"), "response_type": "in_channel"}
+
+
+def short_line(entry: TermEntry) -> str:
+    icons = "".join(SIDE_ICONS[s] for s in sorted(entry.sides))
+    return f"{icons} *{bk.escape(entry.name)}* — {bk.escape(bk.truncate(entry.senses[0].definition, 150))}"
+
+
+def show_buttons(entries: list[TermEntry], label: str = "") -> list[bk.Block]:
+    if not entries:
+        return []
+    return [bk.actions(bk.button(f"{label}{e.name}", f"jargon_show:{e.id}", str(e.id)) for e in entries[:5])]
+
+
+def miss_message(miss: Miss) -> dict[str, Any]:
+    asked = bk.escape(bk.truncate(miss.query, 100))
+    blocks: list[bk.Block] = [bk.section(f"🤔 *{asked}* isn't in the glossary yet.")]
+    if miss.suggestions:
+        blocks.append(bk.section("*Did you mean…*"))
+        blocks += show_buttons(list(miss.suggestions))
+    if miss.related:
+        blocks.append(bk.section("*Entries that mention it:*\n" + "\n".join(short_line(e) for e in miss.related)))
+    blocks.append(
+        bk.actions(
+            [
+                bk.button("Request a definition", "jargon_request", miss.query[:MAX_QUERY], style="primary"),
+                bk.button("I'll define it", "jargon_add_from_miss", miss.query[:MAX_NAME]),
+            ]
+        )
+    )
+    blocks.append(bk.context("A request goes to the team most likely to know; I'll DM you the answer."))
+    return bk.message(blocks, f"{miss.query} isn't in the glossary yet")
+
+
+def search_message(words: str, found: list[TermEntry]) -> dict[str, Any]:
+    asked = bk.escape(bk.truncate(words, 100))
+    if not found:
+        return bk.message(
+            [bk.section(f"No entry mentions *{asked}*. Try fewer or other words, or `/jargon list`.")],
+            "No matches",
+        )
+    lines = "\n".join(short_line(e) for e in found)
+    blocks = [bk.section(f"*Entries mentioning {asked}:*\n{lines}"), *show_buttons(found, "Show ")]
+    return bk.message(blocks, f"{len(found)} entries mention {words}")
+
+
+def list_message(service_page: Any, side: str | None) -> dict[str, Any]:
+    title = f"{SIDE_LABELS[side]} terms" if side else "All terms"
+    page = service_page
+    if not page.items:
+        return bk.message([bk.section(f"*Glossary — {title}*\nNothing here yet. Add one with `/jargon add`.")], title)
+    lines = "\n".join(short_line(e) for e in page.items)
+    blocks = [
+        bk.section(f"*Glossary — {title}* · page {page.number} of {page.count} · {page.total} terms\n\n{lines}"),
+    ]
+    nav = []
+    if page.number > 1:
+        nav.append(bk.button("◀ Previous", "jargon_page_prev", f"{side or 'all'}|{page.number - 1}"))
+    if page.number < page.count:
+        nav.append(bk.button("Next ▶", "jargon_page_next", f"{side or 'all'}|{page.number + 1}"))
+    if nav:
+        blocks.append(bk.actions(nav))
+    blocks.append(bk.context("Look one up with `/jargon <term>`."))
+    return bk.message(blocks, f"Glossary: {title}, page {page.number}")
+
+
+def stats_message(stats: GlossaryStats) -> dict[str, Any]:
+    top = "\n".join(f"{n}× *{bk.escape(name)}*" for name, n in stats.most_looked_up) or "_No lookups yet._"
+    misses = "\n".join(f"{n}× “{bk.escape(text)}”" for text, n in stats.top_misses) or "_None — nice._"
+    requests = (
+        "\n".join(
+            f"*{bk.escape(r.term_text)}* — asked by {bk.user(r.requested_by)}"
+            f"{f' (+{len(r.followers) - 1})' if len(r.followers) > 1 else ''} in {bk.channel(r.channel_id)}"
+            for r in stats.open_requests
+        )
+        or "_No open requests._"
+    )
+    blocks = [
+        bk.header("Glossary stats"),
+        bk.context(f"{stats.terms} terms · {stats.hits} lookups found · {stats.misses} missed"),
+        bk.fields_section([f"*Most looked up*\n{top}", f"*Most missed*\n{misses}"]),
+        bk.section(f"*Open requests ({stats.open_request_count})*\n{requests}"),
+    ]
+    return bk.message(blocks, "Glossary stats")
+
+
+def history_message(entry: TermEntry, revisions: list[RevisionView]) -> dict[str, Any]:
+    lines = []
+    for revision in revisions:
+        when = bk.slack_date(revision.changed_at)
+        line = f"• {revision.action.capitalize()} by {bk.user(revision.changed_by)} on {when}"
+        if revision.previous and revision.previous.get("senses"):
+            before = revision.previous["senses"][0]["definition"]
+            line += f"\n    _before:_ {bk.escape(bk.truncate(before, 200))}"
+        lines.append(line)
+    text = "\n".join(lines) or "_No changes recorded._"
+    return bk.message([bk.section(f"*History of {bk.escape(entry.name)}*\n{text}")], f"History of {entry.name}")
+
+
+class JargonMessages:
+    """What the bot says on its own about the glossary (see bot.glossary_service.JargonMessages)."""
+
+    def request_post(self, request: RequestView) -> dict[str, Any]:
+        term = bk.escape(request.term_text)
+        blocks = [
+            bk.section(f"📖 {bk.user(request.requested_by)} would like to know what *{term}* means."),
+            bk.context(f"Sent to {ROUTE_LABELS[request.side]}: the closest glossary entries are theirs."),
+            bk.actions([bk.button("Define it", "jargon_define", str(request.id), style="primary")]),
+        ]
+        return {"channel": request.channel_id, **bk.message(blocks, f"What does {request.term_text} mean?")}
+
+    def request_closed(self, request: RequestView, entry: TermEntry, by: str, channel: str, ts: str) -> dict[str, Any]:
+        blocks = [
+            bk.section(
+                f"📖 {bk.user(request.requested_by)} asked what *{bk.escape(request.term_text)}* means. "
+                f"✅ Defined by {bk.user(by)} — thank you!"
+            ),
+            bk.context(f"Look it up with `/jargon {bk.escape(entry.name)}`"),
+        ]
+        return {"channel": channel, "ts": ts, **bk.message(blocks, f"{request.term_text} is now defined")}
+
+    def definition_ready(self, user_id: str, request: RequestView, entry: TermEntry, by: str) -> dict[str, Any]:
+        intro = bk.section(f"🎉 You asked what *{bk.escape(request.term_text)}* means: {bk.user(by)} defined it.")
+        return {"channel": user_id, **bk.message([intro, *entry_blocks(entry)], f"{entry.name} is now defined")}

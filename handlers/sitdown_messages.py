@@ -1,0 +1,256 @@
+"""/sitdown's Block Kit: the answers the listeners give and what the bot says on its own (SitdownMessages)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from bot.sitdown import Reminder, SeriesChange, SeriesSummary
+from bot.sitdown_rules import (
+    CATEGORY_LABELS,
+    Category,
+    Occurrence,
+    describe_lead,
+)
+from bot.sitdown_views import ActionItemView, AgendaItemView, HolidayView, MeetingView, SeriesView
+from handlers import blocks as bk
+
+CATEGORY_ICONS = {Category.IMMEDIATE.value: "⚡", Category.LONG_TERM.value: "🔭"}
+
+
+# --- rendering -------------------------------------------------------------------------------------------------
+
+
+def when(moment: datetime) -> str:
+    """A date and time each reader sees in their own time zone."""
+    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} at {{time}}|{moment:%Y-%m-%d %H:%M} UTC>"
+
+
+def day_text(day: date) -> str:
+    return f"{day:%a %d %b %Y}"
+
+
+def error_message(text: str) -> dict[str, Any]:
+    return bk.message([bk.section(text)], bk.truncate(text, 150), text_is_mrkdwn=True)
+
+
+def series_line(series: SeriesView) -> str:
+    return f"*#{series.id} {bk.escape(series.title)}* — {bk.escape(series.recurrence.describe())}"
+
+
+def summary_blocks(summary: SeriesSummary) -> list[bk.Block]:
+    series = summary.series
+    state = {"paused": " · ⏸️ _paused_", "active": ""}.get(series.status, "")
+    upcoming = f"next: {when(summary.next.start)}" if summary.next else "no upcoming meeting"
+    if series.status == "paused":
+        upcoming = "no reminders while paused"
+    muted = " · 🔕 muted for you" if summary.muted else ""
+    text = f"{series_line(series)}{state}\nin {bk.channel(series.channel_id)} · {upcoming}{muted}"
+    credit = (
+        f"Owner {bk.user(series.owner)} · created by {bk.user(series.created_by)} on {bk.slack_date(series.created_at)}"
+    )
+    button = bk.button("Add to calendar", f"sitdown_calendar:{series.id}", str(series.id))
+    return [bk.section(text, accessory=button), bk.context(credit)]
+
+
+def list_message(summaries: Sequence[SeriesSummary]) -> dict[str, Any]:
+    if not summaries:
+        return error_message("No sit-downs yet. Start one with `/sitdown new`.")
+    blocks: list[bk.Block] = [bk.header("Sit-downs")]
+    for summary in summaries[:20]:
+        blocks += summary_blocks(summary)
+    blocks.append(bk.context("Change one with `/sitdown skip|move|pause|resume|cancel <id>`."))
+    return bk.message(blocks, f"{len(summaries)} sit-down(s)")
+
+
+def person(user_id: str, quiet: frozenset[str] = frozenset()) -> str:
+    """A mention, except for people who muted the series: a mention would notify them."""
+    return "a teammate who muted this series" if user_id in quiet else bk.user(user_id)
+
+
+def agenda_lines(agenda: Sequence[AgendaItemView], quiet: frozenset[str] = frozenset()) -> str:
+    if not agenda:
+        return "_Nothing on the agenda yet: add an item!_"
+    lines = []
+    for item in agenda[:25]:
+        if item.source == "person":
+            who = f"by {person(item.added_by, quiet)}"
+        elif re.fullmatch(r"[UW][A-Z0-9]+", item.added_by):
+            who = f"from {person(item.added_by, quiet)}, added automatically"
+        else:
+            who = "added automatically"
+        lines.append(f"• {bk.escape(bk.truncate(item.text, 300))} _({who})_")
+    if len(agenda) > 25:
+        lines.append(f"…and {len(agenda) - 25} more")
+    return "\n".join(lines)
+
+
+def action_line(item: ActionItemView, *, with_series: bool = False, quiet: frozenset[str] = frozenset()) -> str:
+    icon = CATEGORY_ICONS.get(item.category, "•")
+    where = f" · _{bk.escape(item.series_title)}_" if with_series else ""
+    text = bk.escape(bk.truncate(item.text, 200))
+    return f"{icon} {text} — {person(item.owner, quiet)}, due {day_text(item.due_on)}{where}"
+
+
+def actions_lines(items: Sequence[ActionItemView], quiet: frozenset[str] = frozenset()) -> str:
+    shown = "\n".join(action_line(item, quiet=quiet) for item in items[:15])
+    return shown + (f"\n…and {len(items) - 15} more (`/sitdown actions`)" if len(items) > 15 else "")
+
+
+def calendar_button(series_id: int) -> bk.Block:
+    return bk.button("Add to calendar", f"sitdown_calendar:{series_id}", str(series_id))
+
+
+def actions_message(items: Sequence[ActionItemView], mine: bool) -> dict[str, Any]:
+    if not items:
+        text = "You have no open action items. 🎉" if mine else "No open action items. 🎉"
+        return error_message(text)
+    title = "Your open action items" if mine else "Open action items"
+    blocks: list[bk.Block] = [bk.header(title)]
+    for item in items[:20]:
+        done = bk.button("Done", f"sitdown_done:{item.id}", str(item.id), style="primary")
+        blocks.append(bk.section(action_line(item, with_series=True), accessory=done))
+        blocks.append(
+            bk.context(
+                f"{CATEGORY_LABELS[Category(item.category)]} · added by {bk.user(item.created_by)} "
+                f"on {bk.slack_date(item.created_at)}"
+            )
+        )
+    if len(items) > 20:
+        blocks.append(bk.context(f"…and {len(items) - 20} more."))
+    return bk.message(blocks, f"{len(items)} open action item(s)")
+
+
+def holidays_message(holidays: Sequence[HolidayView]) -> dict[str, Any]:
+    if not holidays:
+        return error_message("No company holidays yet. Bot admins add them with `/sitdown holiday add YYYY-MM-DD`.")
+    lines = "\n".join(
+        f"• *{day_text(h.day)}* — {bk.escape(h.name)} _(added by {bk.user(h.added_by)})_" for h in holidays[:60]
+    )
+    return bk.message([bk.section(f"*Company holidays*: sit-downs those days are skipped.\n{lines}")], "Holidays")
+
+
+class SitdownMessages:
+    """What the bot says on its own about sit-downs (see bot.sitdown.SitdownMessages)."""
+
+    def reminder(self, reminder: Reminder) -> dict[str, Any]:
+        series, occurrence = reminder.series, reminder.occurrence
+        title = bk.escape(series.title)
+        lead = describe_lead(reminder.lead_minutes)
+        moved = " _(moved from its usual time)_" if occurrence.status == "moved" else ""
+        details = f"⏰ *{title}* starts in {lead}: {when(occurrence.start)}{moved} · {series.duration_minutes} min"
+        if series.video_link:
+            details += f"\n🎥 <{series.video_link}|Join the call>"
+        blocks: list[bk.Block] = [
+            bk.section(details),
+            bk.section(f"*Agenda so far*\n{agenda_lines(reminder.agenda, reminder.muted)}"),
+        ]
+        if reminder.open_actions:
+            blocks.append(
+                bk.section(f"*Action items still open*\n{actions_lines(reminder.open_actions, reminder.muted)}")
+            )
+        if reminder.heads_up:
+            blocks.append(bk.context("Heads-up: " + " ".join(bk.user(u) for u in reminder.heads_up[:30])))
+        buttons = [
+            bk.button("Add agenda item", "sitdown_add_agenda", str(series.id), style="primary"),
+            bk.button("Mute this series for me", "sitdown_mute", str(series.id)),
+            calendar_button(series.id),
+        ]
+        blocks.append(bk.actions(buttons))
+        text = f"{series.title} starts in {lead}"
+        return {"channel": series.channel_id, **bk.message(blocks, text)}
+
+    def holiday_notice(self, series: SeriesView, occurrence: Occurrence, holiday: str) -> dict[str, Any]:
+        text = (
+            f"🏖️ No *{bk.escape(series.title)}* on {when(occurrence.start)}: it's a company holiday "
+            f"({bk.escape(holiday)}). The agenda carries over to the next one."
+        )
+        return {"channel": series.channel_id, **bk.message([bk.section(text)], f"No {series.title}: holiday")}
+
+    def followup(self, series: SeriesView, meeting: MeetingView) -> dict[str, Any]:
+        text = (
+            f"📝 *{bk.escape(series.title)}* just ended. How did it go? Add the notes, and an action item for each "
+            "follow-up: who owns it, when it's due, and whether it's *immediate* (training, fixes, best practices) "
+            "or *long-term* (research and development, roadmap)."
+        )
+        buttons = [
+            bk.button("Add action item", "sitdown_add_action", str(meeting.id), style="primary"),
+            bk.button("Add notes", "sitdown_add_notes", str(meeting.id)),
+        ]
+        blocks = [bk.section(text), bk.actions(buttons)]
+        return {"channel": series.channel_id, **bk.message(blocks, f"{series.title} ended: notes and action items?")}
+
+    def action_due(self, item: ActionItemView) -> dict[str, Any]:
+        text = f"📌 Due today, from *{bk.escape(item.series_title)}*:\n{action_line(item)}"
+        done = bk.button("Done", f"sitdown_done:{item.id}", str(item.id), style="primary")
+        blocks = [bk.section(text, accessory=done), bk.context("Mute the series' DMs with `/sitdown mute`.")]
+        return {"channel": item.owner, **bk.message(blocks, f"Action item due today: {item.text}")}
+
+    def action_assigned(self, item: ActionItemView) -> dict[str, Any]:
+        text = (
+            f"📌 {bk.user(item.created_by)} gave you an action item from *{bk.escape(item.series_title)}*:\n"
+            f"{action_line(item)}\nI'll remind you on the due date."
+        )
+        done = bk.button("Done", f"sitdown_done:{item.id}", str(item.id), style="primary")
+        return {
+            "channel": item.owner,
+            **bk.message([bk.section(text, accessory=done)], f"New action item: {item.text}"),
+        }
+
+    def series_changed(self, change: SeriesChange) -> dict[str, Any]:
+        series, by = change.series, bk.user(change.by)
+        title = f"*{bk.escape(series.title)}*"
+        texts = {
+            "paused": f"⏸️ {by} paused {title}: no reminders until it's resumed.",
+            "resumed": f"▶️ {by} resumed {title}: {bk.escape(series.recurrence.describe())}.",
+            "cancelled": f"🛑 {by} cancelled {title}. Thanks for all the sit-downs!",
+        }
+        if change.kind == "created":
+            return self._created(change)
+        if change.occurrence is not None and change.kind == "back_on":
+            text = f"📅 {by} removed the company holiday: {title} of {when(change.occurrence.start)} happens after all."
+        elif change.occurrence is not None and change.kind == "skipped":
+            text = f"⏭️ {by} skipped {title} of {when(change.occurrence.start)}. See you at the next one."
+        elif change.occurrence is not None and change.new_start is not None:
+            text = f"📆 {by} moved {title} from {when(change.occurrence.start)} to {when(change.new_start)}."
+        else:
+            text = texts[change.kind]
+        return {"channel": series.channel_id, **bk.message([bk.section(text)], f"{series.title} {change.kind}")}
+
+    def _created(self, change: SeriesChange) -> dict[str, Any]:
+        series = change.series
+        first = f" The first one is {when(change.occurrence.start)}." if change.occurrence else ""
+        text = (
+            f"🤝 {bk.user(change.by)} set up *{bk.escape(series.title)}*: "
+            f"{bk.escape(series.recurrence.describe())}, {series.duration_minutes} minutes.{first}\n"
+            "Add agenda items with `/sitdown agenda <text>` here; I'll post reminders with the agenda."
+        )
+        blocks = [bk.section(text, accessory=calendar_button(series.id))]
+        return {"channel": series.channel_id, **bk.message(blocks, f"New sit-down: {series.title}")}
+
+    def notes_shared(self, series: SeriesView, meeting: MeetingView) -> dict[str, Any]:
+        intro = (
+            f"🗒️ Notes of *{bk.escape(series.title)}* of {when(meeting.start)}, by {bk.user(meeting.notes_by or '')}:"
+        )
+        blocks = [bk.section(intro), bk.section(bk.escape(meeting.notes or ""))]
+        return {"channel": series.channel_id, **bk.message(blocks, f"Notes of {series.title}")}
+
+    def undeliverable(self, series: SeriesView, channel: str, error: str) -> dict[str, Any]:
+        text = (
+            f"⚠️ Slack refused my message about *{bk.escape(series.title)}* in {bk.channel(channel)} "
+            f"(`{bk.escape(bk.truncate(error, 200))}`), so the channel missed it. If I'm not in that channel, "
+            "please invite me there (`/invite @Bridgebot`); reminders after that will go through."
+        )
+        return {"channel": series.owner, **bk.message([bk.section(text)], text, text_is_mrkdwn=True)}
+
+
+def mute_message(series: SeriesView, muted: bool) -> dict[str, Any]:
+    if muted:
+        text = f"🔕 Muted {series_line(series)} for you: no pings or DMs from it. Only you see this."
+        button = bk.button("Unmute", "sitdown_unmute", str(series.id))
+    else:
+        text = f"🔔 {series_line(series)} is unmuted for you: you'll hear from it again."
+        button = bk.button("Mute again", "sitdown_mute", str(series.id))
+    return bk.message([bk.section(text), bk.actions([button])], "Muted" if muted else "Unmuted")
