@@ -28,7 +28,7 @@ from slack_sdk.signature import SignatureVerifier
 from bot.app import build_services
 from bot.config import Settings
 from bot.glossary import SenseData, TermDraft, term_key
-from handlers import register_all
+from handlers.features import register_all
 from storage.glossary import GlossaryRepository
 from tests.fake_slack import FakeSlack
 

@@ -26,8 +26,8 @@ from bot.server import DATABASE_OUTAGE, database_outage_response, failure_respon
 from bot.services import Services
 from bot.sitdown import SitdownService
 from handlers import blocks as bk
-from handlers import register_all
 from handlers.envelope import EnvelopeCheck, is_slack_url
+from handlers.features import register_all
 from handlers.jargon import JargonMessages
 from handlers.liaison import LiaisonMessages
 from handlers.lunchlearn import LunchLearnMessages

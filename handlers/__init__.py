@@ -1,15 +1,1 @@
-"""Thin Slack listeners, one module per feature; each exposes register(app, services)."""
-
-from __future__ import annotations
-
-from slack_bolt import App
-
-from bot.services import Services
-from handlers import jargon, liaison, lunchlearn, newproject, sitdown
-
-FEATURES = (jargon, newproject, sitdown, lunchlearn, liaison)
-
-
-def register_all(app: App, services: Services) -> None:
-    for feature in FEATURES:
-        feature.register(app, services)
+"""The Slack edge: one listeners module per feature, each with register(app, services) (see handlers/features.py)."""
