@@ -1,4 +1,7 @@
-"""/liaison: parse what Slack sends, call the liaison service, render Block Kit."""
+"""/liaison: parse what Slack sends, call the liaison service, answer.
+
+The Block Kit lives in handlers.liaison_messages, the modals in handlers.liaison_forms.
+"""
 
 from __future__ import annotations
 
@@ -6,385 +9,45 @@ import json
 import logging
 import random
 from collections.abc import Callable, Sequence
-from datetime import date
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.liaison import BOT, Overview, Preview, Refused
+from bot.liaison import Refused
 from bot.liaison_rules import (
-    INTRO_FOLLOW_UP,
-    MAX_INTRO_WEEKS,
-    MAX_LENGTH,
-    MAX_NOTE,
     SIDE_LABELS,
-    SIDES,
     RotationDraft,
-    SwapChange,
     parse_day,
 )
-from bot.liaison_views import IntroPairView, IntroStats, NoteView, RotationView, TermView
 from bot.services import Services
-from handlers import answers
 from handlers import blocks as bk
 from handlers.commands import CommandTable, Invocation, Subcommand
+from handlers.liaison_forms import element_state, note_modal, setup_modal
+from handlers.liaison_messages import (
+    REFUSALS,
+    LiaisonMessages,
+    history_message,
+    next_message,
+    pair_line,
+    pool_message,
+    refusal_message,
+    rotation_context,
+    span,
+    stats_message,
+    swap_summary,
+    who_message,
+)
+
+__all__ = ["LiaisonListeners", "LiaisonMessages", "register"]
+
 
 log = logging.getLogger(__name__)
 
 COMMAND = "/liaison"
 MAX_COMMAND = 300
-SIDE_ICONS = {"marketing": "📣", "it": "🛠️"}
 SIDE_WORDS = {"marketing": "marketing", "mkt": "marketing", "it": "it", "tech": "it"}
-
-
-REFUSALS = {
-    "admins_only": "Only bot admins can do that, sorry. Ask one of them (BOT_ADMINS) if it needs doing.",
-    "unknown_side": "Pick a side: `/liaison join marketing` or `/liaison join it`.",
-    "not_in_pool": "You're not in a liaison pool. Join with `/liaison join marketing` or `/liaison join it`.",
-    "away_in_past": "That date has already passed: give the last day you'll be away (YYYY-MM-DD).",
-    "swap_not_yours": "You can hand over your own turn (`/liaison swap @you @colleague`); only admins swap others.",
-    "swap_same_person": "Those are the same person: name who hands over and who takes it.",
-    "swap_no_turn": "That person has no current or upcoming turn to hand over.",
-    "swap_other_side": "The colleague taking over must be in the same side's pool.",
-    "swap_taker_away": "That colleague is away then, so they can't take the turn.",
-    "nothing_to_skip": "There's no upcoming pick to skip yet (picks are made two weeks before a term starts).",
-    "term_gone": "That term is over or was replaced by a new rotation, so there's nothing to do.",
-    "not_your_term": "You don't hold a seat in that term (it may have been swapped to someone else).",
-    "intro_side_needed": "Which team are you on? `/liaison intros on marketing` or `/liaison intros on it`.",
-    "intro_gone": answers.gone("intro"),
-    "not_your_intro": "That intro is between two other people, so I left it alone.",
-    "no_replacement": "There's nobody else available on that side, so I kept things as they were. "
-    "Ask a colleague to `/liaison join`, or an admin.",
-}
-
-
-# --- rendering -----------------------------------------------------------------------------------------------
-
-
-def refusal_message(refused: Refused) -> dict[str, Any]:
-    text = REFUSALS.get(refused.reason, "I couldn't do that, and nothing was changed.")
-    side = refused.details.get("side")
-    if side in SIDE_LABELS:
-        text += f" (side: {SIDE_LABELS[side]})"
-    return bk.answer(text)
-
-
-def seat(term: TermView | Preview, side: str) -> str:
-    user_id = term.liaisons.get(side)
-    who = bk.user(user_id) if user_id else f"_nobody yet_ (`/liaison join {side}`)"
-    return f"{SIDE_ICONS[side]} {SIDE_LABELS[side]}: {who}"
-
-
-def pair_line(term: TermView | Preview) -> str:
-    return " · ".join(seat(term, side) for side in SIDES)
-
-
-def span(term: TermView | Preview) -> str:
-    return f"{bk.slack_date(term.starts_at)} → {bk.slack_date(term.ends_at)}"
-
-
-def term_buttons(term: TermView) -> bk.Block:
-    dialog = bk.confirm_dialog(
-        "Pass this turn on?", "The next person in line will be asked instead; you keep your place.", "Swap me"
-    )
-    return bk.actions(
-        [
-            bk.button("Accept", "liaison_accept", str(term.id), style="primary"),
-            bk.button("Can't — swap me", "liaison_decline", str(term.id), style="danger", confirm=dialog),
-        ]
-    )
-
-
-def partner_text(term: TermView, side: str) -> str:
-    other = "it" if side == "marketing" else "marketing"
-    partner = term.liaisons.get(other)
-    return f"your {SIDE_LABELS[other]} counterpart is {bk.user(partner)}" if partner else "the other seat is open"
-
-
-def who_message(overview: Overview) -> dict[str, Any]:
-    if overview.rotation is None:
-        return bk.answer("No liaison rotation yet. A bot admin can set one up with `/liaison setup`.")
-    term = overview.current
-    if term is None:
-        first = f"The rotation ({overview.rotation.plan.describe()} terms) starts "
-        first += f"{bk.slack_date(overview.rotation.plan.term_starts_at(0))}. See who's up with `/liaison next`."
-        return bk.answer(first)
-    blocks = [
-        bk.section(f"*Current liaisons*\n{pair_line(term)}"),
-        bk.context(f"Since {bk.slack_date(term.starts_at)}, until {bk.slack_date(term.ends_at)}"),
-        rotation_context(overview.rotation),
-    ]
-    return bk.message(blocks, "Current liaisons")
-
-
-def rotation_context(rotation: RotationView) -> bk.Block:
-    channels = ", ".join(bk.channel(c) for c in rotation.channels)
-    intros = f"cross-team intros every {rotation.intro_weeks} week(s)" if rotation.intro_weeks else "no intros"
-    return bk.context(
-        f"Terms of {rotation.plan.describe()}, announced in {channels}; {intros}. "
-        f"Set up by {bk.user(rotation.created_by)} on {bk.slack_date(rotation.created_at)}."
-    )
-
-
-def next_message(preview: Preview | None) -> dict[str, Any]:
-    if preview is None:
-        return bk.answer("No liaison rotation yet. A bot admin can set one up with `/liaison setup`.")
-    heading = "*Next liaisons*" if preview.planned else "*Next liaisons* (if the pick were made today)"
-    blocks = [bk.section(f"{heading}\n{pair_line(preview)}"), bk.context(f"Term: {span(preview)}")]
-    if not preview.planned:
-        blocks.append(bk.context("The pick is made two weeks before the term starts: whoever served least recently."))
-    return bk.message(blocks, "Next liaisons")
-
-
-def history_message(terms: Sequence[TermView]) -> dict[str, Any]:
-    if not terms:
-        return bk.answer("No liaison terms have started yet.")
-    lines = [f"• {span(term)}: {pair_line(term)}" for term in terms]
-    return bk.message([bk.section("*Liaison history* (latest first)\n" + "\n".join(lines))], "Liaison history")
-
-
-def pool_message(pools: dict[str, list[str]], away: dict[str, date | None]) -> dict[str, Any]:
-    fields = []
-    for side in SIDES:
-        lines = []
-        for user_id in pools[side]:
-            until = away.get(user_id)
-            lines.append(bk.user(user_id) + (f" (away through {until.isoformat()})" if until else ""))
-        fields.append(f"*{SIDE_ICONS[side]} {SIDE_LABELS[side]}* ({len(lines)})\n" + ("\n".join(lines) or "_empty_"))
-    blocks = [
-        bk.section("*Liaison pools*, in the order people will be picked:"),
-        bk.fields_section(fields),
-        bk.context("Join with `/liaison join marketing` or `/liaison join it`."),
-    ]
-    return bk.message(blocks, "Liaison pools")
-
-
-def stats_message(stats: IntroStats) -> dict[str, Any]:
-    if not stats.pairs:
-        text = "No cross-team intros yet. Opt in with `/liaison intros on`; admins set how often in `/liaison setup`."
-        return bk.answer(text)
-    answered = stats.met + stats.not_yet
-    rate = f"{round(100 * stats.met / stats.pairs)}%"
-    blocks = [
-        bk.header("Cross-team intros"),
-        bk.fields_section(
-            [
-                f"*Rounds*\n{stats.rounds}",
-                f"*Intros*\n{stats.pairs}",
-                f"*Met*\n{stats.met} ({rate})",
-                f"*Not yet / no answer*\n{stats.not_yet} / {stats.pairs - answered}",
-            ]
-        ),
-        bk.context(
-            f"Opted in: {stats.opted_in.get('marketing', 0)} in marketing, {stats.opted_in.get('it', 0)} in IT."
-        ),
-    ]
-    return bk.message(blocks, f"Cross-team intros: {stats.met} of {stats.pairs} met")
-
-
-def setup_modal(rotation: RotationView | None, tz: str, channels: Sequence[str], today: date) -> dict[str, Any]:
-    plan = rotation.plan if rotation else None
-    start = plan.start if plan and plan.start >= today else today
-    number: bk.Block = {
-        "type": "input",
-        "block_id": "length",
-        "label": bk.plain("Term length"),
-        "element": {
-            "type": "number_input",
-            "action_id": "value",
-            "is_decimal_allowed": False,
-            "initial_value": str(plan.length if plan else 3),
-            "min_value": "1",
-            "max_value": str(MAX_LENGTH["weeks"]),
-        },
-        "optional": False,
-    }
-    conversations: bk.Block = {
-        "type": "input",
-        "block_id": "channels",
-        "label": bk.plain("Announce new liaisons in"),
-        "element": {"type": "multi_conversations_select", "action_id": "value", "max_selected_items": 5},
-        "optional": False,
-    }
-    initial = list(rotation.channels) if rotation else [c for c in channels if c]
-    if initial:
-        conversations["element"]["initial_conversations"] = initial[:5]
-    blocks = [
-        bk.section("Each term has one marketing and one IT liaison, picked fairly: whoever served least recently."),
-        number,
-        bk.select_input(
-            "unit", "Unit", [("months", "Months"), ("weeks", "Weeks")], initial=plan.unit if plan else "months"
-        ),
-        {
-            "type": "input",
-            "block_id": "start",
-            "label": bk.plain("First term starts on"),
-            "element": {"type": "datepicker", "action_id": "value", "initial_date": start.isoformat()},
-            "optional": False,
-        },
-        bk.text_input("tz", "Time zone", initial=plan.tz if plan else tz, max_length=64, hint="e.g. Europe/London"),
-        conversations,
-        {
-            "type": "input",
-            "block_id": "intros",
-            "label": bk.plain("Cross-team intros every … weeks (0: none)"),
-            "element": {
-                "type": "number_input",
-                "action_id": "value",
-                "is_decimal_allowed": False,
-                "initial_value": str(rotation.intro_weeks if rotation else 0),
-                "min_value": "0",
-                "max_value": str(MAX_INTRO_WEEKS),
-            },
-            "hint": bk.plain("Each opted-in marketing person meets an IT person in a group DM.", 2000),
-            "optional": True,
-        },
-        bk.context("Pings go out at 9:00 in this time zone. Saving replaces the current rotation from its start date."),
-    ]
-    return bk.modal("liaison_setup", "Liaison rotation", blocks, submit="Save")
-
-
-def note_modal(term: TermView, existing: str) -> dict[str, Any]:
-    blocks = [
-        bk.section(f"Your liaison term {span(term)}. What should the next pair know?"),
-        bk.text_input(
-            "note",
-            "Handover note",
-            initial=existing,
-            multiline=True,
-            max_length=MAX_NOTE,
-            placeholder="Open threads, people to know, recurring meetings, what worked…",
-        ),
-    ]
-    return bk.modal("liaison_note", "Handover note", blocks, submit="Save", metadata=json.dumps({"term_id": term.id}))
-
-
-def note_blocks(notes: Sequence[NoteView]) -> list[bk.Block]:
-    blocks = []
-    for note in notes[:10]:
-        quoted = "\n".join("> " + line for line in bk.escape(note.text).splitlines() if line.strip())
-        heading = f"*Handover from {bk.user(note.author)}* ({SIDE_LABELS.get(note.side, note.side)}), "
-        blocks.append(bk.section(f"{heading}{bk.slack_date(note.written_at)}:\n{quoted}"))
-    return blocks
-
-
-class LiaisonMessages:
-    """What the bot says on its own about the rotation (see bot.liaison.LiaisonMessages)."""
-
-    def incoming(self, user_id: str, term: TermView, side: str) -> dict[str, Any]:
-        blocks = [
-            bk.section(
-                f"👋 You're up next as *{SIDE_LABELS[side]} liaison*, {span(term)}; {partner_text(term, side)}. "
-                "You'll be the first port of call for the other team's questions."
-            ),
-            term_buttons(term),
-            bk.context(
-                "Can't do it? Press *Can't — swap me* and the next person in line is asked; you keep your place."
-            ),
-        ]
-        return {"channel": user_id, **bk.message(blocks, f"You're the next {SIDE_LABELS[side]} liaison")}
-
-    def handed_turn(self, user_id: str, term: TermView, side: str, giver: str, by: str) -> dict[str, Any]:
-        who = bk.user(giver) + (f" (via {bk.user(by)})" if by != giver else "")
-        blocks = [
-            bk.section(
-                f"🔁 {who} handed you a turn as *{SIDE_LABELS[side]} liaison*, {span(term)}; "
-                f"{partner_text(term, side)}."
-            ),
-            term_buttons(term),
-        ]
-        return {"channel": user_id, **bk.message(blocks, f"You're now {SIDE_LABELS[side]} liaison")}
-
-    def handover_ask(self, user_id: str, term: TermView, successor: TermView | None) -> dict[str, Any]:
-        taking_over = ""
-        if successor is not None:
-            names = [bk.user(u) for u in successor.liaisons.values() if u]
-            taking_over = f" for {' and '.join(names)}" if names else ""
-        blocks = [
-            bk.section(
-                f"✍️ Your liaison term ends {bk.slack_date(term.ends_at)}. "
-                f"Would you leave a short handover note{taking_over}? It reaches them on their first day."
-            ),
-            bk.actions([bk.button("Write handover note", "liaison_note", str(term.id), style="primary")]),
-        ]
-        return {"channel": user_id, **bk.message(blocks, "Time for a liaison handover note")}
-
-    def welcome(self, user_id: str, term: TermView, notes: Sequence[NoteView]) -> dict[str, Any]:
-        side = term.slots.side_of(user_id) or "marketing"
-        blocks = [
-            bk.section(
-                f"🎉 Your term as *{SIDE_LABELS[side]} liaison* starts now, {span(term)}; {partner_text(term, side)}."
-            )
-        ]
-        blocks += note_blocks(notes) or [bk.context("No handover note was left for you this time.")]
-        return {"channel": user_id, **bk.message(blocks, "Your liaison term starts")}
-
-    def announcement(self, channel: str, term: TermView) -> dict[str, Any]:
-        blocks = [
-            bk.section(f"🤝 *New marketing–IT liaisons*, {span(term)}:\n{pair_line(term)}"),
-            bk.context("Questions for the other team? Start with them. `/liaison who` shows the current pair."),
-        ]
-        return {"channel": channel, **bk.message(blocks, "New marketing–IT liaisons")}
-
-    def checkin(self, user_id: str, term: TermView) -> dict[str, Any]:
-        side = term.slots.side_of(user_id) or "marketing"
-        blocks = [
-            bk.section(
-                f"⏱️ Half-way through your term as {SIDE_LABELS[side]} liaison (until {bk.slack_date(term.ends_at)}). "
-                f"How is it going? A good moment for a coffee: {partner_text(term, side)}."
-            )
-        ]
-        return {"channel": user_id, **bk.message(blocks, "Liaison check-in")}
-
-    def late_note(self, user_id: str, note: NoteView) -> dict[str, Any]:
-        return {"channel": user_id, **bk.message(note_blocks([note]), "A liaison handover note for you")}
-
-    def turn_removed(self, user_id: str, term: TermView, side: str, by: str) -> dict[str, Any]:
-        why = "you're no longer in the team's Slack user group" if by == BOT else f"{bk.user(by)} changed the rotation"
-        text = (
-            f"🔁 You're no longer the *{SIDE_LABELS[side]} liaison* for {span(term)}: {why}. "
-            "You keep your place in the queue. `/liaison who` and `/liaison next` show who's on."
-        )
-        return {"channel": user_id, **bk.message([bk.section(text)], f"Your {SIDE_LABELS[side]} liaison turn moved")}
-
-    def intro_prompt(self, channel: str, pair: IntroPairView) -> dict[str, Any]:
-        blocks = [
-            bk.section(
-                f"👋 {bk.user(pair.marketing_user)} (marketing), meet {bk.user(pair.it_user)} (IT)! "
-                "This round's cross-team intro: find 20 minutes for a coffee or a call this week."
-            )
-        ]
-        if pair.term_name:
-            term = bk.escape(pair.term_name)
-            blocks.append(
-                bk.section(
-                    f"🗣️ *Term of the week: {term}*. Explain to each other what it means on your side, "
-                    f"then compare with `/jargon {term}`."
-                )
-            )
-        blocks.append(bk.context(f"I'll check in {INTRO_FOLLOW_UP.days} days from now. `/liaison intros off` to stop."))
-        return {"channel": channel, **bk.message(blocks, "Your cross-team intro")}
-
-    def intro_sitout(self, user_id: str) -> dict[str, Any]:
-        text = (
-            "🪑 The teams are uneven this round, so you sit this cross-team intro out. "
-            "You'll be first in line next round."
-        )
-        return {"channel": user_id, **bk.message([bk.section(text)], "You sit out this intro round")}
-
-    def intro_follow_up(self, channel: str, pair: IntroPairView) -> dict[str, Any]:
-        blocks = [
-            bk.section(f"☕ Did {bk.user(pair.marketing_user)} and {bk.user(pair.it_user)} manage to meet?"),
-            bk.actions(
-                [
-                    bk.button("We met", "liaison_intro_met", str(pair.id), style="primary"),
-                    bk.button("Not yet", "liaison_intro_not_yet", str(pair.id)),
-                ]
-            ),
-        ]
-        return {"channel": channel, **bk.message(blocks, "Did your cross-team intro happen?")}
 
 
 # --- listeners -----------------------------------------------------------------------------------------------
@@ -635,12 +298,12 @@ class LiaisonListeners:
     def on_setup(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         values = view.get("state", {}).get("values", {})
         draft = RotationDraft(
-            start=parse_day(_state(values, "start").get("selected_date") or ""),
-            length_text=str(_state(values, "length").get("value") or ""),
+            start=parse_day(element_state(values, "start").get("selected_date") or ""),
+            length_text=str(element_state(values, "length").get("value") or ""),
             unit=bk.input_value(values, "unit"),
             tz=bk.input_value(values, "tz"),
-            channels=tuple(_state(values, "channels").get("selected_conversations") or ()),
-            intro_weeks_text=str(_state(values, "intros").get("value") or ""),
+            channels=tuple(element_state(values, "channels").get("selected_conversations") or ()),
+            intro_weeks_text=str(element_state(values, "intros").get("value") or ""),
         )
         try:
             outcome = self.liaison.configure(draft, by=body["user"]["id"])
@@ -666,7 +329,7 @@ class LiaisonListeners:
             metadata = json.loads(view.get("private_metadata") or "{}")
         except ValueError:
             metadata = {}
-        text = (_state(view.get("state", {}).get("values", {}), "note").get("value") or "").strip()
+        text = (element_state(view.get("state", {}).get("values", {}), "note").get("value") or "").strip()
         try:
             term, problem = self.liaison.save_note(bk.row_id(metadata.get("term_id")), body["user"]["id"], text)
         except Refused as refused:
@@ -682,19 +345,6 @@ class LiaisonListeners:
             bk.context(f"For the term after {span(term)}. Edit it from the same button until then."),
         ]
         ack(response_action="update", view=bk.modal("liaison_note_saved", "Handover note", saved))
-
-
-def swap_summary(changes: Sequence[SwapChange]) -> str:
-    first = changes[0]
-    text = f"🔁 Done: {bk.user(first.new)} takes {bk.user(first.old or '')}'s {SIDE_LABELS[first.side]} turn"
-    if len(changes) > 1:
-        text += f", and {bk.user(changes[1].new)} takes {bk.user(changes[1].old or '')}'s later turn in exchange"
-    return text + ". I've let them know by DM."
-
-
-def _state(values: dict[str, Any], block_id: str) -> dict[str, Any]:
-    state = values.get(block_id, {}).get("value", {})
-    return state if isinstance(state, dict) else {}
 
 
 def _user_zone(client: WebClient, user_id: str) -> str:
