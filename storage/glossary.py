@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Row, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from bot.glossary import SenseData, TermDraft, TermEntry, term_key
@@ -21,6 +21,7 @@ from storage.models import (
     Term,
     TermAlias,
     TermRevision,
+    add_flushed,
 )
 
 
@@ -82,21 +83,7 @@ class GlossaryRepository:
         rows = self.session.execute(
             select(Term.id, Term.name, Term.created_by, Term.created_at, Term.updated_by, Term.updated_at, Term.version)
         )
-        return [
-            TermEntry(
-                id=row.id,
-                name=row.name,
-                senses=tuple(senses[row.id]),
-                aliases=tuple(text for text, kind in aliases[row.id] if kind == "alias"),
-                acronyms=tuple(text for text, kind in aliases[row.id] if kind == "acronym"),
-                created_by=row.created_by,
-                created_at=row.created_at,
-                updated_by=row.updated_by,
-                updated_at=row.updated_at,
-                version=row.version,
-            )
-            for row in rows
-        ]
+        return [_entry(row, senses[row.id], aliases[row.id]) for row in rows]
 
     def entry(self, term_id: int) -> TermEntry | None:
         term = self.session.get(Term, term_id)
@@ -106,8 +93,7 @@ class GlossaryRepository:
         term = Term(name=draft.name.strip(), key=term_key(draft.name), created_by=by, created_at=at, version=1)
         term.updated_by, term.updated_at = by, at
         _fill(term, draft)
-        self.session.add(term)
-        self.session.flush()
+        add_flushed(self.session, term)
         self._revision(term, action=action, by=by, at=at, previous=None)
         return _entry_of(term)
 
@@ -276,9 +262,7 @@ class GlossaryRepository:
             requested_at=at,
         )
         request.followers.append(RequestFollower(user_id=by, followed_at=at))
-        self.session.add(request)
-        self.session.flush()
-        return request
+        return add_flushed(self.session, request)
 
     def follow(self, request: DefinitionRequest, user_id: str, at: datetime) -> bool:
         if any(f.user_id == user_id for f in request.followers):
@@ -353,12 +337,20 @@ def _fill(term: Term, draft: TermDraft) -> None:
 
 
 def _entry_of(term: Term) -> TermEntry:
+    senses = [SenseData(s.side, s.definition, s.example, s.why_it_matters) for s in term.senses]
+    return _entry(term, senses, [(a.text, a.kind) for a in term.aliases])
+
+
+def _entry(
+    term: Term | Row[*tuple[Any, ...]], senses: Sequence[SenseData], aliases: Sequence[tuple[str, str]]
+) -> TermEntry:
+    """A term's entry from its columns (a Term or a row of them), its senses in order and its (text, kind) aliases."""
     return TermEntry(
         id=term.id,
         name=term.name,
-        senses=tuple(SenseData(s.side, s.definition, s.example, s.why_it_matters) for s in term.senses),
-        aliases=tuple(a.text for a in term.aliases if a.kind == "alias"),
-        acronyms=tuple(a.text for a in term.aliases if a.kind == "acronym"),
+        senses=tuple(senses),
+        aliases=tuple(text for text, kind in aliases if kind == "alias"),
+        acronyms=tuple(text for text, kind in aliases if kind == "acronym"),
         created_by=term.created_by,
         created_at=term.created_at,
         updated_by=term.updated_by,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.liaison_rules import Member, RotationPlan
@@ -21,6 +21,7 @@ from storage.liaison_models import (
     LiaisonTerm,
     LiaisonTermEvent,
 )
+from storage.models import add_flushed, lock_rows
 
 # --- models --------------------------------------------------------------------------------------------------
 
@@ -35,6 +36,11 @@ def _term_view(row: LiaisonTerm) -> TermView:
         liaisons={"marketing": row.marketing_user, "it": row.it_user},
         planned_at=row.planned_at,
     )
+
+
+def _planned_term_view(row: LiaisonTerm | None) -> TermView | None:
+    """The term's view, or None when there is no such term or it was cancelled."""
+    return _term_view(row) if row is not None and row.status == "planned" else None
 
 
 def _member(row: LiaisonMember) -> Member:
@@ -115,9 +121,7 @@ class LiaisonRepository:
             created_by=by,
             created_at=at,
         )
-        self.session.add(row)
-        self.session.flush()
-        return row.id
+        return add_flushed(self.session, row).id
 
     def rotation_channels(self, rotation_id: int) -> list[str]:
         row = self.session.get(LiaisonRotation, rotation_id)
@@ -127,25 +131,20 @@ class LiaisonRepository:
 
     def term(self, term_id: int) -> TermView | None:
         row = self.session.get(LiaisonTerm, term_id)
-        return _term_view(row) if row is not None and row.status == "planned" else None
+        return _planned_term_view(row)
 
     def locked_term(self, term_id: int) -> TermView | None:
         """The term, read after taking its row's write lock for this transaction (a no-op UPDATE: a row lock on
         PostgreSQL, the write lock on SQLite), so two clicks on the same term's buttons happen one after another."""
-        self.session.execute(
-            update(LiaisonTerm)
-            .where(LiaisonTerm.id == term_id)
-            .values(number=LiaisonTerm.number)
-            .execution_options(synchronize_session=False)
-        )
+        lock_rows(self.session, LiaisonTerm, LiaisonTerm.id == term_id, keep=LiaisonTerm.number)
         row = self.session.get(LiaisonTerm, term_id, populate_existing=True)
-        return _term_view(row) if row is not None and row.status == "planned" else None
+        return _planned_term_view(row)
 
     def term_numbered(self, rotation_id: int, number: int) -> TermView | None:
         row = self.session.scalar(
             select(LiaisonTerm).where(LiaisonTerm.rotation_id == rotation_id, LiaisonTerm.number == number)
         )
-        return _term_view(row) if row is not None and row.status == "planned" else None
+        return _planned_term_view(row)
 
     def add_term(self, rotation_id: int, number: int, starts_at: datetime, ends_at: datetime, at: datetime) -> int:
         row = LiaisonTerm(
@@ -156,9 +155,7 @@ class LiaisonRepository:
             status="planned",
             planned_at=at,
         )
-        self.session.add(row)
-        self.session.flush()
-        return row.id
+        return add_flushed(self.session, row).id
 
     def terms(self, *, ending_after: datetime | None = None, starting_before: datetime | None = None) -> list[TermView]:
         statement = select(LiaisonTerm).where(LiaisonTerm.status == "planned")
@@ -307,8 +304,7 @@ class LiaisonRepository:
         row = LiaisonIntroRound(
             rotation_id=rotation_id, number=number, starts_at=starts_at, term_name=term_name, created_at=at
         )
-        self.session.add(row)
-        self.session.flush()
+        add_flushed(self.session, row)
         for marketing_user, it_user in pairs:
             self.session.add(LiaisonIntroPair(round_id=row.id, marketing_user=marketing_user, it_user=it_user))
         for user_id in sitting_out:

@@ -11,12 +11,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import (
     JSON,
     CheckConstraint,
-    CursorResult,
     ForeignKey,
     Index,
     Integer,
@@ -26,12 +25,11 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
     select,
-    update,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bot.lunchlearn_rules import IdeaView, RatingView, SessionDraft, SessionView
-from storage.models import Base, in_chunks, is_one_of
+from storage.models import Base, add_flushed, in_chunks, is_one_of, update_rows
 
 
 class LunchSession(Base):
@@ -141,9 +139,7 @@ class LunchLearnRepository:
             created_by=by,
             created_at=at,
         )
-        self.session.add(row)
-        self.session.flush()
-        return _session_view(row, [])
+        return _session_view(add_flushed(self.session, row), [])
 
     def view(self, session_id: int) -> SessionView | None:
         row = self.session.get(LunchSession, session_id, populate_existing=True)
@@ -151,30 +147,15 @@ class LunchLearnRepository:
 
     def lock(self, session_id: int) -> bool:
         """Take the session's row lock for this transaction (bumping its revision); False if it is not open."""
-        result = self.session.execute(
-            update(LunchSession)
-            .where(LunchSession.id == session_id, LunchSession.status == "scheduled")
-            .values(revision=LunchSession.revision + 1)
-            .execution_options(synchronize_session=False)
-        )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        scheduled = (LunchSession.id == session_id, LunchSession.status == "scheduled")
+        return bool(update_rows(self.session, LunchSession, *scheduled, revision=LunchSession.revision + 1))
 
     def take_seat(self, session_id: int) -> bool:
-        result = self.session.execute(
-            update(LunchSession)
-            .where(LunchSession.id == session_id, LunchSession.taken < LunchSession.capacity)
-            .values(taken=LunchSession.taken + 1)
-            .execution_options(synchronize_session=False)
-        )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        with_room = (LunchSession.id == session_id, LunchSession.taken < LunchSession.capacity)
+        return bool(update_rows(self.session, LunchSession, *with_room, taken=LunchSession.taken + 1))
 
     def free_seat(self, session_id: int) -> None:
-        self.session.execute(
-            update(LunchSession)
-            .where(LunchSession.id == session_id)
-            .values(taken=LunchSession.taken - 1)
-            .execution_options(synchronize_session=False)
-        )
+        update_rows(self.session, LunchSession, LunchSession.id == session_id, taken=LunchSession.taken - 1)
 
     def signup_status(self, session_id: int, user_id: str) -> str | None:
         return self.session.scalar(
@@ -182,16 +163,11 @@ class LunchLearnRepository:
         )
 
     def add_signup(self, session_id: int, user_id: str, *, seated: bool, at: datetime) -> None:
-        self.session.add(
-            LunchSignup(
-                session_id=session_id,
-                user_id=user_id,
-                status="seated" if seated else "waiting",
-                signed_up_at=at,
-                seated_at=at if seated else None,
-            )
+        status = "seated" if seated else "waiting"
+        signup = LunchSignup(
+            session_id=session_id, user_id=user_id, status=status, signed_up_at=at, seated_at=at if seated else None
         )
-        self.session.flush()
+        add_flushed(self.session, signup)
 
     def remove_signup(self, session_id: int, user_id: str) -> str | None:
         """Delete the signup; its former status, or None when there was none."""
@@ -303,10 +279,13 @@ class LunchLearnRepository:
 
     # --- ratings -----------------------------------------------------------------------------------------
 
-    def rate(self, session_id: int, user_id: str, score: int, at: datetime) -> None:
-        row = self.session.scalar(
+    def _rating(self, session_id: int, user_id: str) -> LunchRating | None:
+        return self.session.scalar(
             select(LunchRating).where(LunchRating.session_id == session_id, LunchRating.user_id == user_id)
         )
+
+    def rate(self, session_id: int, user_id: str, score: int, at: datetime) -> None:
+        row = self._rating(session_id, user_id)
         if row is None:
             self.session.add(LunchRating(session_id=session_id, user_id=user_id, score=score, comment="", rated_at=at))
         else:
@@ -314,9 +293,7 @@ class LunchLearnRepository:
         self.session.flush()
 
     def comment(self, session_id: int, user_id: str, text: str, at: datetime) -> bool:
-        row = self.session.scalar(
-            select(LunchRating).where(LunchRating.session_id == session_id, LunchRating.user_id == user_id)
-        )
+        row = self._rating(session_id, user_id)
         if row is None:
             return False
         row.comment, row.rated_at = text, at
@@ -354,11 +331,10 @@ class LunchLearnRepository:
         return self._idea_view(row) if row else None
 
     def add_idea(self, *, topic: str, key: str, channel_id: str, by: str, at: datetime) -> IdeaView:
-        row = LunchIdea(topic=topic, key=key, channel_id=channel_id, created_by=by, created_at=at)
-        self.session.add(row)
-        self.session.flush()
-        self.session.add(LunchIdeaVote(idea_id=row.id, user_id=by, voted_at=at))
-        self.session.flush()
+        row = add_flushed(
+            self.session, LunchIdea(topic=topic, key=key, channel_id=channel_id, created_by=by, created_at=at)
+        )
+        add_flushed(self.session, LunchIdeaVote(idea_id=row.id, user_id=by, voted_at=at))
         return self._idea_view(row)
 
     def vote(self, idea_id: int, user_id: str, at: datetime) -> bool:
@@ -367,20 +343,14 @@ class LunchLearnRepository:
         )
         if exists is not None:
             return False
-        self.session.add(LunchIdeaVote(idea_id=idea_id, user_id=user_id, voted_at=at))
-        self.session.flush()
+        add_flushed(self.session, LunchIdeaVote(idea_id=idea_id, user_id=user_id, voted_at=at))
         return True
 
     def link_idea(self, idea_id: int, session_id: int) -> bool:
         """Mark the idea as planned by this session; False when it is gone or another session planned it first
         (one conditional UPDATE, so two forms submitted at once cannot both take it)."""
-        statement = (
-            update(LunchIdea)
-            .where(LunchIdea.id == idea_id, LunchIdea.session_id.is_(None))
-            .values(session_id=session_id)
-            .execution_options(synchronize_session=False)
-        )
-        return bool(cast("CursorResult[Any]", self.session.execute(statement)).rowcount)
+        unplanned = (LunchIdea.id == idea_id, LunchIdea.session_id.is_(None))
+        return bool(update_rows(self.session, LunchIdea, *unplanned, session_id=session_id))
 
     def ideas_by_votes(self, limit: int) -> list[IdeaView]:
         votes = func.count(LunchIdeaVote.id)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import (
     ARRAY,
     JSON,
     ColumnElement,
+    CursorResult,
     DateTime,
     ForeignKey,
     Index,
@@ -20,13 +21,16 @@ from sqlalchemy import (
     UniqueConstraint,
     any_,
     bindparam,
+    inspect,
     text,
+    update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import DeclarativeBase, Mapped, QueryableAttribute, Session, mapped_column, relationship
 
 T = TypeVar("T")
+M = TypeVar("M", bound="Base")
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -96,6 +100,35 @@ def is_one_of(
     if dialect_of(session) == "postgresql":
         return expression == any_(bindparam(None, list(values), type_=ARRAY(expression.type)))
     return expression.in_(values)
+
+
+def add_flushed(session: Session, row: T) -> T:
+    """Add `row` and flush it, so that its id and column defaults are set; returns it."""
+    session.add(row)
+    session.flush()
+    return row
+
+
+def update_rows(session: Session, model: type[Base], *where: ColumnElement[bool], **values: Any) -> int:
+    """UPDATE `model` SET `values` WHERE `where`, in the database only: objects already loaded keep what they
+    hold (read them with populate_existing to see the change). How many rows matched."""
+    statement = update(model).where(*where).values(**values).execution_options(synchronize_session=False)
+    return cast("CursorResult[Any]", session.execute(statement)).rowcount
+
+
+def lock_rows(session: Session, model: type[Base], *where: ColumnElement[bool], keep: QueryableAttribute[Any]) -> None:
+    """Hold the rows `where` selects until commit, with a no-op write (`keep` set to itself): their row locks on
+    PostgreSQL, the database's write lock on SQLite, which ignores FOR UPDATE and reads outside a transaction."""
+    update_rows(session, model, *where, **{keep.key: keep})
+
+
+def get_row(session: Session, model: type[M], row_id: int, *, lock: bool, keep: QueryableAttribute[Any]) -> M | None:
+    """The row with this primary key; with `lock`, held until commit. SQLite ignores FOR UPDATE and reads outside
+    a transaction, so a no-op write comes first (lock_rows, `keep` set to itself): it takes the database's write
+    lock (PostgreSQL: the row's lock) before the row is read."""
+    if lock:
+        lock_rows(session, model, inspect(model).primary_key[0] == row_id, keep=keep)
+    return session.get(model, row_id, with_for_update=lock)
 
 
 class Base(DeclarativeBase):

@@ -6,11 +6,11 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, PrimaryKeyConstraint, String, Text, or_, select, update
+from sqlalchemy import JSON, Date, ForeignKey, Integer, PrimaryKeyConstraint, String, Text, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from bot.newproject_rules import NEW, OPEN_STATUSES, Intake, IntakeDraft, IntakeEvent, IntakeFacts
-from storage.models import Base
+from storage.models import Base, add_flushed, get_row
 
 
 class NewProjectIntake(Base):
@@ -62,21 +62,28 @@ class NewProjectEvent(Base):
     intake: Mapped[NewProjectIntake] = relationship(back_populates="events")
 
 
+# A draft's fields an intake stores unchanged, each in the column of the same name (owner and stakeholders are not).
+_DRAFT_COLUMNS = (
+    "name",
+    "business_case",
+    "outcomes",
+    "launch_date",
+    "audiences",
+    "data_needed",
+    "personal_data",
+    "integrations",
+    "new_vendors",
+    "budget",
+)
+
+
+def _draft_columns(source: IntakeDraft | NewProjectIntake) -> dict[str, Any]:
+    """The _DRAFT_COLUMNS of a draft or of an intake's row, by name."""
+    return {name: getattr(source, name) for name in _DRAFT_COLUMNS}
+
+
 def _view(row: NewProjectIntake) -> Intake:
-    draft = IntakeDraft(
-        name=row.name,
-        business_case=row.business_case,
-        launch_date=row.launch_date,
-        outcomes=row.outcomes,
-        audiences=row.audiences,
-        data_needed=row.data_needed,
-        personal_data=row.personal_data,
-        integrations=row.integrations,
-        new_vendors=row.new_vendors,
-        budget=row.budget,
-        owner=row.owner_id,
-        stakeholders=tuple(row.stakeholders or ()),
-    )
+    draft = IntakeDraft(**_draft_columns(row), owner=row.owner_id, stakeholders=tuple(row.stakeholders or ()))
     return Intake(
         id=row.id,
         draft=draft,
@@ -97,16 +104,7 @@ class NewProjectRepository:
 
     def add(self, draft: IntakeDraft, *, by: str, at: datetime, lead_days: int) -> Intake:
         row = NewProjectIntake(
-            name=draft.name,
-            business_case=draft.business_case,
-            outcomes=draft.outcomes,
-            launch_date=draft.launch_date,
-            audiences=draft.audiences,
-            data_needed=draft.data_needed,
-            personal_data=draft.personal_data,
-            integrations=draft.integrations,
-            new_vendors=draft.new_vendors,
-            budget=draft.budget,
+            **_draft_columns(draft),
             owner_id=draft.owner or by,
             stakeholders=list(draft.stakeholders),
             requested_by=by,
@@ -117,23 +115,11 @@ class NewProjectRepository:
             refreshed_version=1,
         )
         row.events.append(NewProjectEvent(action="submit", actor=by, at=at, note=""))
-        self.session.add(row)
-        self.session.flush()
-        return _view(row)
+        return _view(add_flushed(self.session, row))
 
     def get(self, intake_id: int, *, lock: bool = False) -> Intake | None:
-        """One intake; `lock` holds its row so two clicks at once apply one after the other.
-
-        SQLite ignores FOR UPDATE and reads outside a transaction, so a no-op write comes first: it takes the
-        database's write lock (PostgreSQL: the row's lock) before the row is read."""
-        if lock:
-            self.session.execute(
-                update(NewProjectIntake)
-                .where(NewProjectIntake.id == intake_id)
-                .values(version=NewProjectIntake.version)
-                .execution_options(synchronize_session=False)
-            )
-        row = self.session.get(NewProjectIntake, intake_id, with_for_update=lock)
+        """One intake; `lock` holds its row so two clicks at once apply one after the other."""
+        row = get_row(self.session, NewProjectIntake, intake_id, lock=lock, keep=NewProjectIntake.version)
         return _view(row) if row is not None else None
 
     def record(self, intake_id: int, *, action: str, status: str, by: str, at: datetime, note: str = "") -> Intake:

@@ -6,17 +6,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy import (
-    Row,
-    select,
-    text,
-    update,
-)
+from sqlalchemy import Row, select, text, update
 from sqlalchemy.orm import Session
 
 from bot.sitdown_rules import Cadence, Override, Recurrence, SeriesSpec
 from bot.sitdown_views import ActionItemView, AgendaItemView, HolidayView, MeetingView, SeriesView
-from storage.models import Base, OutboxMessage, dialect_of, insert_for, is_one_of
+from storage.models import Base, OutboxMessage, add_flushed, dialect_of, get_row, insert_for, is_one_of, lock_rows
 from storage.sitdown_models import (
     SitdownActionItem,
     SitdownAgendaItem,
@@ -55,6 +50,14 @@ def _series_view(row: SitdownSeries | Row[Any]) -> SeriesView:
 
 def _meeting_view(row: SitdownMeeting) -> MeetingView:
     return MeetingView(row.id, row.series_id, row.original_start, row.start, row.status, row.notes, row.notes_by)
+
+
+def _agenda_view(row: SitdownAgendaItem) -> AgendaItemView:
+    return AgendaItemView(row.id, row.text, row.source, row.added_by, row.added_at)
+
+
+def _holiday_view(row: SitdownHoliday) -> HolidayView:
+    return HolidayView(row.day, row.name, row.added_by, row.added_at)
 
 
 def _action_view(row: SitdownActionItem, series: SitdownSeries) -> ActionItemView:
@@ -106,23 +109,11 @@ class SitdownRepository:
             updated_at=at,
             planned_until=at,
         )
-        self.session.add(row)
-        self.session.flush()
-        return _series_view(row)
+        return _series_view(add_flushed(self.session, row))
 
     def series(self, series_id: int, *, lock: bool = False) -> SeriesView | None:
-        """One series; `lock` holds it until commit, so planning and a skip or move apply one after the other.
-
-        SQLite ignores FOR UPDATE and reads outside a transaction, so a no-op write comes first: it takes the
-        database's write lock (PostgreSQL: the row's lock) before the row is read."""
-        if lock:
-            self.session.execute(
-                update(SitdownSeries)
-                .where(SitdownSeries.id == series_id)
-                .values(status=SitdownSeries.status)
-                .execution_options(synchronize_session=False)
-            )
-        row = self.session.get(SitdownSeries, series_id, with_for_update=lock)
+        """One series; `lock` holds it until commit, so planning and a skip or move apply one after the other."""
+        row = get_row(self.session, SitdownSeries, series_id, lock=lock, keep=SitdownSeries.status)
         return _series_view(row) if row else None
 
     def all_series(self, statuses: tuple[str, ...] = ("active", "paused")) -> list[SeriesView]:
@@ -148,12 +139,7 @@ class SitdownRepository:
             SitdownSeries.id > after_id,
         )
         if dialect_of(self.session) == "sqlite":
-            self.session.execute(
-                update(SitdownSeries)
-                .where(*behind)
-                .values(status=SitdownSeries.status)
-                .execution_options(synchronize_session=False)
-            )
+            lock_rows(self.session, SitdownSeries, *behind, keep=SitdownSeries.status)
         columns = SitdownSeries.__table__  # plain rows: thousands of ORM objects cost more than the planning
         rows = self.session.execute(
             select(columns).where(*behind).order_by(SitdownSeries.id).limit(limit).with_for_update(skip_locked=True)
@@ -228,9 +214,7 @@ class SitdownRepository:
 
     def add_agenda_item(self, meeting_id: int, text: str, *, source: str, by: str, at: datetime) -> AgendaItemView:
         row = SitdownAgendaItem(meeting_id=meeting_id, text=text, source=source, added_by=by, added_at=at)
-        self.session.add(row)
-        self.session.flush()
-        return AgendaItemView(row.id, row.text, row.source, row.added_by, row.added_at)
+        return _agenda_view(add_flushed(self.session, row))
 
     def agenda(self, series_id: int, original: datetime) -> list[AgendaItemView]:
         rows = self.session.scalars(
@@ -239,7 +223,7 @@ class SitdownRepository:
             .where(SitdownMeeting.series_id == series_id, SitdownMeeting.original_start == original)
             .order_by(SitdownAgendaItem.id)
         )
-        return [AgendaItemView(r.id, r.text, r.source, r.added_by, r.added_at) for r in rows]
+        return [_agenda_view(row) for row in rows]
 
     # --- mutes ---
 
@@ -290,9 +274,7 @@ class SitdownRepository:
             created_by=by,
             created_at=at,
         )
-        self.session.add(row)
-        self.session.flush()
-        return _action_view(row, self.session.get_one(SitdownSeries, series_id))
+        return _action_view(add_flushed(self.session, row), self.session.get_one(SitdownSeries, series_id))
 
     def action(self, item_id: int) -> ActionItemView | None:
         row = self.session.get(SitdownActionItem, item_id)
@@ -354,7 +336,7 @@ class SitdownRepository:
 
     def holidays(self) -> list[HolidayView]:
         rows = self.session.scalars(select(SitdownHoliday).order_by(SitdownHoliday.day))
-        return [HolidayView(r.day, r.name, r.added_by, r.added_at) for r in rows]
+        return [_holiday_view(row) for row in rows]
 
     def holiday_days(self) -> set[date]:
         return set(self.session.scalars(select(SitdownHoliday.day)))
@@ -372,7 +354,7 @@ class SitdownRepository:
         row = self.session.scalar(select(SitdownHoliday).where(SitdownHoliday.day == day))
         if row is None:
             return None
-        view = HolidayView(row.day, row.name, row.added_by, row.added_at)
+        view = _holiday_view(row)
         self.session.delete(row)
         return view
 
