@@ -8,12 +8,11 @@ from __future__ import annotations
 import json
 import logging
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.liaison import Refused
 from bot.liaison_rules import (
@@ -23,6 +22,7 @@ from bot.liaison_rules import (
 )
 from bot.services import Services
 from handlers import blocks as bk
+from handlers import slack_calls
 from handlers.commands import CommandTable, Invocation, Subcommand
 from handlers.liaison_forms import element_state, note_modal, setup_modal
 from handlers.liaison_messages import (
@@ -240,7 +240,7 @@ class LiaisonListeners:
         settings = self.services.settings
         channels = [settings.marketing_channel or "", settings.it_intake_channel or ""]
         today = self.services.clock().date()
-        view = setup_modal(self.liaison.rotation(), _user_zone(client, user_id), channels, today)
+        view = setup_modal(self.liaison.rotation(), slack_calls.time_zone(client, user_id, "UTC"), channels, today)
         bk.open_modal(client, respond, command["trigger_id"], view)
 
     # --- buttons ---
@@ -347,28 +347,6 @@ class LiaisonListeners:
         ack(response_action="update", view=bk.modal("liaison_note_saved", "Handover note", saved))
 
 
-def _user_zone(client: WebClient, user_id: str) -> str:
-    try:
-        return str(client.users_info(user=user_id)["user"].get("tz") or "UTC")
-    except (SlackApiError, KeyError, TypeError):
-        log.info("could not read %s's time zone; defaulting to UTC", user_id)
-        return "UTC"
-
-
-def _group_reader(client: WebClient) -> Any:
-    def read(group: str) -> list[str]:
-        return list(client.usergroups_users_list(usergroup=group).get("users") or [])
-
-    return read
-
-
-def _conversation_opener(client: WebClient) -> Any:
-    def open_group(users: Sequence[str]) -> str:
-        return str(client.conversations_open(users=",".join(users))["channel"]["id"])
-
-    return open_group
-
-
 def _term_picker(services: Services) -> Any:
     def pick(rng: random.Random) -> str | None:
         entry = services.glossary.index().pick_random(rng)
@@ -379,8 +357,8 @@ def _term_picker(services: Services) -> Any:
 
 def register(app: App, services: Services) -> None:
     listeners = LiaisonListeners(services)
-    services.liaison.set_group_reader(_group_reader(services.client))
-    services.liaison.set_conversation_opener(_conversation_opener(services.client))
+    services.liaison.set_group_reader(slack_calls.group_members(services.client))
+    services.liaison.set_conversation_opener(slack_calls.ConversationOpener(services.client))
     services.liaison.set_term_picker(_term_picker(services))
     app.command(COMMAND)(listeners.commands.handle)
     app.action("liaison_accept")(listeners.on_accept)

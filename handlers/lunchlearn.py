@@ -20,7 +20,7 @@ from bot.lunchlearn_calendar import ics_filename, session_ics
 from bot.lunchlearn_rules import MAX_TOPIC, SIDE_NAMES, IdeaView, sides_from_groups, topic_key
 from bot.outcomes import DraftRejected, NoChannelConfigured, NotAllowed
 from bot.services import Services
-from handlers import answers
+from handlers import answers, slack_calls
 from handlers import blocks as bk
 from handlers.commands import CommandTable, Invocation, Subcommand
 from handlers.lunchlearn_forms import comment_modal, created_modal, draft_from, session_modal
@@ -194,7 +194,7 @@ class LunchLearnListeners:
             if not group:
                 continue
             try:
-                members[side] = list(client.usergroups_users_list(usergroup=group).get("users") or [])
+                members[side] = slack_calls.group_members(self.services.client)(group)  # cached: Tier 2
             except SlackApiError as error:
                 problems.append(
                     f"⚠️ Couldn't read the {SIDE_NAMES[side]} user group ({error.response.get('error')}): "

@@ -23,7 +23,7 @@ from bot.newproject_rules import (
 from bot.notify import Renderer
 from bot.outcomes import DraftRejected, NoChannelConfigured, NotAllowed, NotFound
 from bot.services import Services
-from handlers import answers
+from handlers import answers, slack_calls
 from handlers import blocks as bk
 from handlers.commands import CommandTable, Invocation, Subcommand
 from handlers.newproject_forms import draft_from, intake_modal, metadata_id, note_modal, submitted_modal
@@ -102,15 +102,8 @@ class ItMembership:
     def _fetch(self) -> frozenset[str]:
         if not self.channel:
             return frozenset()
-        members: set[str] = set()
-        cursor = None
         try:
-            while True:
-                page = self.client.conversations_members(channel=self.channel, cursor=cursor, limit=1000)
-                members.update(page.get("members") or [])
-                cursor = (page.get("response_metadata") or {}).get("next_cursor")
-                if not cursor:
-                    return frozenset(members)
+            return frozenset(slack_calls.channel_members(self.client, self.channel))
         except SlackApiError as error:  # not cached: the next click asks Slack again
             code = str(error.response.get("error") or "no error code")
             log.warning("could not read the IT intake channel's members: %s", code)

@@ -21,7 +21,7 @@ from bot.sitdown_rules import (
     parse_time_of_day,
 )
 from bot.sitdown_views import SeriesView
-from handlers import answers
+from handlers import answers, slack_calls
 from handlers import blocks as bk
 from handlers.commands import CommandTable, Invocation, Subcommand
 from handlers.sitdown_forms import (
@@ -154,12 +154,7 @@ class SitdownListeners:
     def _open_new(
         self, client: WebClient, respond: Respond, command: dict[str, Any], user_id: str, channel_id: str
     ) -> None:
-        zone = DEFAULT_ZONE
-        try:
-            profile: dict[str, Any] = client.users_info(user=user_id).get("user") or {}
-            zone = profile.get("tz") or DEFAULT_ZONE
-        except SlackApiError as error:
-            log.info("users.info failed, defaulting the zone: %s", error.response.get("error"))
+        zone = slack_calls.time_zone(client, user_id, DEFAULT_ZONE)  # bounded: the trigger lives 3 s
         today = self.sitdown.clock().date()
         bk.open_modal(
             client, respond, command["trigger_id"], series_modal(channel_id=channel_id, zone=zone, today=today)

@@ -70,3 +70,13 @@ def test_an_unreadable_user_group_is_named_and_its_members_count_as_other(runnin
     assert "Marketing 0 · IT 1 · Other 1" in text
     assert "Couldn't read the Marketing user group (no_such_subteam)" in text
     assert "no ratings yet" in text
+
+
+def test_stats_run_twice_read_each_user_group_once(running_bot: RunningBot) -> None:
+    """usergroups.users.list is Tier 2 (about 20 a minute): its answers are kept for a while."""
+    bot = running_bot
+    bot.fake.usergroups = {"SMARKETING": ["UMIA"], "SIT": ["UIVY"]}
+    stats_reply(bot)
+    bot.fake.calls.clear()
+    stats_reply(bot)
+    assert bot.fake.calls_to("usergroups.users.list") == []
