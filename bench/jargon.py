@@ -22,9 +22,9 @@ from urllib.parse import urlencode
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from slack_bolt import App, BoltRequest
-from slack_sdk import WebClient
 from slack_sdk.signature import SignatureVerifier
 
+from bench.bolt_apps import bolt_app
 from bot.app import build_services
 from bot.config import Settings
 from bot.glossary import SenseData, TermDraft, term_key
@@ -88,23 +88,13 @@ def timed(app: App, text: str, runs: int) -> list[float]:
 
 
 def bare_app(process_before_response: bool) -> App:
-    app = App(
-        client=WebClient(token="xoxb-bench", base_url=API_URL),
-        signing_secret=SECRET,
-        token_verification_enabled=False,
-        process_before_response=process_before_response,
-    )
+    app = bolt_app(API_URL, "xoxb-bench", SECRET, process_before_response=process_before_response)
     app.command("/jargon")(lambda ack: ack("constant"))
     return app
 
 
 def bridgebot_app(services: object, process_before_response: bool) -> App:
-    app = App(
-        client=WebClient(token="xoxb-bench", base_url=API_URL),
-        signing_secret=SECRET,
-        token_verification_enabled=False,
-        process_before_response=process_before_response,
-    )
+    app = bolt_app(API_URL, "xoxb-bench", SECRET, process_before_response=process_before_response)
     register_all(app, services)  # type: ignore[arg-type]
     return app
 

@@ -86,15 +86,9 @@ def real_app(api_url: str) -> Any:
 
 
 def bare_app(api_url: str) -> Any:
-    from slack_bolt import App
-    from slack_sdk import WebClient
+    from bench.bolt_apps import bolt_app
 
-    app = App(
-        client=WebClient(token="xoxb-load", base_url=api_url),
-        signing_secret=SIGNING_SECRET,
-        token_verification_enabled=False,
-        process_before_response=False,
-    )
+    app = bolt_app(api_url, "xoxb-load", SIGNING_SECRET)
     app.command("/jargon")(lambda ack: ack("constant"))
     app.action(re.compile(".*"))(lambda ack: ack())
     return app

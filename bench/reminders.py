@@ -46,26 +46,17 @@ from bot.liaison_rules import RotationDraft
 from bot.lunchlearn_rules import SessionDraft
 from bot.notify import Outgoing, enqueue
 from bot.services import Services
-from bot.sitdown_rules import WEEKDAY_NAMES, SeriesDraft
 from storage.liaison import LiaisonRepository
 from storage.lunchlearn import LunchLearnRepository
 from storage.models import OutboxMessage
 from storage.sitdown import SitdownRepository
+from tests.builders import series_spec, series_starting
+from tests.fake_clock import FakeClock
 from tests.fake_slack import FakeSlack
 
 ADMIN = "UBENCHADMIN"
 ZONES = ("UTC", "Europe/Paris", "America/New_York", "Asia/Tokyo")
 POST = "chat.postMessage"
-
-
-class SettableClock:
-    """Planning runs at a chosen moment (real now, then a minute later); sending uses the real clock."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 class PacedSlack(FakeSlack):
@@ -120,21 +111,15 @@ def create_sitdowns(services: Services, count: int, now: datetime) -> None:
         repository = SitdownRepository(session)
         for number in range(count):
             minute_of_day = number * 1440 // count
-            draft = SeriesDraft(
+            draft = series_starting(
+                tomorrow,
                 title=f"Sit-down {number}",
                 channel_id=f"CSIT{number % 500:04d}",
-                cadence="weekly",
-                weekday=WEEKDAY_NAMES[tomorrow.weekday()],
-                nth="",
                 at=f"{minute_of_day // 60:02d}:{minute_of_day % 60:02d}",
                 zone="UTC",
-                duration="30",
                 leads=("1440", "60"),
-                starts_on=tomorrow.isoformat(),
             )
-            spec, errors = draft.check(now.date())
-            assert spec is not None, errors
-            repository.add_series(spec, by=f"UOWNER{number % 300}", at=now)
+            repository.add_series(series_spec(draft, now.date()), by=f"UOWNER{number % 300}", at=now)
 
 
 def create_sessions(services: Services, count: int, now: datetime) -> None:
@@ -201,7 +186,7 @@ def profile(action: Callable[[], object], lines: int = 18) -> str:
 
 def bench_planning(args: argparse.Namespace, database_url: str) -> None:
     fake = FakeSlack().start()
-    clock = SettableClock(datetime.now(UTC).replace(second=0, microsecond=0))
+    clock = FakeClock(datetime.now(UTC).replace(second=0, microsecond=0))  # planning: now, then a minute later
     services = build_services(settings_for(fake, database_url), clock=clock)
     started = time.perf_counter()
     create_sitdowns(services, args.sitdowns, clock())
@@ -217,7 +202,7 @@ def bench_planning(args: argparse.Namespace, database_url: str) -> None:
 
     first = timed_round(services)
     planned = outbox_rows(services) - before
-    clock.now += timedelta(minutes=1)
+    clock.advance(minutes=1)
     steady = timed_round(services)
     steady_rows = outbox_rows(services) - before - planned
 
@@ -230,7 +215,7 @@ def bench_planning(args: argparse.Namespace, database_url: str) -> None:
     )
     print(f"  outbox rows written: {planned} in the first round, {steady_rows} a minute later")
     if args.profile:
-        clock.now += timedelta(minutes=1)
+        clock.advance(minutes=1)
         for name in ("sitdown", "lunchlearn"):
             print(f"\nprofile of {name}.tick() a minute later (cumulative):")
             print(profile(getattr(services, name).tick))

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ from bot.server import make_http_server, wsgi_app
 from bot.services import Services
 from storage import db
 from storage.models import Base
+from tests.fake_clock import FakeClock
 from tests.fake_slack import FakeSlack
 from tests.slack_requests import SIGNING_SECRET, SlackSender
 
@@ -37,18 +38,6 @@ REQUIRE_POSTGRES = os.environ.get("BRIDGEBOT_REQUIRE_POSTGRES") == "1"
 
 IT_CHANNEL, MARKETING_CHANNEL, JOINT_CHANNEL = "CITINTAKE", "CMARKETING", "CJOINT"
 ADMIN = "UADMIN"
-
-
-class FakeClock:
-    def __init__(self, start: datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> datetime:
-        self.now += timedelta(**delta)
-        return self.now
 
 
 def move_clock_instead_of_sleeping(services: Services, clock: FakeClock) -> list[float]:
@@ -322,6 +311,21 @@ def services(settings: Settings, clock: FakeClock) -> Iterator[Services]:
     built.dispatcher.sleep = lambda _seconds: None
     yield built
     built.engine.dispose()
+
+
+@contextlib.contextmanager
+def restarted(settings: Settings, clock: FakeClock) -> Iterator[Services]:
+    """The bot started again on the same database (as after a restart, or a second replica), for the `with`."""
+    again = build_services(settings, clock=clock)
+    try:
+        yield again
+    finally:
+        again.engine.dispose()
+
+
+def assert_fields(row: Any, **expected: Any) -> None:
+    """The named attributes of `row` (a model or a view) are the values given."""
+    assert {name: getattr(row, name) for name in expected} == expected
 
 
 SETTLE_SECONDS = 10.0

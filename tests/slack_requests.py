@@ -28,6 +28,11 @@ class Reply:
         """Every mrkdwn/plain text of the reply, joined: handy for `in` assertions."""
         return "\n".join(_texts(self.body))
 
+    @property
+    def action_elements(self) -> list[dict[str, Any]]:
+        """The elements (buttons and the like) of the reply's actions blocks, in order."""
+        return [e for b in self.body.get("blocks", []) if b["type"] == "actions" for e in b["elements"]]
+
 
 def _texts(value: Any) -> list[str]:
     if isinstance(value, dict):
@@ -64,6 +69,17 @@ class SlackSender:
         self._counter += 1
         return f"{prefix}{self._counter}"
 
+    def _interaction(self, kind: str, user: str) -> dict[str, Any]:
+        """What every interaction payload (block_actions, view_submission) starts with."""
+        return {
+            "type": kind,
+            "team": {"id": "T0001"},
+            "user": {"id": user, "username": user.lower(), "team_id": "T0001"},
+            "api_app_id": "A0001",
+            "token": "legacy",
+            "trigger_id": self._next("trigger."),
+        }
+
     def command(self, command: str, text: str = "", *, user: str = "UALICE", channel: str = "CGENERAL") -> Reply:
         body = {
             "token": "legacy",
@@ -94,12 +110,7 @@ class SlackSender:
         block_id: str = "b",
     ) -> Reply:
         payload = {
-            "type": "block_actions",
-            "team": {"id": "T0001"},
-            "user": {"id": user, "username": user.lower(), "team_id": "T0001"},
-            "api_app_id": "A0001",
-            "token": "legacy",
-            "trigger_id": self._next("trigger."),
+            **self._interaction("block_actions", user),
             "channel": {"id": channel, "name": "general"},
             "container": {"type": "message", "message_ts": message_ts, "channel_id": channel},
             "message": {"ts": message_ts, "text": "", "blocks": []},
@@ -124,12 +135,7 @@ class SlackSender:
             else:
                 state[block_id] = {"value": {"type": "plain_text_input", "value": value or None}}
         payload = {
-            "type": "view_submission",
-            "team": {"id": "T0001"},
-            "user": {"id": user, "username": user.lower(), "team_id": "T0001"},
-            "api_app_id": "A0001",
-            "token": "legacy",
-            "trigger_id": self._next("trigger."),
+            **self._interaction("view_submission", user),
             "view": {
                 **view,
                 "id": "V0001",

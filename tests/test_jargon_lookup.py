@@ -38,7 +38,7 @@ def test_miss_offers_suggestions_related_entries_and_a_request_button(running_bo
     reply = running_bot.slack.command("/jargon", "retargetting")
 
     assert "isn't in the glossary yet" in reply.text
-    action_ids = [e["action_id"] for b in reply.body["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    action_ids = [e["action_id"] for e in reply.action_elements]
     assert any(a.startswith("jargon_show:") for a in action_ids)
     assert "jargon_request" in action_ids
     recorded = wait_for(lambda: lookups(running_bot))
@@ -47,13 +47,7 @@ def test_miss_offers_suggestions_related_entries_and_a_request_button(running_bo
 
 def test_suggestion_button_replaces_the_answer_with_the_entry(running_bot: RunningBot) -> None:
     reply = running_bot.slack.command("/jargon", "retargetting")
-    show = next(
-        e
-        for b in reply.body["blocks"]
-        if b["type"] == "actions"
-        for e in b["elements"]
-        if e["action_id"].startswith("jargon_show:")
-    )
+    show = next(e for e in reply.action_elements if e["action_id"].startswith("jargon_show:"))
 
     running_bot.slack.action(show["action_id"], show["value"])
 
@@ -64,13 +58,7 @@ def test_suggestion_button_replaces_the_answer_with_the_entry(running_bot: Runni
 
 def test_share_posts_the_entry_publicly_attributed_to_the_sharer(running_bot: RunningBot) -> None:
     reply = running_bot.slack.command("/jargon", "SQL")
-    share = next(
-        e
-        for b in reply.body["blocks"]
-        if b["type"] == "actions"
-        for e in b["elements"]
-        if e["action_id"] == "jargon_share"
-    )
+    share = next(e for e in reply.action_elements if e["action_id"] == "jargon_share")
 
     running_bot.slack.action("jargon_share", share["value"], user="UBOB")
 

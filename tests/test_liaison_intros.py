@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.app import build_services
 from bot.config import Settings
 from bot.liaison import Refused
 from bot.liaison_rules import RotationDraft
@@ -18,6 +17,7 @@ from tests.conftest import ADMIN, MARKETING_CHANNEL, FakeClock, RunningBot, wait
 from tests.fake_slack import FakeSlack
 from tests.slack_requests import date as date_state
 from tests.slack_requests import number
+from tests.test_liaison_rotation import run, run_twice_after_a_restart
 
 POST = "chat.postMessage"
 ROUND_ONE = datetime(2026, 12, 7, 9, tzinfo=UTC)
@@ -53,11 +53,6 @@ def sitouts(services: Services) -> list[str]:
 
 def posts_to(fake: FakeSlack, channel: str) -> list[dict[str, Any]]:
     return [body for body in fake.calls_to(POST) if body["channel"] == channel]
-
-
-def run(services: Services) -> None:
-    services.liaison.tick()
-    services.dispatcher.run_once()
 
 
 def opt_in_everyone(bot: RunningBot) -> None:
@@ -146,20 +141,17 @@ def test_a_restart_pairs_and_prompts_nothing_twice(
     run(bot.services)
     sent, opened = len(bot.fake.calls_to(POST)), len(bot.fake.calls_to("conversations.open"))
 
-    restarted = build_services(settings, clock=clock)
-    try:
-        run(restarted)
-        clock.advance(minutes=1)
-        run(restarted)
-    finally:
-        restarted.engine.dispose()
+    run_twice_after_a_restart(settings, clock)
 
     assert len(bot.fake.calls_to(POST)) == sent
     assert len(bot.fake.calls_to("conversations.open")) == opened
     assert len(pairs(bot.services)) == 2
 
 
-def configure(services: Services, intro_weeks: str = "1") -> None:
+def configure_for_one_pair(services: Services, intro_weeks: str = "1") -> None:
+    """UM1 (marketing) and UI1 (IT) opt in to intros, then an admin sets up the rotation, intros every `intro_weeks`."""
+    services.liaison.intros_opt_in("UM1", "marketing")
+    services.liaison.intros_opt_in("UI1", "it")
     draft = RotationDraft(date(2026, 12, 7), "3", "months", "UTC", (MARKETING_CHANNEL,), intro_weeks)
     assert services.liaison.configure(draft, by=ADMIN).errors == {}
 
@@ -171,9 +163,7 @@ def test_without_a_group_dm_each_person_gets_the_prompt(
         raise RuntimeError("missing_scope")
 
     services.liaison.set_conversation_opener(refuse)
-    services.liaison.intros_opt_in("UM1", "marketing")
-    services.liaison.intros_opt_in("UI1", "it")
-    configure(services)
+    configure_for_one_pair(services)
 
     clock.now = ROUND_ONE
     run(services)
@@ -186,9 +176,7 @@ def test_without_a_group_dm_each_person_gets_the_prompt(
 def test_a_round_missed_by_more_than_a_day_is_let_go_and_the_next_one_runs(
     services: Services, clock: FakeClock, fake_slack: FakeSlack
 ) -> None:
-    services.liaison.intros_opt_in("UM1", "marketing")
-    services.liaison.intros_opt_in("UI1", "it")
-    configure(services)
+    configure_for_one_pair(services)
 
     clock.now = ROUND_ONE + timedelta(days=2)
     run(services)
@@ -199,9 +187,7 @@ def test_a_round_missed_by_more_than_a_day_is_let_go_and_the_next_one_runs(
 
 
 def test_intro_rounds_are_off_unless_an_admin_sets_them(services: Services, clock: FakeClock) -> None:
-    services.liaison.intros_opt_in("UM1", "marketing")
-    services.liaison.intros_opt_in("UI1", "it")
-    configure(services, intro_weeks="")
+    configure_for_one_pair(services, intro_weeks="")
     bad = RotationDraft(date(2026, 12, 7), "3", "months", "UTC", (MARKETING_CHANNEL,), "99")
 
     clock.now = ROUND_ONE

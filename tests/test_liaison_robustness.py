@@ -24,6 +24,7 @@ from tests.test_liaison_rotation import (
     fill_pools,
     posts_to,
     run,
+    start_rotation,
     terms,
     text_of,
 )
@@ -31,10 +32,7 @@ from tests.test_liaison_rotation import (
 
 @pytest.fixture
 def rotating(services: Services, clock: FakeClock, fake_slack: FakeSlack) -> Services:
-    fill_pools(services, clock)
-    configure(services)
-    services.dispatcher.run_once()
-    return services
+    return start_rotation(services, clock)
 
 
 def removed_notices(fake: FakeSlack, user_id: str) -> list[str]:

@@ -11,14 +11,13 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot.app import build_services
 from bot.config import Settings
 from bot.liaison import Refused
 from bot.liaison_rules import RotationDraft
 from bot.services import Services
 from storage.liaison import LiaisonMember, LiaisonRotation, LiaisonTerm, LiaisonTermEvent
 from storage.models import OutboxMessage
-from tests.conftest import ADMIN, IT_CHANNEL, MARKETING_CHANNEL, FakeClock
+from tests.conftest import ADMIN, IT_CHANNEL, MARKETING_CHANNEL, FakeClock, restarted
 from tests.fake_slack import FakeSlack
 
 POST = "chat.postMessage"
@@ -66,12 +65,25 @@ def button_values(body: dict[str, Any]) -> dict[str, str]:
     return {e["action_id"]: e["value"] for b in body["blocks"] if b["type"] == "actions" for e in b["elements"]}
 
 
-@pytest.fixture
-def rotating(services: Services, clock: FakeClock, fake_slack: FakeSlack) -> Services:
+def start_rotation(services: Services, clock: FakeClock) -> Services:
+    """Pools filled, the rotation configured and the first pair's DMs sent."""
     fill_pools(services, clock)
     configure(services)
     services.dispatcher.run_once()
     return services
+
+
+def run_twice_after_a_restart(settings: Settings, clock: FakeClock) -> None:
+    """The bot started again on the same database plans and sends, then again a minute later."""
+    with restarted(settings, clock) as again:
+        run(again)
+        clock.advance(minutes=1)
+        run(again)
+
+
+@pytest.fixture
+def rotating(services: Services, clock: FakeClock, fake_slack: FakeSlack) -> Services:
+    return start_rotation(services, clock)
 
 
 def test_only_admins_configure_the_rotation(services: Services, clock: FakeClock) -> None:
@@ -141,13 +153,7 @@ def test_a_restart_sends_nothing_twice(
     run(rotating)
     sent, rows = len(fake_slack.calls_to(POST)), count(rotating, OutboxMessage)
 
-    restarted = build_services(settings, clock=clock)
-    try:
-        run(restarted)
-        clock.advance(minutes=1)
-        run(restarted)
-    finally:
-        restarted.engine.dispose()
+    run_twice_after_a_restart(settings, clock)
 
     assert len(fake_slack.calls_to(POST)) == sent
     assert count(rotating, OutboxMessage) == rows

@@ -33,8 +33,7 @@ def cancelled_dms(fake: FakeSlack, user_id: str) -> list[dict[str, Any]]:
 def test_a_session_that_has_started_cannot_be_cancelled_and_nobody_is_told_it_was(
     services: Services, clock: FakeClock, fake_slack: FakeSlack
 ) -> None:
-    lunch = plan(services, clock, capacity=5)
-    services.lunchlearn.sign_up(lunch.id, "UALICE")
+    lunch = plan(services, clock, capacity=5, signed_up=("UALICE",))
     clock.now = lunch.starts_at + timedelta(minutes=10)
 
     with pytest.raises(CannotCancel) as refused:
@@ -49,8 +48,7 @@ def test_a_session_that_has_started_cannot_be_cancelled_and_nobody_is_told_it_wa
 
 
 def test_cancelling_twice_tells_people_once(services: Services, clock: FakeClock, fake_slack: FakeSlack) -> None:
-    lunch = plan(services, clock, capacity=5)
-    services.lunchlearn.sign_up(lunch.id, "UALICE")
+    lunch = plan(services, clock, capacity=5, signed_up=("UALICE",))
     services.lunchlearn.cancel(lunch.id, by=PRESENTER)
 
     with pytest.raises(CannotCancel) as again:
@@ -80,8 +78,7 @@ def test_cancel_answers_say_already_cancelled_or_already_started(running_bot: Ru
 def test_a_comment_made_after_the_summary_went_out_still_reaches_the_presenters(
     services: Services, clock: FakeClock, fake_slack: FakeSlack
 ) -> None:
-    lunch = plan(services, clock, capacity=5)
-    services.lunchlearn.sign_up(lunch.id, "UALICE")
+    lunch = plan(services, clock, capacity=5, signed_up=("UALICE",))
     clock.now = lunch.ends_at + timedelta(minutes=5)
     services.lunchlearn.tick()
     services.lunchlearn.rate(lunch.id, "UALICE", 5)  # the only attendee rated: the summary goes out now
@@ -101,9 +98,7 @@ def test_a_comment_made_after_the_summary_went_out_still_reaches_the_presenters(
 def test_a_comment_made_before_the_summary_is_in_the_summary_and_not_sent_twice(
     services: Services, clock: FakeClock, fake_slack: FakeSlack
 ) -> None:
-    lunch = plan(services, clock, capacity=5)
-    for user in ("UALICE", "UBOB"):
-        services.lunchlearn.sign_up(lunch.id, user)
+    lunch = plan(services, clock, capacity=5, signed_up=("UALICE", "UBOB"))
     clock.now = lunch.ends_at + timedelta(minutes=5)
     services.lunchlearn.rate(lunch.id, "UALICE", 4)
     services.lunchlearn.comment(lunch.id, "UALICE", "Loved the diagrams")

@@ -33,7 +33,9 @@ def plan(
     capacity: int = 2,
     starts_in: timedelta = timedelta(days=3),
     topic: str = "APIs for marketers",
+    signed_up: tuple[str, ...] = (),
 ) -> SessionView:
+    """A session PRESENTER plans, `starts_in` from now; the people `signed_up` sign up for it in that order."""
     draft = SessionDraft(
         topic=topic,
         abstract="What an API is, and what to ask IT for.",
@@ -44,7 +46,10 @@ def plan(
         place="Room 4.12",
         capacity=capacity,
     )
-    return services.lunchlearn.create(draft, by=PRESENTER)
+    lunch = services.lunchlearn.create(draft, by=PRESENTER)
+    for user in signed_up:
+        services.lunchlearn.sign_up(lunch.id, user)
+    return lunch
 
 
 def signups(services: Services, session_id: int) -> list[tuple[str, str]]:
@@ -226,8 +231,7 @@ def test_seats_never_exceed_capacity_and_the_waitlist_is_first_come_first_served
 def test_reminders_come_the_day_before_and_the_hour_before_to_people_seated_by_then(
     services: Services, clock: FakeClock, fake_slack: FakeSlack
 ) -> None:
-    lunch = plan(services, clock, capacity=5)
-    services.lunchlearn.sign_up(lunch.id, "UALICE")
+    lunch = plan(services, clock, capacity=5, signed_up=("UALICE",))
     services.lunchlearn.tick()
     services.dispatcher.run_once()
     assert not dms(fake_slack, "UALICE")
@@ -260,8 +264,7 @@ def test_reminders_come_the_day_before_and_the_hour_before_to_people_seated_by_t
 def test_after_downtime_a_recent_reminder_is_sent_late_and_an_old_one_is_recorded_skipped(
     services: Services, clock: FakeClock, fake_slack: FakeSlack
 ) -> None:
-    lunch = plan(services, clock, capacity=5)
-    services.lunchlearn.sign_up(lunch.id, "UALICE")
+    lunch = plan(services, clock, capacity=5, signed_up=("UALICE",))
 
     clock.now = lunch.starts_at - timedelta(minutes=40)  # day-before long gone, hour-before 20 minutes ago
     services.lunchlearn.tick()
@@ -276,8 +279,7 @@ def test_after_downtime_a_recent_reminder_is_sent_late_and_an_old_one_is_recorde
 
 
 def test_a_cancelled_session_sends_no_reminders(services: Services, clock: FakeClock, fake_slack: FakeSlack) -> None:
-    lunch = plan(services, clock, capacity=5)
-    services.lunchlearn.sign_up(lunch.id, "UALICE")
+    lunch = plan(services, clock, capacity=5, signed_up=("UALICE",))
     services.lunchlearn.cancel(lunch.id, by=PRESENTER)
     services.dispatcher.run_once()
     clock.now = lunch.starts_at - timedelta(minutes=30)

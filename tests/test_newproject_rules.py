@@ -15,7 +15,6 @@ from bot.newproject_rules import (
     NEW,
     REVIEW,
     WITHDRAWN,
-    IntakeDraft,
     IntakeFacts,
     TransitionRefused,
     add_business_days,
@@ -30,20 +29,10 @@ from bot.newproject_rules import (
     notice_level,
     parse_intake_id,
 )
+from tests.builders import intake_draft as draft
 
 TODAY = date(2026, 11, 23)  # a Monday
 MONDAY_9 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-
-
-def draft(**changes: object) -> IntakeDraft:
-    values: dict[str, object] = {
-        "name": "Loyalty app",
-        "business_case": "Repeat customers buy more.",
-        "launch_date": date(2027, 2, 1),
-        "personal_data": "no",
-    }
-    values.update(changes)
-    return IntakeDraft(**values)  # type: ignore[arg-type]
 
 
 # --- validation ----------------------------------------------------------------------------------------------

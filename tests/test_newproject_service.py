@@ -5,6 +5,7 @@ The clock starts on Monday 2026-11-23 09:00 UTC and only moves when a test moves
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -19,6 +20,7 @@ from bot.outcomes import DraftRejected, NotAllowed, NotFound
 from bot.services import Services
 from storage.models import OutboxMessage
 from storage.newproject import NewProjectEvent, NewProjectIntake
+from tests.builders import intake_draft
 from tests.conftest import ADMIN, IT_CHANNEL, FakeClock
 from tests.fake_slack import FakeSlack
 
@@ -26,15 +28,8 @@ REQUESTER, IT_PERSON = "UMIA", "UIVAN"
 
 
 def draft(**changes: Any) -> IntakeDraft:
-    values: dict[str, Any] = {
-        "name": "Loyalty app",
-        "business_case": "Repeat customers buy more.",
-        "launch_date": date(2027, 2, 1),
-        "personal_data": "yes",
-        "new_vendors": "Typeform",
-    }
-    values.update(changes)
-    return IntakeDraft(**values)
+    """An intake IT must look into: personal data and a new vendor."""
+    return replace(intake_draft(personal_data="yes", new_vendors="Typeform"), **changes)
 
 
 def outbox_keys(services: Services) -> list[str]:

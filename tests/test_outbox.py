@@ -38,6 +38,14 @@ def row(services: Services, key: str) -> OutboxMessage:
     return found
 
 
+def failed_once(services: Services, fake_slack: FakeSlack, clock: FakeClock, key: str, **failure: Any) -> OutboxMessage:
+    """Enqueue `key` and run the dispatcher once while Slack fails as `failure` says: the row is to be retried."""
+    put(services, clock, key)
+    fake_slack.fail_next(POST, **failure)
+    assert services.dispatcher.run_once().retried == [key]
+    return row(services, key)
+
+
 def test_message_is_sent_once_and_marked_sent_with_the_ts(
     services: Services, fake_slack: FakeSlack, clock: FakeClock
 ) -> None:
@@ -93,12 +101,9 @@ def test_row_due_in_the_future_waits_until_its_time(
 def test_rate_limit_waits_for_retry_after_then_sends(
     services: Services, fake_slack: FakeSlack, clock: FakeClock
 ) -> None:
-    put(services, clock, "busy")
-    fake_slack.fail_next(POST, status=429, error="ratelimited", retry_after=30)
     limited_at = clock()
+    waiting = failed_once(services, fake_slack, clock, "busy", status=429, error="ratelimited", retry_after=30)
 
-    assert services.dispatcher.run_once().retried == ["busy"]
-    waiting = row(services, "busy")
     assert (waiting.status, waiting.attempts) == ("pending", 1)
     assert waiting.next_attempt_at == limited_at + timedelta(seconds=30)
     assert waiting.last_error == "HTTP 429: ratelimited"
@@ -116,13 +121,10 @@ def test_rate_limit_waits_for_retry_after_then_sends(
 def test_server_error_is_retried_in_the_call_then_backed_off_on_the_row(
     services: Services, fake_slack: FakeSlack, clock: FakeClock
 ) -> None:
-    put(services, clock, "flaky")
-    fake_slack.fail_next(POST, status=500, error="internal_error", times=2)
     failed_at = clock()
+    waiting = failed_once(services, fake_slack, clock, "flaky", status=500, error="internal_error", times=2)
 
-    assert services.dispatcher.run_once().retried == ["flaky"]
     assert len(fake_slack.calls_to(POST)) == 2, "slack_sdk retries a 500 once inside the call"
-    waiting = row(services, "flaky")
     assert (waiting.status, waiting.attempts, waiting.last_error) == ("pending", 1, "HTTP 500: internal_error")
     assert waiting.next_attempt_at == failed_at + RetryPolicy().backoff(1)
 

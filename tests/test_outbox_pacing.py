@@ -14,13 +14,12 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.app import build_services
 from bot.config import Settings
 from bot.notify import Outgoing, enqueue
 from bot.services import Services
 from storage.models import OutboxMessage
 from storage.outbox import OutboxRepository, pacing_channel
-from tests.conftest import FakeClock, move_clock_instead_of_sleeping
+from tests.conftest import FakeClock, move_clock_instead_of_sleeping, restarted
 from tests.fake_slack import FakeSlack
 
 POST = "chat.postMessage"
@@ -32,6 +31,13 @@ def put(services: Services, clock: FakeClock, key: str, channel: str, method: st
         payload["ts"] = "1700000000.000001"
     with services.sessions.begin() as session:
         enqueue(session, Outgoing(key, payload, method, **options), clock())
+
+
+def queue(services: Services, clock: FakeClock, **keys: list[str]) -> None:
+    """chat.postMessage rows with these keys (each its own text) for each channel, in the order given."""
+    for channel, channel_keys in keys.items():
+        for key in channel_keys:
+            put(services, clock, key, channel)
 
 
 def posted(fake: FakeSlack) -> list[str]:
@@ -51,9 +57,7 @@ def rows(services: Services) -> dict[str, OutboxMessage]:
 def test_a_pass_sends_one_message_per_channel_and_the_next_only_a_second_later(
     services: Services, fake_slack: FakeSlack, clock: FakeClock
 ) -> None:
-    for key in ("a1", "a2", "a3"):
-        put(services, clock, key, "CA")
-    put(services, clock, "b1", "CB")
+    queue(services, clock, CA=["a1", "a2", "a3"], CB=["b1"])
 
     assert sorted(services.dispatcher.run_pass().sent) == ["a1", "b1"]
     assert services.dispatcher.run_pass().sent == []
@@ -72,10 +76,7 @@ def test_a_pass_sends_one_message_per_channel_and_the_next_only_a_second_later(
 def test_a_rate_limited_channel_does_not_delay_the_others_and_waits_its_retry_after(
     services: Services, fake_slack: FakeSlack, clock: FakeClock
 ) -> None:
-    put(services, clock, "a1", "CA")
-    put(services, clock, "a2", "CA")
-    put(services, clock, "b1", "CB")
-    put(services, clock, "b2", "CB")
+    queue(services, clock, CA=["a1", "a2"], CB=["b1", "b2"])
     fake_slack.fail_next(POST, status=429, error="ratelimited", retry_after=5)  # the first call: a1
 
     first = services.dispatcher.run_pass()
@@ -98,11 +99,7 @@ def test_run_once_drains_a_backlog_one_second_apart_per_channel(
 ) -> None:
     waits = move_clock_instead_of_sleeping(services, clock)
     start = clock()
-    for key in ("a1", "a2", "a3"):
-        put(services, clock, key, "CA")
-    put(services, clock, "b1", "CB")
-    put(services, clock, "dm1", "UMIA")
-    put(services, clock, "dm2", "UMIA")
+    queue(services, clock, CA=["a1", "a2", "a3"], CB=["b1"], UMIA=["dm1", "dm2"])
 
     report = services.dispatcher.run_once()
 
@@ -128,8 +125,7 @@ def test_waits_count_as_time_passing_even_when_the_clock_stands_still(
         assert len(waits) < 10, "run_once keeps waiting for a channel it never sends to"
 
     services.dispatcher.sleep = wait
-    for key in ("a1", "a2", "a3"):
-        put(services, clock, key, "CA")
+    queue(services, clock, CA=["a1", "a2", "a3"])
 
     assert services.dispatcher.run_once().sent == ["a1", "a2", "a3"]
     assert waits == [1.0, 1.0]
@@ -139,8 +135,7 @@ def test_waits_count_as_time_passing_even_when_the_clock_stands_still(
     assert waits == [1.0, 1.0, 1.0]
 
     clock.advance(days=1)  # the clock jumps past the waits: from there, waits count again
-    put(services, clock, "a5", "CA")
-    put(services, clock, "a6", "CA")
+    queue(services, clock, CA=["a5", "a6"])
     assert services.dispatcher.run_once().sent == ["a5", "a6"]
     assert waits == [1.0, 1.0, 1.0, 1.0]
     assert posted(fake_slack) == ["a1", "a2", "a3", "a4", "a5", "a6"]
@@ -149,9 +144,7 @@ def test_waits_count_as_time_passing_even_when_the_clock_stands_still(
 def test_stop_ends_a_drain_at_its_next_wait_and_leaves_the_rest_pending(
     services: Services, fake_slack: FakeSlack, clock: FakeClock
 ) -> None:
-    for key in ("a1", "a2", "a3"):
-        put(services, clock, key, "CA")
-    put(services, clock, "b1", "CB")
+    queue(services, clock, CA=["a1", "a2", "a3"], CB=["b1"])
     services.dispatcher.sleep = lambda _seconds: services.dispatcher.stop()  # shutting down while it waits
 
     assert sorted(services.dispatcher.run_once().sent) == ["a1", "b1"]
@@ -162,9 +155,7 @@ def test_run_once_does_not_wait_out_a_long_retry_after(
     services: Services, fake_slack: FakeSlack, clock: FakeClock
 ) -> None:
     waits = move_clock_instead_of_sleeping(services, clock)
-    put(services, clock, "a1", "CA")
-    put(services, clock, "a2", "CA")
-    put(services, clock, "b1", "CB")
+    queue(services, clock, CA=["a1", "a2"], CB=["b1"])
     fake_slack.fail_next(POST, status=429, error="ratelimited", retry_after=30)
 
     report = services.dispatcher.run_once()
@@ -198,8 +189,7 @@ def test_an_expired_message_costs_its_channel_no_second(
 def test_a_claimed_message_reserves_its_channel_until_sent_or_its_lease_ends(
     services: Services, fake_slack: FakeSlack, clock: FakeClock
 ) -> None:
-    put(services, clock, "a1", "CA")
-    put(services, clock, "a2", "CA")
+    queue(services, clock, CA=["a1", "a2"])
     with services.sessions.begin() as session:  # another sender claims a1 and dies before sending it
         claimed = OutboxRepository(session).claim_due(
             now=clock(), lease_until=clock() + services.dispatcher.lease, limit=10
@@ -218,17 +208,13 @@ def test_a_claimed_message_reserves_its_channel_until_sent_or_its_lease_ends(
 def test_pacing_survives_a_restart(
     settings: Settings, services: Services, fake_slack: FakeSlack, clock: FakeClock
 ) -> None:
-    put(services, clock, "a1", "CA")
-    put(services, clock, "a2", "CA")
+    queue(services, clock, CA=["a1", "a2"])
     assert services.dispatcher.run_pass().sent == ["a1"]
 
-    restarted = build_services(settings, clock=clock)
-    try:
-        assert restarted.dispatcher.run_pass().sent == [], "the channel's pace is in the database, not the process"
+    with restarted(settings, clock) as again:
+        assert again.dispatcher.run_pass().sent == [], "the channel's pace is in the database, not the process"
         clock.advance(seconds=1)
-        assert restarted.dispatcher.run_pass().sent == ["a2"]
-    finally:
-        restarted.engine.dispose()
+        assert again.dispatcher.run_pass().sent == ["a2"]
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

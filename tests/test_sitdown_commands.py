@@ -16,7 +16,7 @@ from storage.sitdown import (
     SitdownMute,
     SitdownSeries,
 )
-from tests.conftest import ADMIN, JOINT_CHANNEL, RunningBot, wait_for
+from tests.conftest import ADMIN, JOINT_CHANNEL, RunningBot, assert_fields, wait_for
 from tests.slack_requests import channel, select_many, time_of_day, user
 from tests.slack_requests import date as date_state
 
@@ -88,19 +88,10 @@ def test_new_opens_a_form_in_the_creators_time_zone_and_saving_stores_the_series
     assert channel_block["element"]["initial_conversation"] == JOINT_CHANNEL
     assert reply.body["response_action"] == "update" and "first meeting" in str(reply.body["view"])
     (series,) = rows(running_bot, SitdownSeries)
-    assert (series.title, series.cadence, series.weekday, series.local_time, series.zone) == (
-        "Marketing × IT",
-        "biweekly",
-        1,
-        "10:00",
-        "America/New_York",
+    assert_fields(
+        series, title="Marketing × IT", cadence="biweekly", weekday=1, local_time="10:00", zone="America/New_York"
     )
-    assert (series.owner, series.created_by, series.created_at, series.lead_minutes) == (
-        "UALICE",
-        "UALICE",
-        running_bot.clock(),
-        [1440, 15],
-    )
+    assert_fields(series, owner="UALICE", created_by="UALICE", created_at=running_bot.clock(), lead_minutes=[1440, 15])
     listed = running_bot.slack.command("/sitdown", "list", user="UBOB")
     assert "every other Tuesday at 10:00 (America/New_York)" in listed.text and "<@UALICE>" in listed.text
     running_bot.dispatch()
@@ -229,13 +220,7 @@ def test_action_items_from_the_followup_to_done(running_bot: RunningBot) -> None
     assert set(bad.body["errors"]) == {"text", "owner", "due_on", "category"}
     assert good.body["response_action"] == "update"
     (item,) = rows(bot, SitdownActionItem)
-    assert (item.owner, item.created_by, item.category, item.status, item.series_id) == (
-        "UCAROL",
-        "UBOB",
-        "immediate",
-        "open",
-        series.id,
-    )
+    assert_fields(item, owner="UCAROL", created_by="UBOB", category="immediate", status="open", series_id=series.id)
     assigned = bot.fake.calls_to("chat.postMessage")[-1]
     assert assigned["channel"] == "UCAROL" and "<@UBOB> gave you an action item" in str(assigned["blocks"])
 

@@ -16,26 +16,16 @@ from bot.notify import DispatchReport
 from bot.outcomes import DraftRejected, NotAllowed, Rejected
 from bot.services import Services
 from bot.sitdown import reminder_key
-from bot.sitdown_rules import Occurrence, SeriesDraft
+from bot.sitdown_rules import Occurrence
 from bot.sitdown_views import SeriesView
 from storage.models import OutboxMessage
 from storage.sitdown import SitdownAgendaItem
+from tests.builders import SERIES_DRAFT
 from tests.conftest import ADMIN, JOINT_CHANNEL, FakeClock
 from tests.fake_slack import FakeSlack
 
 OWNER = "UOWNER"
-DRAFT = SeriesDraft(
-    title="Marketing × IT",
-    channel_id=JOINT_CHANNEL,
-    cadence="weekly",
-    weekday="Tuesday",
-    nth="",
-    at="10:00",
-    zone="Europe/London",
-    duration="30",
-    leads=("1440", "15"),
-    starts_on="",
-)
+# SERIES_DRAFT meets weekly on Tuesdays at 10:00 in London, in the joint channel.
 # The clock starts on Monday 2026-11-23 09:00 UTC; London is on UTC in winter.
 FIRST = datetime(2026, 11, 24, 10, tzinfo=UTC)
 
@@ -46,7 +36,7 @@ def utc(*parts: int) -> datetime:
 
 def new_series(services: Services, *, by: str = OWNER, **changes: Any) -> SeriesView:
     """A new series, its announcement already sent."""
-    series = services.sitdown.create_series(dataclasses.replace(DRAFT, **changes), by=by)
+    series = services.sitdown.create_series(dataclasses.replace(SERIES_DRAFT, **changes), by=by)
     assert services.dispatcher.run_once().sent == [f"sitdown:{series.id}:created"]
     return series
 

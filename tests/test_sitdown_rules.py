@@ -4,6 +4,7 @@ what people type, and the calendar file."""
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -22,7 +23,6 @@ from bot.sitdown_rules import (
     Occurrence,
     Override,
     Recurrence,
-    SeriesDraft,
     next_occurrence,
     occurrence_on,
     occurrences_between,
@@ -33,6 +33,7 @@ from bot.sitdown_rules import (
     planning_bounds,
     watermark_after,
 )
+from tests.builders import SERIES_DRAFT
 
 TUESDAY = 1
 LONDON = ZoneInfo("Europe/London")
@@ -228,17 +229,14 @@ def test_times_of_day() -> None:
         parse_time_of_day("25:00")
 
 
-GOOD_DRAFT = SeriesDraft(
-    title="Marketing × IT",
-    channel_id="CJOINT",
+# From SERIES_DRAFT: Tuesdays at 10:00, and no first day given (so the first day is today).
+GOOD_DRAFT = replace(
+    SERIES_DRAFT,
     cadence="monthly",
-    weekday="Tuesday",
     nth="-1",
-    at="10:00",
     zone="Europe/Berlin",
     duration="45",
     leads=("15", "1440"),
-    starts_on="",
     video_link="https://meet.example/abc",
 )
 
@@ -252,35 +250,24 @@ def test_a_good_draft_becomes_a_series_spec() -> None:
 
 
 def test_a_bad_draft_names_every_bad_field() -> None:
-    bad = SeriesDraft(
-        title="x" * 4000,
-        channel_id="",
-        cadence="monthly",
-        weekday="Caturday",
-        nth="",
-        at="",
-        zone="Mars/Olympus",
-        duration="7",
-        leads=(),
-        starts_on="2020-01-01",
-        video_link="javascript:alert(1)",
-    )
+    typed = {  # each field of the (monthly) draft: a bad value, and the key its error comes under
+        "title": ("x" * 4000, "title"),
+        "channel_id": ("", "channel"),
+        "weekday": ("Caturday", "weekday"),
+        "nth": ("", "nth"),
+        "at": ("", "time"),
+        "zone": ("Mars/Olympus", "zone"),
+        "duration": ("7", "duration"),
+        "leads": ((), "leads"),
+        "starts_on": ("2020-01-01", "starts_on"),
+        "video_link": ("javascript:alert(1)", "video_link"),
+    }
+    bad = replace(GOOD_DRAFT, **{field: value for field, (value, _) in typed.items()})
 
     spec, errors = bad.check(date(2026, 11, 23))
 
     assert spec is None
-    assert set(errors) == {
-        "title",
-        "channel",
-        "weekday",
-        "nth",
-        "time",
-        "zone",
-        "duration",
-        "leads",
-        "starts_on",
-        "video_link",
-    }
+    assert set(errors) == {key for _, key in typed.values()}
     assert "4000 characters" in errors["title"]
 
 

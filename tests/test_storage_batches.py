@@ -8,11 +8,11 @@ from datetime import date, datetime, timedelta
 from bot.lunchlearn_rules import SessionDraft
 from bot.notify import Outgoing, enqueue_many
 from bot.services import Services
-from bot.sitdown_rules import WEEKDAY_NAMES, SeriesDraft
 from storage.lunchlearn import LunchLearnRepository
 from storage.models import VALUES_PER_QUERY
 from storage.outbox import OutboxRepository
 from storage.sitdown import SitdownRepository
+from tests.builders import series_spec, series_starting
 from tests.conftest import FakeClock
 
 
@@ -22,21 +22,10 @@ def add_series(services: Services, clock: FakeClock, count: int) -> list[int]:
         repository = SitdownRepository(session)
         ids = []
         for number in range(count):
-            draft = SeriesDraft(
-                title=f"Sit-down {number}",
-                channel_id="CJOINT",
-                cadence="weekly",
-                weekday=WEEKDAY_NAMES[tomorrow.weekday()],
-                nth="",
-                at=f"{9 + number % 8:02d}:00",
-                zone="Europe/Paris",
-                duration="30",
-                leads=("60",),
-                starts_on=tomorrow.isoformat(),
+            draft = series_starting(
+                tomorrow, title=f"Sit-down {number}", at=f"{9 + number % 8:02d}:00", zone="Europe/Paris", leads=("60",)
             )
-            spec, errors = draft.check(clock().date())
-            assert spec is not None, errors
-            ids.append(repository.add_series(spec, by="UOWNER", at=clock()).id)
+            ids.append(repository.add_series(series_spec(draft, clock().date()), by="UOWNER", at=clock()).id)
     return ids
 
 
