@@ -26,7 +26,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
-from storage.outbox import OutboxRepository, outbox_row
+from storage.outbox import OutboxRepository, lane_spacing, outbox_row
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +133,7 @@ class Dispatcher:
         batch_size: int = 50,
         lease: timedelta = timedelta(minutes=2),
         per_channel: timedelta = timedelta(seconds=1),
-        max_wait: timedelta = timedelta(seconds=1),
+        max_wait: timedelta = timedelta(seconds=1.5),  # over the longest lane spacing (chat.update's 1.2 s)
         workers: int = 1,
         parallel_from: int = 8,
     ) -> None:
@@ -267,8 +267,11 @@ class Dispatcher:
         with self._recording() as session:
             outbox = OutboxRepository(session)
             outbox.mark_sent(message["id"], now=now, late=late, channel=response.get("channel"), ts=response.get("ts"))
-            outbox.pace(message["channel"], not_before=pace.now() + self.per_channel)
+            outbox.pace(message["channel"], not_before=pace.now() + self._spacing(message["channel"]))
         report.sent.append(message["key"])
+
+    def _spacing(self, lane: str | None) -> timedelta:
+        return lane_spacing(lane, self.per_channel)
 
     def _rendered(self, message: dict[str, Any]) -> dict[str, Any] | None:
         """The payload to send: the row's own, or its renderer's, built now from the current state."""
@@ -306,7 +309,7 @@ class Dispatcher:
         elif status >= 500 or code in RETRYABLE_ERRORS:
             self._retry_or_fail(message, description, self.policy.backoff(message["attempts"]), report, pace)
         else:
-            self._finish(message, "failed", description, free_at=pace.now() + self.per_channel)
+            self._finish(message, "failed", description, free_at=pace.now() + self._spacing(message["channel"]))
             report.failed.append(message["key"])
             log.warning("outbox %s failed for good: %s", message["key"], description)
 
@@ -321,7 +324,8 @@ class Dispatcher:
         channel_wait: timedelta | None = None,
     ) -> None:
         """The row waits `wait`; its channel waits `channel_wait` (a 429's Retry-After), else the usual second."""
-        free_at = pace.now() + max(channel_wait or self.per_channel, self.per_channel)
+        spacing = self._spacing(message["channel"])
+        free_at = pace.now() + max(channel_wait or spacing, spacing)
         if message["attempts"] >= self.policy.max_attempts:
             reason = f"gave up after {message['attempts']} attempts; last: {error}"
             self._finish(message, "failed", reason, free_at=free_at)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, CursorResult, String, and_, exists, func, or_, select, update
@@ -13,13 +13,24 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from storage.models import Base, OutboxMessage, in_chunks, insert_for, is_one_of
 
 # Slack allows about one chat.postMessage per second per channel; other methods are limited per workspace.
-PACED_METHODS = frozenset({"chat.postMessage"})
+PACED_METHODS = frozenset({"chat.postMessage"})  # about one per second per conversation
+# Methods Slack limits per workspace by its rate tiers: all their rows share one lane, spaced to stay under it.
+TIER_LANES = {"chat.update": ("tier3:chat.update", timedelta(seconds=1.2))}  # Tier 3: about 50 a minute
+_LANE_SPACING = dict(TIER_LANES.values())
 
 
 def pacing_channel(method: str, payload: dict[str, Any]) -> str | None:
-    """The conversation a row is paced on (a user ID for a DM), or None when the method is not paced."""
+    """The lane a row is paced on: its conversation (a user ID for a DM) for posts, the method's own lane for a
+    method Slack limits per workspace, or None when the method is not paced."""
+    if method in TIER_LANES:
+        return TIER_LANES[method][0]
     channel = payload.get("channel")
     return str(channel)[:80] if method in PACED_METHODS and channel else None
+
+
+def lane_spacing(lane: str | None, default: timedelta) -> timedelta:
+    """How long a lane waits between two sends."""
+    return _LANE_SPACING.get(lane or "", default)
 
 
 class OutboxChannel(Base):

@@ -323,4 +323,4 @@ def test_a_batch_stores_exactly_what_one_by_one_enqueues_store(services: Service
     for n in range(3):
         assert columns(f"many:{n}") == columns(f"one:{n}")
     assert row(services, "many:1").expire_at == later + timedelta(minutes=30)
-    assert row(services, "many:2").channel is None, "only chat.postMessage is paced"
+    assert row(services, "many:2").channel == "tier3:chat.update", "an update is paced on its tier's lane"

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from itertools import pairwise
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -165,13 +166,20 @@ def test_run_once_does_not_wait_out_a_long_retry_after(
     assert rows(services)["a2"].status == "pending"
 
 
-def test_only_chat_post_message_is_paced(services: Services, fake_slack: FakeSlack, clock: FakeClock) -> None:
+def test_posts_are_paced_per_conversation_and_updates_on_their_tier_lane(
+    services: Services, fake_slack: FakeSlack, clock: FakeClock
+) -> None:
+    """chat.update is Tier 3 (about 50 a minute, per workspace): updates of any cards share one lane, 1.2 s apart,
+    while a post to the same channel goes on its own conversation's pace."""
+    waits = move_clock_instead_of_sleeping(services, clock)
     put(services, clock, "edit1", "CA", method="chat.update")
-    put(services, clock, "edit2", "CA", method="chat.update")
+    put(services, clock, "edit2", "CB", method="chat.update")
     put(services, clock, "post", "CA")
 
-    assert sorted(services.dispatcher.run_pass().sent) == ["edit1", "edit2", "post"]
-    assert pacing_channel("chat.update", {"channel": "CA"}) is None
+    assert sorted(services.dispatcher.run_pass().sent) == ["edit1", "post"]
+    assert services.dispatcher.run_once().sent == ["edit2"]
+    assert waits == [pytest.approx(1.2)]
+    assert pacing_channel("chat.update", {"channel": "CA"}) == "tier3:chat.update"
     assert pacing_channel(POST, {"channel": "UMIA"}) == "UMIA"
 
 
