@@ -113,7 +113,36 @@ def _clean(text: str) -> str:
     return _UNSTORABLE.sub("", text) if _UNSTORABLE.search(text) else text
 
 
+_OBJECTS = ("user", "team", "channel", "enterprise", "container", "view", "message", "event", "organization")
+_STRINGS = ("user_id", "team_id", "channel_id", "enterprise_id", "trigger_id", "response_url", "api_app_id", "token")
+
+
+def _check_common(body: dict[str, Any]) -> None:
+    """What Bolt itself reads from any request while it builds its request and context: the right types."""
+    for name in _OBJECTS:
+        value = body.get(name)
+        if value is None:
+            continue
+        if isinstance(value, str) and name in ("user", "team", "channel", "enterprise"):
+            continue
+        if not isinstance(value, dict) or not isinstance(value.get("id", ""), str | type(None)):
+            raise Malformed(name)
+    for name in _STRINGS:
+        if body.get(name) is not None and not isinstance(body[name], str):
+            raise Malformed(name)
+    authorizations = body.get("authorizations")
+    if authorizations is not None and (
+        not isinstance(authorizations, list) or not all(isinstance(a, dict) for a in authorizations)
+    ):
+        raise Malformed("authorizations")
+    if body.get("actions") is not None and not isinstance(body["actions"], list):
+        raise Malformed("actions")
+    if body.get("is_enterprise_install") is not None and not isinstance(body["is_enterprise_install"], bool | str):
+        raise Malformed("is_enterprise_install")
+
+
 def check(body: dict[str, Any]) -> None:
+    _check_common(body)
     kind = body.get("type")
     if "command" in body and kind is None:
         _check_command(body)

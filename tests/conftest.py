@@ -269,6 +269,9 @@ def fake_slack() -> Iterator[FakeSlack]:
     yield fake
     fake.stop()
     assert not fake.problems, "the bot sent what Slack would reject:\n" + "\n".join(fake.problems)
+    assert fake.allow_throttling or not fake.throttled, "the bot went over Slack's rate tiers:\n" + "\n".join(
+        fake.throttled
+    )
 
 
 def make_settings(fake: FakeSlack, database_url: str, **overrides: Any) -> Settings:
@@ -304,11 +307,11 @@ def settings(fake_slack: FakeSlack, database_url: str) -> Settings:
 
 
 @pytest.fixture
-def services(settings: Settings, clock: FakeClock) -> Iterator[Services]:
+def services(settings: Settings, clock: FakeClock, fake_slack: FakeSlack) -> Iterator[Services]:
     built = build_services(settings, clock=clock)
     # A wait for a paced channel counts in the dispatcher's pace clock whether or not time passes (bot.notify's
     # _PaceClock), so the tests' dispatcher does not sleep it in real time; tests of pacing set their own.
-    built.dispatcher.sleep = lambda _seconds: None
+    built.dispatcher.sleep = fake_slack.skip
     yield built
     built.engine.dispose()
 

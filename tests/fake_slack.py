@@ -20,11 +20,14 @@ from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
+from tests.slack_rules import RateTiers, strict_block_problems, strict_view_problems
+
 MESSAGE_BLOCKS = 50
 VIEW_BLOCKS = 100
 MESSAGE_TEXT = 40_000
 MESSAGE_METHODS = {"chat.postMessage", "chat.postEphemeral", "chat.update", "response_url"}
 STOP_POLL_SECONDS = 0.005
+TRIGGER_SECONDS = 3.0
 VIEW_METHODS = {"views.open", "views.update", "views.push", "views.publish"}
 
 
@@ -111,6 +114,16 @@ class FakeSlack:
     calls: list[Call] = field(default_factory=list)
     clock: Callable[[], Any] | None = None  # stamps each Call's `at`
     problems: list[str] = field(default_factory=list)
+    # As strict as Slack: triggers expire and work once, rate tiers answer 429, unknown messages are refused.
+    tiers: RateTiers = field(default_factory=RateTiers)
+    throttled: list[str] = field(default_factory=list)  # calls a tier refused; the fixture fails on any
+    allow_throttling: bool = False  # a test that means to go over a tier sets it
+    not_in_channel: set[str] = field(default_factory=set)  # channels the bot is not a member of
+    missing_channels: set[str] = field(default_factory=set)  # channels that do not exist
+    missing_scopes: set[str] = field(default_factory=set)  # methods the token lacks the scope for
+    posted: set[tuple[str, str]] = field(default_factory=set)  # (channel, ts) of every message posted
+    _triggers: dict[str, float] = field(default_factory=dict)
+    _skipped: float = 0.0  # seconds the code under test waited without sleeping (see skip())
     _failures: dict[str, list[Failure]] = field(default_factory=dict)
     _ts: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -163,6 +176,22 @@ class FakeSlack:
     def response_url(self, name: str = "hook") -> str:
         return f"http://127.0.0.1:{self._server.server_address[1]}/response/{name}"
 
+    # --- time and triggers ---
+
+    def now(self) -> float:
+        """The fake's time, for rate tiers and triggers: real time plus what the code waited without sleeping."""
+        return time.monotonic() + self._skipped
+
+    def skip(self, seconds: float) -> None:
+        """The code under test waited `seconds` without sleeping (the tests' dispatcher): time passes here too."""
+        with self._lock:
+            self._skipped += max(seconds, 0.0)
+
+    def issue_trigger(self, trigger_id: str) -> None:
+        """Slack hands a trigger_id with every slash command and interaction: it opens one view within 3 s."""
+        with self._lock:
+            self._triggers[trigger_id] = self.now()
+
     # --- scripting failures ---
 
     def fail_next(
@@ -202,6 +231,7 @@ class FakeSlack:
 
     def reset(self) -> None:
         with self._lock:
+            self.throttled.clear()
             self.calls.clear()
             self.uploads.clear()
             self.problems.clear()
@@ -222,16 +252,49 @@ class FakeSlack:
             self.calls.append(call)
             failure = self._take_failure(method)
             call.ok = failure is None
+            retry_after = self.tiers.retry_after(method, self.now()) if failure is None else None
         if failure is not None:
             if failure.stall:
                 time.sleep(failure.stall)
             headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
             return failure.status, headers, {"ok": False, "error": failure.error}
+        if retry_after is not None:
+            call.ok = False
+            with self._lock:
+                self.throttled.append(f"{method}: over its rate tier ({self.tiers.limits[method]} a minute)")
+            return 429, {"Retry-After": str(retry_after)}, {"ok": False, "error": "ratelimited"}
+        refusal = self._refusal(method, body)
+        if refusal is not None:
+            call.ok = False
+            return 200, {}, {"ok": False, "error": refusal}
         if method in MESSAGE_METHODS:
             self._record_problems(message_problems(method, body))
+            self._record_problems(strict_block_problems(body.get("blocks"), method))
         if method in VIEW_METHODS:
             self._record_problems(view_problems(method, body.get("view")))
+            self._record_problems(strict_view_problems(body.get("view"), method))
         return 200, {}, self._answer(method, body)
+
+    def _refusal(self, method: str, body: dict[str, Any]) -> str | None:
+        """What Slack answers `ok: false` to: an expired or used trigger, a channel the bot cannot post in, a
+        scope the token lacks, an update of a message the bot never posted."""
+        if method in self.missing_scopes:
+            return "missing_scope"
+        channel = str(body.get("channel") or "")
+        if method.startswith("chat.") and channel in self.missing_channels:
+            return "channel_not_found"
+        if method in ("chat.postMessage", "chat.update") and channel in self.not_in_channel:
+            return "not_in_channel"
+        if method in ("views.open", "views.push"):
+            with self._lock:
+                issued = self._triggers.pop(str(body.get("trigger_id")), None)
+            if issued is None or self.now() - issued > TRIGGER_SECONDS:
+                self._record_problems([f"{method}: trigger_id expired, used already, or never issued"])
+                return "expired_trigger_id"
+        if method == "chat.update" and (channel, str(body.get("ts"))) not in self.posted:
+            self._record_problems([f"chat.update of a message never posted: {channel} {body.get('ts')}"])
+            return "message_not_found"
+        return None
 
     def _take_failure(self, method: str) -> Failure | None:
         queue = self._failures.get(method) or []
@@ -268,8 +331,13 @@ class FakeSlack:
                 "bot_id": "BBOT",
             }
         if method in ("chat.postMessage", "chat.update"):
+            channel = str(body.get("channel") or "")
+            if method == "chat.postMessage" and channel[:1] in ("U", "W"):
+                channel = "D" + channel[1:]  # a DM posted to a user comes back in its D… conversation
             ts = body.get("ts") or self._next_ts()
-            return {"ok": True, "channel": body.get("channel"), "ts": ts, "message": {"text": body.get("text")}}
+            with self._lock:
+                self.posted.add((channel, ts))
+            return {"ok": True, "channel": channel, "ts": ts, "message": {"text": body.get("text")}}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": self._next_ts()}
         if method in VIEW_METHODS:
@@ -282,7 +350,14 @@ class FakeSlack:
             return {"ok": True, "channel": {"id": "D" + str(body.get("users", "X"))[1:]}}
         if method == "conversations.members":
             members = self.channel_members.get(str(body.get("channel")), [])
-            return {"ok": True, "members": members, "response_metadata": {"next_cursor": ""}}
+            limit = int(body.get("limit") or 100)
+            start = int(body.get("cursor") or 0)
+            page, more = members[start : start + limit], start + limit < len(members)
+            return {
+                "ok": True,
+                "members": page,
+                "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+            }
         if method == "usergroups.users.list":
             group = str(body.get("usergroup"))
             if group not in self.usergroups:

@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from slack_sdk.signature import SignatureVerifier
 
 from tests.fake_slack import FakeSlack, message_problems, view_problems
+from tests.slack_rules import errors_problems, strict_view_problems
 
 SIGNING_SECRET = "0123456789abcdef0123456789abcdef"
 
@@ -67,7 +68,10 @@ class SlackSender:
 
     def _next(self, prefix: str) -> str:
         self._counter += 1
-        return f"{prefix}{self._counter}"
+        name = f"{prefix}{self._counter}"
+        if prefix == "trigger.":
+            self.fake.issue_trigger(name)
+        return name
 
     def _interaction(self, kind: str, user: str) -> dict[str, Any]:
         """What every interaction payload (block_actions, view_submission) starts with."""
@@ -147,6 +151,8 @@ class SlackSender:
         reply = self.post(urlencode({"payload": json.dumps(payload)}))
         if reply.body.get("response_action") == "update":
             self.fake.problems.extend(view_problems("view_submission update", reply.body.get("view")))
+            self.fake.problems.extend(strict_view_problems(reply.body.get("view"), "view_submission update"))
+        self.fake.problems.extend(errors_problems(view, reply.body))
         return reply
 
     def _check_reply(self, reply: Reply) -> None:

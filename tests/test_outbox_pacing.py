@@ -172,6 +172,7 @@ def test_posts_are_paced_per_conversation_and_updates_on_their_tier_lane(
     """chat.update is Tier 3 (about 50 a minute, per workspace): updates of any cards share one lane, 1.2 s apart,
     while a post to the same channel goes on its own conversation's pace."""
     waits = move_clock_instead_of_sleeping(services, clock)
+    fake_slack.posted.update({("CA", "1700000000.000001"), ("CB", "1700000000.000001")})  # the cards updated
     put(services, clock, "edit1", "CA", method="chat.update")
     put(services, clock, "edit2", "CB", method="chat.update")
     put(services, clock, "post", "CA")

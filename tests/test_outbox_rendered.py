@@ -78,3 +78,23 @@ def test_a_newer_update_replaces_only_older_ones_still_waiting_for_the_same_mess
     with services.sessions() as session:
         rows = {row.key: row.status for row in session.scalars(select(OutboxMessage))}
     assert rows == {"first": "skipped", "other message": "pending", "second": "pending"}
+
+
+def test_sixty_sign_ups_on_one_card_cost_a_handful_of_updates_and_none_goes_over_the_tier(
+    running_bot: RunningBot,
+) -> None:
+    """The fake answers 429 past chat.update's Tier 3 (50 a minute) and the fixture fails on any: the card's
+    updates coalesce while they wait, and the dispatcher spaces what is left on the tier's lane."""
+    bot = running_bot
+    session_id = plan_session(bot, capacity=number("50"))
+    bot.dispatch()
+    people = [f"UPERSON{n:02d}" for n in range(60)]
+    for start in range(0, 60, 10):  # six bursts of ten clicks, the outbox sending between them
+        for person in people[start : start + 10]:
+            click(bot, "lunchlearn_signup", str(session_id), person)
+        bot.dispatch()
+
+    updates = bot.fake.calls_to("chat.update")
+    assert 1 <= len(updates) <= 6
+    assert "50/50" in text_of(updates[-1]) and "10 on the waitlist" in text_of(updates[-1])
+    assert bot.fake.throttled == []
