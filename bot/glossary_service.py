@@ -78,12 +78,10 @@ class GlossaryService(Transactions):
         wake_outbox: Callable[[], None] = lambda: None,
         refresh_seconds: float = 2.0,
     ) -> None:
-        self.sessions = sessions
-        self.clock = clock
+        super().__init__(sessions, clock, wake_outbox)
         self.messages = messages
         self.channels = channels
         self.admins = admins
-        self.wake_outbox = wake_outbox
         self.refresh_seconds = refresh_seconds
         self._index: GlossaryIndex | None = None
         self._fingerprint: tuple[int, int, int] | None = None

@@ -96,9 +96,10 @@ class UnitOfWork:
 class Transactions:
     """Opening units of work: what a service needs the sessions, its clock and the dispatcher's wake-up for."""
 
-    sessions: sessionmaker[Session]
-    clock: Clock
-    wake_outbox: Callable[[], None]
+    def __init__(self, sessions: sessionmaker[Session], clock: Clock, wake_outbox: Callable[[], None]) -> None:
+        self.sessions = sessions
+        self.clock = clock
+        self.wake_outbox = wake_outbox
 
     def work(self, now: datetime | None = None) -> UnitOfWork:
         """A transaction that writes (see UnitOfWork); `now` is the clock's unless the use case read it first."""
@@ -122,11 +123,9 @@ class FeatureService(Transactions, Generic[Messages]):
         messages: Messages,
         wake_outbox: Callable[[], None],
     ) -> None:
-        self.sessions = sessions
-        self.clock = clock
+        super().__init__(sessions, clock, wake_outbox)
         self.settings = settings
         self.messages = messages
-        self.wake_outbox = wake_outbox
         self.setup()
 
     def setup(self) -> None:

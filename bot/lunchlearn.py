@@ -159,14 +159,10 @@ class LunchLearnService(LunchLearnIdeas, LunchLearnPlanning, FeatureService[Lunc
     def _sign_up(self, session_id: int, user_id: str) -> SignupOutcome:
         with self.work() as work:
             repository = work.repo(LunchLearnRepository)
-            closed = self._closed_reason(repository.view(session_id), work.now)
-            if closed:
-                return SignupOutcome(closed, repository.view(session_id))
             status = repository.signup_status(session_id, user_id)
-            if status is not None:
-                return SignupOutcome(f"already_{status}", repository.view(session_id))
-            if not repository.lock(session_id):
-                return SignupOutcome("cancelled", repository.view(session_id))
+            refused = self._refusal(repository, session_id, work.now, already=status)
+            if refused:
+                return SignupOutcome(refused, repository.view(session_id))
             seated = repository.take_seat(session_id)
             repository.add_signup(session_id, user_id, seated=seated, at=work.now)
             view = repository.view(session_id)
@@ -177,11 +173,9 @@ class LunchLearnService(LunchLearnIdeas, LunchLearnPlanning, FeatureService[Lunc
     def withdraw(self, session_id: int, user_id: str) -> WithdrawOutcome:
         with self.work() as work:
             repository = work.repo(LunchLearnRepository)
-            closed = self._closed_reason(repository.view(session_id), work.now)
-            if closed:
-                return WithdrawOutcome(closed, repository.view(session_id))
-            if not repository.lock(session_id):
-                return WithdrawOutcome("cancelled", repository.view(session_id))
+            refused = self._refusal(repository, session_id, work.now)
+            if refused:
+                return WithdrawOutcome(refused, repository.view(session_id))
             former = repository.remove_signup(session_id, user_id)
             if former is None:
                 return WithdrawOutcome("not_signed_up", repository.view(session_id))
@@ -223,6 +217,18 @@ class LunchLearnService(LunchLearnIdeas, LunchLearnPlanning, FeatureService[Lunc
                 work.send(Outgoing(session_key(session_id, "cancelled", user_id), payload))
             self._refresh_card(work, view)
         return view
+
+    def _refusal(
+        self, repository: LunchLearnRepository, session_id: int, now: datetime, *, already: str | None = None
+    ) -> str | None:
+        """Why a seat cannot change now (the session is gone, cancelled or started; the person already has
+        that place), or None once the session's row is locked for the change."""
+        closed = self._closed_reason(repository.view(session_id), now)
+        if closed:
+            return closed
+        if already is not None:
+            return f"already_{already}"
+        return None if repository.lock(session_id) else "cancelled"
 
     @staticmethod
     def _closed_reason(view: SessionView | None, now: datetime) -> str | None:

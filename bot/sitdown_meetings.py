@@ -119,10 +119,7 @@ class MeetingsPart(FeatureService[SitdownMessages]):
 
     def meeting(self, meeting_id: int) -> tuple[SeriesView, MeetingView] | None:
         with self.reading() as work:
-            repository = work.repo(SitdownRepository)
-            meeting = repository.meeting(meeting_id)
-            series = repository.series(meeting.series_id) if meeting else None
-            return (series, meeting) if series and meeting else None
+            return _meeting_of(work.repo(SitdownRepository), meeting_id)
 
     def save_notes(self, meeting_id: int, notes: str, *, by: str) -> MeetingView:
         """Store the notes and share them in the series' channel (every save is shared: notes get corrected)."""
@@ -130,10 +127,10 @@ class MeetingsPart(FeatureService[SitdownMessages]):
         now = self.clock()
         with self.work(now) as work:
             repository = work.repo(SitdownRepository)
-            meeting = repository.meeting(meeting_id)
-            series = repository.series(meeting.series_id) if meeting else None
-            if meeting is None or series is None:
+            found = _meeting_of(repository, meeting_id)
+            if found is None:
                 raise NotFound()
+            series, _meeting = found
             repository.save_notes(meeting_id, notes, by=by, at=now)
             saved = repository.meeting(meeting_id)
             assert saved is not None
@@ -203,3 +200,10 @@ class MeetingsPart(FeatureService[SitdownMessages]):
             done = repository.action(item_id)
             assert done is not None
             return ActionOutcome(done, True)
+
+
+def _meeting_of(repository: SitdownRepository, meeting_id: int) -> tuple[SeriesView, MeetingView] | None:
+    """A meeting with its series, or None when either is gone."""
+    meeting = repository.meeting(meeting_id)
+    series = repository.series(meeting.series_id) if meeting else None
+    return (series, meeting) if series and meeting else None
