@@ -17,6 +17,7 @@ from slack_sdk.webhook import WebhookClient
 from bot.clock import Clock, utc_now
 from bot.config import Settings
 from bot.glossary_service import GlossaryService
+from bot.home import HomeService
 from bot.liaison import LiaisonService
 from bot.lunchlearn import LunchLearnService
 from bot.newproject import NewProjectService
@@ -101,6 +102,7 @@ def build_services(settings: Settings, *, clock: Clock = utc_now, migrate: bool 
         sitdown=sitdown,
         lunchlearn=lunchlearn,
         liaison=LiaisonService(sessions, clock, settings, LiaisonMessages(), wake),
+        home=HomeService(sessions, clock, wake),
     )
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.clock import Clock
 from bot.config import Settings
 from bot.glossary_service import GlossaryService
+from bot.home import HomeService
 from bot.liaison import LiaisonService
 from bot.lunchlearn import LunchLearnService
 from bot.newproject import NewProjectService
@@ -32,6 +33,7 @@ class Services:
     sitdown: SitdownService
     lunchlearn: LunchLearnService
     liaison: LiaisonService
+    home: HomeService
 
     def planners(self) -> list[Callable[[], object]]:
         """What the scheduler runs every minute: each writes its due reminders into the outbox (idempotent)."""

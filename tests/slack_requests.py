@@ -125,6 +125,35 @@ class SlackSender:
         }
         return self.post(urlencode({"payload": json.dumps(payload)}))
 
+    def event(self, event: dict[str, Any]) -> Reply:
+        """An Events API callback, as Slack sends it (JSON, signed)."""
+        body = {
+            "token": "legacy",
+            "team_id": "T0001",
+            "api_app_id": "A0001",
+            "type": "event_callback",
+            "event_id": self._next("Ev"),
+            "event_time": int(time.time()),
+            "event": event,
+            "authorizations": [{"team_id": "T0001", "user_id": "UBOT", "is_bot": True}],
+        }
+        return self.post(json.dumps(body), content_type="application/json")
+
+    def open_home(self, user: str = "UALICE") -> Reply:
+        return self.event({"type": "app_home_opened", "user": user, "channel": "D" + user[1:], "tab": "home"})
+
+    def home_action(self, action_id: str, value: str = "", *, user: str = "UALICE", block_id: str = "b") -> Reply:
+        """A button clicked in the user's Home tab: block_actions from a view, with no response_url."""
+        payload = {
+            **self._interaction("block_actions", user),
+            "container": {"type": "view", "view_id": "VHOME"},
+            "view": {"id": "VHOME", "type": "home", "blocks": [], "private_metadata": "", "callback_id": ""},
+            "actions": [
+                {"type": "button", "action_id": action_id, "block_id": block_id, "value": value, "action_ts": "1"}
+            ],
+        }
+        return self.post(urlencode({"payload": json.dumps(payload)}))
+
     def submit(self, view: dict[str, Any], values: dict[str, Any], *, user: str = "UALICE") -> Reply:
         """Submit a view the app opened, with form values {block_id: text, ('select', value), or a raw element
         state from one of the helpers below (date, time, user, users, checkboxes, number, select_many)}."""

@@ -7,6 +7,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 import storage.glossary
+import storage.home
 import storage.liaison
 import storage.lunchlearn
 import storage.newproject
@@ -18,6 +19,7 @@ from storage.models import Base
 # Imported so that Base.metadata holds every feature's tables.
 FEATURE_MODULES = (
     storage.glossary,
+    storage.home,
     storage.liaison,
     storage.lunchlearn,
     storage.newproject,
