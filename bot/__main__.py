@@ -125,7 +125,10 @@ def glossary_import(file: Path) -> int:
         added, replaced = services.glossary.import_csv(file.read_text(encoding="utf-8"), by="csv-import")
     except GlossaryCsvError as error:
         return fail(f"{file}: {error}; nothing was imported")
-    print(f"imported {file}: {added} terms added, {replaced} replaced")
+    if not added and not replaced:
+        print(f"imported {file}: nothing changed (every term already says what the file says)")
+    else:
+        print(f"imported {file}: {added} terms added, {replaced} replaced")
     return 0
 
 

@@ -12,7 +12,7 @@ import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from rapidfuzz import fuzz, process
 
@@ -97,6 +97,23 @@ class TermDraft:
 
     def keys(self) -> list[str]:
         return [term_key(text) for text in (self.name, *self.aliases, *self.acronyms)]
+
+
+def same_content(entry: TermEntry, draft: TermDraft) -> bool:
+    """Whether saving the draft would change nothing people read (then no revision is written)."""
+
+    def clean(texts: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(text.strip() for text in texts if text.strip())
+
+    def sense(s: SenseData) -> tuple[str, ...]:
+        return (s.side, s.definition.strip(), s.example.strip(), s.why_it_matters.strip())
+
+    return (
+        entry.name.strip() == draft.name.strip()
+        and [sense(s) for s in entry.senses] == [sense(s) for s in draft.senses]
+        and clean(entry.aliases) == clean(draft.aliases)
+        and clean(entry.acronyms) == clean(draft.acronyms)
+    )
 
 
 @dataclass(frozen=True)
@@ -294,6 +311,11 @@ class GlossaryIndex:
         suggestions = self.suggest(text)
         related = [entry for entry in self.search(text, limit=5) if entry not in suggestions]
         return Miss(text, tuple(suggestions), tuple(related[:3]))
+
+    def recent(self, count: int) -> list[TermEntry]:
+        """The terms added or changed last, newest first."""
+        epoch = datetime.min.replace(tzinfo=UTC)
+        return sorted(self.entries.values(), key=lambda e: (e.updated_at or epoch, e.id), reverse=True)[:count]
 
     def listing(self, side: str | None) -> list[TermEntry]:
         if side is None:

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
-from bot.glossary import GlossaryIndex, Miss, Page, TermDraft, TermEntry, check_draft, page_of, term_key
+from bot.glossary import GlossaryIndex, Miss, Page, TermDraft, TermEntry, check_draft, page_of, same_content, term_key
 from bot.glossary_csv import GlossaryCsvError, read_glossary_csv, write_glossary_csv
 from bot.glossary_views import RequestView, RevisionView
 from bot.kit import Transactions, UnitOfWork, outbox_key
@@ -51,6 +51,7 @@ class RequestOutcome:
 class SaveOutcome:
     entry: TermEntry
     fulfilled: tuple[RequestView, ...]
+    unchanged: bool = False  # the draft said what the entry already says: nothing was written
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,9 @@ class GlossaryService(Transactions):
     def listing(self, side: str | None, page: int, size: int) -> Page:
         return page_of(self.index().listing(side), page, size)
 
+    def recent(self, count: int) -> list[TermEntry]:
+        return self.index().recent(count)
+
     def random_entry(self) -> TermEntry | None:
         return self.index().pick_random()
 
@@ -163,6 +167,8 @@ class GlossaryService(Transactions):
             raise DraftRejected(
                 {"name": "Someone changed this entry after you opened it. Close this and reopen it to see theirs."}
             )
+        if same_content(current, draft):
+            return SaveOutcome(current, (), unchanged=True)
         return self._save(draft, by=by, term_id=term_id)
 
     def _fresh_entry(self, term_id: int) -> TermEntry | None:
@@ -243,7 +249,8 @@ class GlossaryService(Transactions):
         return write_glossary_csv(sorted(entries, key=lambda e: e.name.casefold()))
 
     def import_csv(self, text: str, *, by: str) -> tuple[int, int]:
-        """Add new terms and replace existing ones, all or nothing; (added, replaced)."""
+        """Add new terms and replace existing ones that differ, all or nothing; (added, replaced). A row that
+        says what its entry already says writes nothing (re-importing an unchanged export changes nothing)."""
         rows = read_glossary_csv(text)
         index = self.index()
         for row in rows:
@@ -257,20 +264,25 @@ class GlossaryService(Transactions):
             repository = work.repo(GlossaryRepository)
             existing = repository.ids_by_key()
             new_terms: list[NewTerm] = []
+            replaced = 0
             term_ids: dict[str, int] = {}  # every key of the file, to the term it now belongs to
             for row in rows:
                 term_id = existing.get(term_key(row.draft.name))
                 if term_id is None:
                     new_terms.append(NewTerm(row.draft, row.added_by or by, row.added_at or now))
                 else:
-                    repository.replace(term_id, row.draft, by=by, at=now, action="import")
                     term_ids.update(dict.fromkeys(row.draft.keys(), term_id))
+                    current = repository.entry(term_id)
+                    if current is not None and same_content(current, row.draft):
+                        continue
+                    repository.replace(term_id, row.draft, by=by, at=now, action="import")
+                    replaced += 1
             added_ids = repository.add_many(new_terms, action="import")  # in bulk: the starter glossary is all new
             for new in new_terms:
                 term_ids.update(dict.fromkeys(new.draft.keys(), added_ids[term_key(new.draft.name)]))
             repository.close_requests_for(term_ids, by=by, at=now)
         self._invalidate()
-        return len(new_terms), len(rows) - len(new_terms)
+        return len(new_terms), replaced
 
     def load_starter_glossary_if_empty(self) -> int:
         with self.reading() as work:

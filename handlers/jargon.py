@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 
 COMMAND = "/jargon"
 PAGE_SIZE = 12
+RECENT_DEFAULT, RECENT_MAX = 10, 25
 INTRO = "📚 *The shared glossary of marketing and IT*: one word, every meaning, in plain language."
 
 
@@ -72,6 +73,13 @@ class JargonListeners:
                 lambda run: run.answer(search_message(run.rest, self.glossary.search(run.rest))),
                 needs_text=True,
             ),
+            Subcommand(
+                "define <term>",
+                "look a term up even when it is named like one of these commands (`define help`)",
+                lambda run: self._look_up(run.rest, run.user_id, run.ack),
+                needs_text=True,
+            ),
+            Subcommand("recent [N]", "the terms added or changed last (10, or up to 25)", self._recent),
             Subcommand("list [marketing|it]", "browse the glossary, page by page", self._list),
             Subcommand(
                 "random", "learn a term at random", lambda run: self._answer_random(run.ack), takes_nothing=True
@@ -106,6 +114,23 @@ class JargonListeners:
                 f"That's longer than any term ({length} characters). Try a shorter phrase."
             ),
         )
+
+    def _recent(self, run: Invocation) -> None:
+        count = bk.row_id(run.rest) if run.rest else RECENT_DEFAULT
+        if not 1 <= count <= RECENT_MAX:
+            run.answer(bk.answer(f"`/jargon recent` takes a number from 1 to {RECENT_MAX}."))
+            return
+        entries = self.glossary.recent(count)
+        if not entries:
+            run.answer(bk.answer("The glossary is empty. Add a term: `/jargon add`"))
+            return
+        lines = [
+            f"• *{bk.escape(entry.name)}* — {bk.slack_date(entry.updated_at)}, by {bk.user(entry.updated_by)}"
+            for entry in entries
+        ]
+        chunks = [bk.section("\n".join(lines[start : start + 10])) for start in range(0, len(lines), 10)]
+        heading = bk.section(f"🕒 The last {len(entries)} terms added or changed:")
+        run.answer(bk.message([heading, *chunks], "Recently changed terms"))
 
     def _list(self, run: Invocation) -> None:
         if run.rest and run.rest.lower() not in SIDES:
@@ -282,6 +307,10 @@ class JargonListeners:
                 outcome = self.glossary.create(draft, by=user_id)
         except DraftRejected as rejected:
             ack(response_action="errors", errors=form_errors(rejected.errors, groups))
+            return
+        if outcome.unchanged:
+            unchanged = f"Nothing changed: *{bk.escape(outcome.entry.name)}* already says exactly that."
+            ack(response_action="update", view=bk.modal("jargon_saved", "Glossary", [bk.section(unchanged)]))
             return
         told = sum(len(request.followers) for request in outcome.fulfilled)
         ack(response_action="update", view=saved_modal(outcome.entry, told))

@@ -36,6 +36,7 @@ from tests.slack_requests import SIGNING_SECRET, SlackSender
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REQUIRE_POSTGRES = os.environ.get("BRIDGEBOT_REQUIRE_POSTGRES") == "1"
 
+TEST_START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # the tests' clock starts here; templates are made then
 IT_CHANNEL, MARKETING_CHANNEL, JOINT_CHANNEL = "CITINTAKE", "CMARKETING", "CJOINT"
 ADMIN = "UADMIN"
 
@@ -111,7 +112,9 @@ POSTGRES_TEST_PREFIX = "bbt_"
 
 def _fill_template(url: str, kind: str) -> None:
     """What every start does to a new database: migrate it and, for the bot, load the starter glossary."""
-    built = build_services(Settings(bot_token="xoxb-test", signing_secret="", database_url=url))
+    built = build_services(
+        Settings(bot_token="xoxb-test", signing_secret="", database_url=url), clock=lambda: TEST_START
+    )
     try:
         if kind == "glossary":
             built.glossary.load_starter_glossary_if_empty()
@@ -169,7 +172,8 @@ class PostgresWorkDatabase:
             db.upgrade(engine)
             self._check_tables(engine)
             self._keep_rows(engine, "migrated")
-            built = build_services(Settings(bot_token="xoxb-test", signing_secret="", database_url=self.url))
+            settings = Settings(bot_token="xoxb-test", signing_secret="", database_url=self.url)
+            built = build_services(settings, clock=lambda: TEST_START)
             built.glossary.load_starter_glossary_if_empty()
             built.engine.dispose()
             self._keep_rows(engine, "glossary")
@@ -260,7 +264,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 @pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
+    return FakeClock(TEST_START)
 
 
 @pytest.fixture
