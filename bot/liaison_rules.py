@@ -267,8 +267,9 @@ def parse_day(text: str) -> date | None:
 def check_note(text: str) -> str | None:
     if not text.strip():
         return "Write a few lines for the people taking over."
-    if len(text) > MAX_NOTE:
-        return f"At most {MAX_NOTE} characters ({len(text)} now)."
+    size = max(len(text), len(text.encode("utf-16-le", "surrogatepass")) // 2)  # as Slack may count it
+    if size > MAX_NOTE:
+        return f"At most {MAX_NOTE} characters ({size} now)."
     return None
 
 

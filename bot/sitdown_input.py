@@ -80,12 +80,18 @@ def _zones() -> frozenset[str]:
     return _ZONES
 
 
+def text_length(text: str) -> int:
+    """As Slack may count it (code points or UTF-16 units, it does not say): the larger, so what is saved
+    always fits the field it is edited in again (handlers.blocks.length)."""
+    return max(len(text), len(text.encode("utf-16-le", "surrogatepass")) // 2)
+
+
 def check_text(text: str, limit: int, what: str) -> str:
     text = text.strip()
     if not text:
         raise Rejected(f"The {what} is empty: write a few words.")
-    if len(text) > limit:
-        raise Rejected(f"The {what} is {len(text)} characters long; please keep it under {limit}.")
+    if text_length(text) > limit:
+        raise Rejected(f"The {what} is {text_length(text)} characters long; please keep it under {limit}.")
     return text
 
 

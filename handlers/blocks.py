@@ -8,7 +8,7 @@ import html
 import logging
 import re
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -16,13 +16,26 @@ from slack_bolt import Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+# Re-exported: features measure and cut text through this module (handlers.cuts holds how).
+from handlers.cuts import ELLIPSIS as ELLIPSIS
+from handlers.cuts import SECTION_LIMIT as SECTION_LIMIT
+from handlers.cuts import cut as cut
+from handlers.cuts import fits as fits
+from handlers.cuts import length as length
+from handlers.cuts import pack
+from handlers.cuts import sections_needed as sections_needed
+from handlers.cuts import split_mrkdwn as split_mrkdwn
+
 log = logging.getLogger(__name__)
 
 Block = dict[str, Any]
 
-SECTION_LIMIT = 3000
+FIELD_LIMIT = 2000  # a fields item, and a context element
+HEADER_LIMIT = 150
 BUTTON_TEXT_LIMIT = 75
 MESSAGE_BLOCK_LIMIT = 50
+MODAL_BLOCK_LIMIT = 100
+INPUT_LIMIT = 3000  # the largest max_length a plain_text_input may have
 
 # Linear: no class may cross a `<`, so a match tried at each of 12,000 unclosed `<` stops at the next one
 # (with `[^>]*`, each try ran to the end of the text: quadratic, seconds of CPU holding the GIL).
@@ -61,8 +74,7 @@ def mentioned_users(raw: str) -> list[str]:
     return list(dict.fromkeys(_USER_MENTION.findall((raw or "")[:COMMAND_TEXT_CAP])))
 
 
-def truncate(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+truncate = cut
 
 
 def plain(text: str, limit: int = BUTTON_TEXT_LIMIT) -> dict[str, Any]:
@@ -70,8 +82,8 @@ def plain(text: str, limit: int = BUTTON_TEXT_LIMIT) -> dict[str, Any]:
     return {"type": "plain_text", "text": truncate(text, limit) or " ", "emoji": True}
 
 
-def mrkdwn(text: str) -> dict[str, Any]:
-    return {"type": "mrkdwn", "text": truncate(text, SECTION_LIMIT)}
+def mrkdwn(text: str, limit: int = SECTION_LIMIT) -> dict[str, Any]:
+    return {"type": "mrkdwn", "text": truncate(text, limit)}
 
 
 def section(text: str, *, block_id: str | None = None, accessory: Block | None = None) -> Block:
@@ -83,16 +95,89 @@ def section(text: str, *, block_id: str | None = None, accessory: Block | None =
     return block
 
 
+def section_pages(
+    parts: Sequence[str], rooms: Sequence[int], left_out: Callable[[int], str], *, limit: int = SECTION_LIMIT
+) -> list[list[Block]]:
+    """`parts` (mrkdwn, e.g. one line per item) over section blocks, up to `rooms[n]` blocks on page n (a
+    message holds 50, a modal 100). Parts share a block while they fit; a part longer than a block is split
+    at line breaks, then spaces. When even that is not enough, the last block is the plain line
+    `left_out(count)`, `count` the parts not shown: it says what was left out and where to read it whole."""
+    chunks = pack(parts, limit)
+    capacity = sum(max(room, 0) for room in rooms)
+    texts = [chunk.text for chunk in chunks]
+    if len(chunks) > capacity:
+        shown = chunks[: max(capacity - 1, 0)]
+        texts = [chunk.text for chunk in shown]
+        if shown and not shown[-1].whole:
+            texts[-1] = cut(texts[-1] + ELLIPSIS, limit)
+        texts.append(left_out(len(parts) - (shown[-1].done if shown else 0)))
+    blocks = [section(text) for text in texts]
+    pages, start = [], 0
+    for room in rooms:
+        pages.append(blocks[start : start + max(room, 0)])
+        start += max(room, 0)
+    return [page for page in pages if page] or [[]]
+
+
+def long_sections(
+    parts: Sequence[str], *, room: int, left_out: Callable[[int], str], limit: int = SECTION_LIMIT
+) -> list[Block]:
+    """section_pages on one page: at most `room` section blocks."""
+    return section_pages(parts, [room], left_out, limit=limit)[0]
+
+
+def long_text(text: str, *, room: int, rest: str) -> list[Block]:
+    """Free text (notes, an abstract) over at most `room` section blocks; `rest` ends it when it needs more
+    (what was left out, and where to read it whole)."""
+    return long_sections([text], room=room, left_out=lambda _count: rest)
+
+
+def titled(text: str, name: str, separator: str = ": ") -> list[Block]:
+    """A header `text: name` when it fits a header, else a header `text` and the name (escaped) whole below
+    it: a header is plain text, cut at 150."""
+    full = f"{text}{separator}{name}"
+    if fits(full, HEADER_LIMIT):
+        return [header(full)]
+    return [header(text), *long_text(f"*{escape(name)}*", room=3, rest=ELLIPSIS)]
+
+
+def fields_or_sections(texts: Sequence[str], *, room: int, left_out: Callable[[int], str]) -> list[Block]:
+    """Short mrkdwn texts side by side (fields sections, 10 at most each) when they fit a field (2,000); a
+    longer one in section blocks of its own, whole, in its place: a field would cut it. At most `room`
+    blocks; when they need more, the last is the plain line `left_out(count)`, `count` the texts not shown."""
+    groups: list[tuple[list[Block], int]] = []  # blocks, and how many texts they show
+    run: list[str] = []
+    for text in [*texts, ""]:
+        if text and fits(text, FIELD_LIMIT) and len(run) < 10:
+            run.append(text)
+            continue
+        if run:
+            groups.append(([fields_section(run)], len(run)))
+            run = [text] if text and fits(text, FIELD_LIMIT) else []
+        if text and not run:
+            groups.append(([section(chunk.text) for chunk in pack([text], SECTION_LIMIT)], 1))
+    if sum(len(blocks) for blocks, _count in groups) <= room:
+        return [block for blocks, _count in groups for block in blocks]
+    shown: list[Block] = []
+    count = 0
+    for blocks, texts_in in groups:
+        if len(shown) + len(blocks) > room - 1:
+            break
+        shown += blocks
+        count += texts_in
+    return [*shown, section(left_out(len(texts) - count))]
+
+
 def fields_section(texts: Sequence[str]) -> Block:
-    return {"type": "section", "fields": [mrkdwn(truncate(t, 2000)) for t in texts[:10]]}
+    return {"type": "section", "fields": [mrkdwn(t, FIELD_LIMIT) for t in texts[:10]]}
 
 
 def header(text: str) -> Block:
-    return {"type": "header", "text": plain(text, 150)}
+    return {"type": "header", "text": plain(text, HEADER_LIMIT)}
 
 
 def context(*texts: str) -> Block:
-    return {"type": "context", "elements": [mrkdwn(truncate(t, 2000)) for t in texts if t][:10]}
+    return {"type": "context", "elements": [mrkdwn(t, FIELD_LIMIT) for t in texts if t][:10]}
 
 
 def divider() -> Block:
@@ -118,7 +203,7 @@ def button(
 def confirm_dialog(title: str, text: str, yes: str, no: str = "Cancel") -> dict[str, Any]:
     return {
         "title": plain(title, 100),
-        "text": mrkdwn(truncate(text, 300)),
+        "text": mrkdwn(text, 300),
         "confirm": plain(yes, 30),
         "deny": plain(no, 30),
         "style": "danger",
@@ -152,7 +237,10 @@ def message(blocks: Sequence[Block], text: str, *, text_is_mrkdwn: bool = False)
     """A message payload: blocks plus the fallback text notifications show. Slack parses that text for
     mentions too, so it is escaped unless the caller built it as mrkdwn (with user parts escaped)."""
     fallback = text if text_is_mrkdwn else escape(text)
-    return {"blocks": list(blocks)[:MESSAGE_BLOCK_LIMIT], "text": truncate(fallback, 3000)}
+    blocks = list(blocks)
+    if len(blocks) > MESSAGE_BLOCK_LIMIT:
+        log.warning("a message of %d blocks: the last %d are dropped", len(blocks), len(blocks) - MESSAGE_BLOCK_LIMIT)
+    return {"blocks": blocks[:MESSAGE_BLOCK_LIMIT], "text": truncate(fallback, SECTION_LIMIT)}
 
 
 def answer(text: str) -> dict[str, Any]:
@@ -200,14 +288,19 @@ def text_input(
     placeholder: str = "",
     hint: str = "",
 ) -> Block:
+    """A text field. A form never shows less than it will save: `max_length` grows to hold all of `initial`
+    (counted in both measures, up to Slack's 3,000), and `initial` is never cut: a value too long for any
+    field makes Slack refuse the form, which open_modal says, instead of a save that loses its end."""
+    if initial:
+        max_length = max(max_length, min(length(initial), INPUT_LIMIT))
     element: Block = {
         "type": "plain_text_input",
         "action_id": "value",
         "multiline": multiline,
-        "max_length": max_length,
+        "max_length": min(max_length, INPUT_LIMIT),
     }
     if initial:
-        element["initial_value"] = initial[:max_length]
+        element["initial_value"] = initial
     if placeholder:
         element["placeholder"] = plain(placeholder, 150)
     block: Block = {"type": "input", "block_id": block_id, "label": plain(label, 2000), "element": element}
@@ -287,7 +380,7 @@ def modal(
         "callback_id": callback_id,
         "title": plain(title, 24),
         "close": plain("Close" if submit is None else "Cancel", 24),
-        "blocks": list(blocks)[:100],
+        "blocks": list(blocks)[:MODAL_BLOCK_LIMIT],
         "private_metadata": seal(metadata),
     }
     if submit:

@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from bot.glossary import (
+    MAX_ALIASES,
     MAX_DEFINITION,
     MAX_EXAMPLE,
     MAX_NAME,
@@ -21,6 +22,10 @@ from bot.glossary import (
 )
 from handlers import blocks as bk
 from handlers.jargon_messages import entry_blocks
+
+# Everything validation lets a list of names hold (MAX_ALIASES names of MAX_NAME, shown joined by ", "), in
+# UTF-16 units, the larger measure: the edit form shows the whole list, so saving it unchanged keeps it.
+NAMES_FIELD = MAX_ALIASES * 2 * MAX_NAME + (MAX_ALIASES - 1) * len(", ")
 
 
 def term_modal(
@@ -38,7 +43,7 @@ def term_modal(
             initial=", ".join(entry.acronyms) if entry else "",
             optional=True,
             placeholder="CRM, SQL…",
-            max_length=500,
+            max_length=NAMES_FIELD,
         ),
         bk.text_input(
             "aliases",
@@ -47,7 +52,7 @@ def term_modal(
             optional=True,
             placeholder="split test, A/B test…",
             hint="Separate with commas. Case, spaces and punctuation don't matter when people look terms up.",
-            max_length=1000,
+            max_length=NAMES_FIELD,
         ),
     ]
     for number in range(1, MAX_SENSES + 1):

@@ -24,26 +24,34 @@ ROUTE_LABELS = {"it": "IT", "marketing": "marketing", "joint": "both teams"}
 # --- rendering -----------------------------------------------------------------------------------------------
 
 
-def sense_text(sense: SenseData, *, with_side: bool = True) -> str:
+def sense_lines(sense: SenseData, *, with_side: bool = True) -> list[str]:
     lines = [f"{SIDE_ICONS[sense.side]} *{SIDE_LABELS[sense.side]}*" if with_side else "", bk.escape(sense.definition)]
     if sense.example:
         lines.append(f"_Example:_ “{bk.escape(sense.example)}”")
     if sense.why_it_matters:
         lines.append(f"_Why {OTHER_SIDE[sense.side]} should care:_ {bk.escape(sense.why_it_matters)}")
-    return "\n".join(line for line in lines if line)
+    return [line for line in lines if line]
+
+
+def sense_text(sense: SenseData, *, with_side: bool = True) -> str:
+    return "\n".join(sense_lines(sense, with_side=with_side))
 
 
 def entry_blocks(entry: TermEntry) -> list[bk.Block]:
-    blocks: list[bk.Block] = [bk.header(entry.name)]
+    """The entry whole: a definition, example or list of names too long for one block goes on in the next."""
+    blocks = [bk.header(entry.name)] if bk.fits(entry.name, bk.HEADER_LIMIT) else bk.titled("Glossary", entry.name)
+    rest = f"…the rest doesn't fit here: `/jargon {bk.escape(entry.name)}` shows it whole."
     alternates = [*entry.acronyms, *entry.aliases]
     if alternates:
-        blocks.append(bk.context("Also: " + ", ".join(bk.escape(a) for a in alternates)))
+        also = "Also: " + ", ".join(bk.escape(a) for a in alternates)
+        blocks += [bk.context(also)] if bk.fits(also, bk.FIELD_LIMIT) else bk.long_text(also, room=5, rest=rest)
     if entry.is_ambiguous:
         blocks.append(bk.section(f"⚠️ *{bk.escape(entry.name)}* means different things to each side:"))
     if entry.is_ambiguous and len(entry.senses) == 2:
-        blocks.append(bk.fields_section([sense_text(sense) for sense in entry.senses]))
+        blocks += bk.fields_or_sections([sense_text(s) for s in entry.senses], room=10, left_out=lambda _n: rest)
     else:
-        blocks += [bk.section(sense_text(sense)) for sense in entry.senses]
+        for sense in entry.senses:
+            blocks += bk.long_sections(sense_lines(sense), room=5, left_out=lambda _n: rest)
     blocks.append(bk.context(authorship(entry)))
     return blocks
 
@@ -88,7 +96,8 @@ def miss_message(miss: Miss) -> dict[str, Any]:
         blocks.append(bk.section("*Did you mean…*"))
         blocks += show_buttons(list(miss.suggestions))
     if miss.related:
-        blocks.append(bk.section("*Entries that mention it:*\n" + "\n".join(short_line(e) for e in miss.related)))
+        lines = ["*Entries that mention it:*", *(short_line(e) for e in miss.related)]
+        blocks += bk.long_sections(lines, room=10, left_out=lambda count: f"…and {count} more: try `/jargon search`.")
     blocks.append(
         bk.actions(
             [
@@ -108,8 +117,9 @@ def search_message(words: str, found: list[TermEntry]) -> dict[str, Any]:
             [bk.section(f"No entry mentions *{asked}*. Try fewer or other words, or `/jargon list`.")],
             "No matches",
         )
-    lines = "\n".join(short_line(e) for e in found)
-    blocks = [bk.section(f"*Entries mentioning {asked}:*\n{lines}"), *show_buttons(found, "Show ")]
+    lines = [f"*Entries mentioning {asked}:*", *(short_line(e) for e in found)]
+    more = bk.long_sections(lines, room=40, left_out=lambda count: f"…and {count} more: try more or other words.")
+    blocks = [*more, *show_buttons(found, "Show ")]
     return bk.message(blocks, f"{len(found)} entries mention {words}")
 
 
@@ -118,10 +128,11 @@ def list_message(service_page: Any, side: str | None) -> dict[str, Any]:
     page = service_page
     if not page.items:
         return bk.message([bk.section(f"*Glossary — {title}*\nNothing here yet. Add one with `/jargon add`.")], title)
-    lines = "\n".join(short_line(e) for e in page.items)
-    blocks = [
-        bk.section(f"*Glossary — {title}* · page {page.number} of {page.count} · {page.total} terms\n\n{lines}"),
-    ]
+    heading = f"*Glossary — {title}* · page {page.number} of {page.count} · {page.total} terms\n"
+    lines = [heading, *(short_line(e) for e in page.items)]
+    blocks = bk.long_sections(
+        lines, room=40, left_out=lambda count: f"…and {count} more on this page: `/jargon search` finds them."
+    )
     nav = []
     if page.number > 1:
         nav.append(bk.button("◀ Previous", "jargon_page_prev", f"{side or 'all'}|{page.number - 1}"))
@@ -147,23 +158,33 @@ def stats_message(stats: GlossaryStats) -> dict[str, Any]:
     blocks = [
         bk.header("Glossary stats"),
         bk.context(f"{stats.terms} terms · {stats.hits} lookups found · {stats.misses} missed"),
-        bk.fields_section([f"*Most looked up*\n{top}", f"*Most missed*\n{misses}"]),
-        bk.section(f"*Open requests ({stats.open_request_count})*\n{requests}"),
+        *bk.fields_or_sections(
+            [f"*Most looked up*\n{top}", f"*Most missed*\n{misses}"], room=10, left_out=lambda _count: "…"
+        ),
+        *bk.long_sections(
+            [f"*Open requests ({stats.open_request_count})*", *requests.splitlines()],
+            room=20,
+            left_out=lambda count: f"…and {count} more open requests.",
+        ),
     ]
     return bk.message(blocks, "Glossary stats")
 
 
 def history_message(entry: TermEntry, revisions: list[RevisionView]) -> dict[str, Any]:
-    lines = []
+    lines = [f"*History of {bk.escape(entry.name)}*"]
     for revision in revisions:
         when = bk.slack_date(revision.changed_at)
         line = f"• {revision.action.capitalize()} by {bk.user(revision.changed_by)} on {when}"
         if revision.previous and revision.previous.get("senses"):
             before = revision.previous["senses"][0]["definition"]
-            line += f"\n    _before:_ {bk.escape(bk.truncate(before, 200))}"
+            line += f"\n    _before:_ {bk.escape(before)}"
         lines.append(line)
-    text = "\n".join(lines) or "_No changes recorded._"
-    return bk.message([bk.section(f"*History of {bk.escape(entry.name)}*\n{text}")], f"History of {entry.name}")
+    if not revisions:
+        lines.append("_No changes recorded._")
+    blocks = bk.long_sections(
+        lines, room=bk.MESSAGE_BLOCK_LIMIT, left_out=lambda count: f"…and {count} older changes, not shown here."
+    )
+    return bk.message(blocks, f"History of {entry.name}")
 
 
 class JargonMessages:

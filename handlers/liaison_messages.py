@@ -165,13 +165,15 @@ def stats_message(stats: IntroStats) -> dict[str, Any]:
     return bk.message(blocks, f"Cross-team intros: {stats.met} of {stats.pairs} met")
 
 
-def note_blocks(notes: Sequence[NoteView]) -> list[bk.Block]:
-    blocks = []
-    for note in notes[:10]:
+def note_blocks(notes: Sequence[NoteView], room: int = bk.MESSAGE_BLOCK_LIMIT - 1) -> list[bk.Block]:
+    """Each handover note whole (a note is up to 3,000 characters, more once escaped: over several blocks)."""
+    parts = []
+    for note in notes:
         quoted = "\n".join("> " + line for line in bk.escape(note.text).splitlines() if line.strip())
         heading = f"*Handover from {bk.user(note.author)}* ({SIDE_LABELS.get(note.side, note.side)}), "
-        blocks.append(bk.section(f"{heading}{bk.slack_date(note.written_at)}:\n{quoted}"))
-    return blocks
+        parts.append(f"{heading}{bk.slack_date(note.written_at)}:\n{quoted}")
+    more = "…and {} more handover notes, more than Slack lets me show in one message: ask the previous liaisons."
+    return bk.long_sections(parts, room=room, left_out=more.format)
 
 
 class LiaisonMessages:

@@ -143,7 +143,7 @@ class LunchLearnListeners:
         raw = command.get("text", "")
         mentioned = bk.mentioned_users(raw)
         topic = " ".join(bk.command_text(MENTION.sub("", raw)).split()[1:])
-        view = session_modal(topic=topic[:MAX_TOPIC], presenters_chosen=mentioned or [command["user_id"]])
+        view = session_modal(topic=topic, presenters_chosen=mentioned or [command["user_id"]])
         bk.open_modal(client, respond, command["trigger_id"], view)
 
     def _cancel(self, raw_id: str, user_id: str) -> dict[str, Any]:

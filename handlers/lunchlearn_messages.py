@@ -24,6 +24,11 @@ def people(user_ids: Sequence[str], limit: int = NAMES_SHOWN) -> str:
     return shown + (f" and {len(user_ids) - limit} more" if len(user_ids) > limit else "")
 
 
+def quoted(comment: str) -> str:
+    """A comment as a quote, whole: every line of it, escaped."""
+    return "\n".join(f"> {line}" for line in bk.escape(comment).splitlines() if line.strip()) or "> …"
+
+
 def seats_text(session: SessionView) -> str:
     text = f"👥 *{len(session.seated)}/{session.capacity}* signed up"
     if session.waiting:
@@ -39,9 +44,10 @@ def session_details(session: SessionView) -> list[bk.Block]:
         f"🗓️ {when_text(session.starts_at)} · {session.duration_minutes} min",
         f"📍 {bk.escape(session.place)}",
     ]
-    blocks = [bk.header(f"🍱 Lunch & learn: {session.topic}"), bk.section("\n".join(lines))]
+    blocks = [*bk.titled("🍱 Lunch & learn", session.topic), bk.section("\n".join(lines))]
     if session.abstract:
-        blocks.append(bk.section(bk.escape(session.abstract)))
+        rest = "…the abstract goes on, longer than Slack lets me show in one message."
+        blocks += bk.long_text(bk.escape(session.abstract), room=10, rest=rest)
     return blocks
 
 
@@ -96,7 +102,7 @@ def list_message(sessions: list[SessionView], user_id: str) -> dict[str, Any]:
     for session in sessions:
         lines = [
             f"*#{session.id} {bk.escape(session.topic)}* — {DIRECTIONS.get(session.direction, '')}",
-            f"🗓️ {when_text(session.starts_at)} · 📍 {bk.escape(bk.truncate(session.place, 150))}",
+            f"🗓️ {when_text(session.starts_at)} · 📍 {bk.escape(session.place)}",
             " · ".join(part for part in (seats_text(session), my_status(session, user_id)) if part),
         ]
         blocks += [bk.section("\n".join(lines)), session_buttons(session)]
@@ -223,15 +229,20 @@ class LunchLearnMessages:
         ]
         blocks = [bk.section("\n".join(lines))]
         if summary.comments:
-            comments = "\n".join(f"> {bk.escape(bk.truncate(c, 300))}" for c in summary.comments[:8])
-            blocks.append(bk.section(f"*Comments*\n{comments}"))
+            comments = ["*Comments*", *(quoted(comment) for comment in summary.comments)]
+            blocks += bk.long_sections(
+                comments,
+                room=bk.MESSAGE_BLOCK_LIMIT - len(blocks),
+                left_out=lambda count: f"…and {count} more comments, more than Slack lets me show in one message.",
+            )
         return dm(presenter, blocks, f"Feedback on {session.topic}")
 
     def late_comment(self, presenter: str, session: SessionView, comment: str) -> dict[str, Any]:
-        lines = bk.escape(bk.truncate(comment, 1000)).splitlines()
-        quoted = "\n".join(f"> {line}" for line in lines if line.strip())
-        text = f"💬 A comment on {topic_of(session)}, after your feedback summary:\n{quoted}"
-        return dm(presenter, [bk.section(text)], f"A comment on {session.topic}")
+        text = f"💬 A comment on {topic_of(session)}, after your feedback summary:\n{quoted(comment)}"
+        rest = "…the comment is longer than Slack lets me show in one message."
+        return dm(
+            presenter, bk.long_text(text, room=bk.MESSAGE_BLOCK_LIMIT, rest=rest), f"A comment on {session.topic}"
+        )
 
     def idea_post(self, idea: IdeaView) -> dict[str, Any]:
         return {"channel": idea.channel_id, **bk.message(idea_blocks(idea), f"Lunch & learn idea: {idea.topic}")}

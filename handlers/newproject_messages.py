@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -9,7 +10,7 @@ from bot.newproject import NewProjectStats
 from bot.newproject_rules import (
     ACTION_PAST,
     BUDGET_CHOICES,
-    MAX_NOTE,
+    MAX_NAME,
     PERSONAL_DATA_CHOICES,
     STATUS_LABELS,
     Intake,
@@ -21,6 +22,10 @@ from handlers import blocks as bk
 
 COMMAND = "/newproject"
 LIST_LIMIT = 25
+ANSWER_SHOWN = 300  # the channel's card shows each answer up to this, a note up to NOTE_SHOWN, the latest events
+NOTE_SHOWN = 120
+EVENTS_SHOWN = 6
+HISTORY_ROOM = 5  # blocks kept for the history in `status`, however long the answers
 
 
 STATUS_ICONS = {"new": "🆕", "claimed": "🙋", "review": "🔒", "approved": "✅", "declined": "⏸️", "withdrawn": "↩️"}
@@ -63,6 +68,11 @@ def user_text(text: str, limit: int) -> str:
     return bk.escape(bk.truncate(text.strip(), limit))
 
 
+def quoted(note: str) -> str:
+    """A note as a quote, whole: every line of it (a `>` quotes one line only), escaped."""
+    return "\n".join(f"> {line}" for line in bk.escape(note.strip()).splitlines() if line.strip()) or "> …"
+
+
 def launch_text(launch: date | None) -> str:
     return f"{launch:%a %d %b %Y}" if launch else "no date"
 
@@ -78,14 +88,15 @@ def status_line(intake: Intake) -> str:
     return line
 
 
-def event_line(event: IntakeEvent, note_limit: int = 200) -> str:
+def event_line(event: IntakeEvent, note_limit: int | None = None) -> str:
     line = f"{bk.slack_date(event.at)} {bk.user(event.actor)} {ACTION_LINES.get(event.action, event.action)}"
     if event.note:
-        line += f": “{user_text(event.note, note_limit)}”"
+        line += f": “{answer_text(event.note, note_limit)}”"
     return line
 
 
-def detail_fields(draft: IntakeDraft, limit: int) -> list[str]:
+def detail_fields(draft: IntakeDraft, limit: int | None = None) -> list[str]:
+    """The intake's answers, each cut to `limit` (with "…") when one is given, else whole."""
     stakeholders = ", ".join(bk.user(u) for u in draft.stakeholders) or "—"
     pairs = [
         ("Business case", draft.business_case),
@@ -95,11 +106,24 @@ def detail_fields(draft: IntakeDraft, limit: int) -> list[str]:
         ("Systems to integrate with", draft.integrations),
         ("New external tools or vendors", draft.new_vendors),
     ]
-    fields = [f"*{label}*\n{user_text(value, limit) or '—'}" for label, value in pairs]
+    fields = [f"*{label}*\n{answer_text(value, limit) or '—'}" for label, value in pairs]
     fields.append(f"*Personal data*\n{PERSONAL_DATA_CHOICES.get(draft.personal_data, '—')}")
     fields.append(f"*Budget*\n{BUDGET_CHOICES.get(draft.budget, '—')}")
     fields.append(f"*Stakeholders*\n{stakeholders}")
     return fields
+
+
+def answer_text(text: str, limit: int | None) -> str:
+    return bk.escape(text.strip()) if limit is None else user_text(text, limit)
+
+
+def is_cut(intake: Intake) -> bool:
+    """Whether the announcement shows less than the intake holds (answers, notes, older events)."""
+    d = intake.draft
+    answers = (d.business_case, d.outcomes, d.audiences, d.data_needed, d.integrations, d.new_vendors)
+    long_answer = any(bk.length(text.strip()) > ANSWER_SHOWN for text in answers)
+    long_note = any(bk.length(e.note.strip()) > NOTE_SHOWN for e in intake.events[-EVENTS_SHOWN:] if e.note)
+    return long_answer or long_note or len(intake.events) > EVENTS_SHOWN
 
 
 def summary_text(intake: Intake, found: list[str]) -> str:
@@ -126,17 +150,22 @@ def action_buttons(intake: Intake) -> bk.Block:
 
 
 def announcement_blocks(intake: Intake, found: list[str]) -> list[bk.Block]:
-    history = [event_line(e, 120) for e in intake.events[-6:]]
+    """The channel's card: each answer and note in short, and, when anything is cut, a line saying so and
+    where to read it whole."""
+    history = [event_line(e, NOTE_SHOWN) for e in intake.events[-EVENTS_SHOWN:]]
     blocks: list[bk.Block] = [
-        bk.header(f"New project: {intake.name}"),
+        *bk.titled("New project", intake.name),
         bk.section(summary_text(intake, found)),
-        bk.fields_section(detail_fields(intake.draft, 300)[:10]),
+        bk.fields_section(detail_fields(intake.draft, ANSWER_SHOWN)),
         bk.section(status_line(intake)),
         bk.context(*history),
     ]
     if intake.is_open:
         blocks.append(action_buttons(intake))
-    blocks.append(bk.context(f"Intake #{intake.id} · `{COMMAND} status {intake.id}` shows everything"))
+    whole = f"`{COMMAND} status {intake.id}` shows everything"
+    if is_cut(intake):
+        whole = f"answers and history are cut short here (…): `{COMMAND} status {intake.id}` shows them whole"
+    blocks.append(bk.context(f"Intake #{intake.id} · {whole}"))
     return blocks
 
 
@@ -146,23 +175,38 @@ def announcement_message(intake: Intake, found: list[str]) -> dict[str, Any]:
 
 
 def status_message(intake: Intake, found: list[str], viewer: str) -> dict[str, Any]:
-    history = "\n".join(event_line(e, 150) for e in intake.events[-15:])
-    blocks: list[bk.Block] = [
-        bk.header(f"#{intake.id} {intake.name}"),
-        bk.section(summary_text(intake, found)),
-        bk.fields_section(detail_fields(intake.draft, 1500)[:10]),
-        bk.section(status_line(intake)),
-        bk.section(f"*History*\n{history}"),
-    ]
+    """Everything about one intake, whole: every answer, every event and its note."""
+    head: list[bk.Block] = [*bk.titled(f"#{intake.id}", intake.name, " "), bk.section(summary_text(intake, found))]
+    tail: list[bk.Block] = []
     if viewer == intake.requested_by and intake.is_open:
-        blocks.append(bk.context(f"Changed your plans? `{COMMAND} withdraw {intake.id}`"))
-    return bk.message(blocks, f"Intake #{intake.id}: {intake.name}")
+        tail.append(bk.context(f"Changed your plans? `{COMMAND} withdraw {intake.id}`"))
+    room = bk.MESSAGE_BLOCK_LIMIT - len(head) - 1 - len(tail)  # 1: the status line
+    details = bk.fields_or_sections(
+        detail_fields(intake.draft),
+        room=room - HISTORY_ROOM,
+        left_out=lambda count: f"…and {count} more answers, more than Slack lets me show in one message.",
+    )
+    history = history_blocks(intake.events, room - len(details))
+    return bk.message(
+        [*head, *details, bk.section(status_line(intake)), *history, *tail], f"Intake #{intake.id}: {intake.name}"
+    )
+
+
+def history_blocks(events: Sequence[IntakeEvent], room: int) -> list[bk.Block]:
+    """The events, oldest first, notes whole; when they need more than `room` blocks, the latest that fit,
+    after a line saying how many earlier ones are left out."""
+    lines = [event_line(event) for event in events]
+    for skip in range(len(lines) + 1):
+        parts = ["*History*", *([f"_…{skip} earlier events, not shown_"] if skip else []), *lines[skip:]]
+        if bk.sections_needed(parts) <= room:
+            return bk.long_sections(parts, room=room, left_out=lambda count: f"…and {count} more events.")
+    return []
 
 
 def list_line(intake: Intake) -> str:
     contact = f"IT: {bk.user(intake.it_contact)}" if intake.it_contact else "_no IT contact yet_"
     return (
-        f"`#{intake.id}` {STATUS_ICONS[intake.status]} *{user_text(intake.name, 100)}* — "
+        f"`#{intake.id}` {STATUS_ICONS[intake.status]} *{user_text(intake.name, MAX_NAME)}* — "
         f"launch {launch_text(intake.draft.launch_date)} · from {bk.user(intake.requested_by)} · {contact}"
     )
 
@@ -174,7 +218,7 @@ def list_message(intakes: list[Intake], which: str) -> dict[str, Any]:
         return bk.answer(f"*{title}*\nNone right now. Tell IT about a project with `{COMMAND}`.")
     shown = [list_line(i) for i in intakes[:LIST_LIMIT]]
     blocks = [bk.section(f"*{title}* ({len(intakes)})")]
-    blocks += [bk.section("\n".join(shown[start : start + 10])) for start in range(0, len(shown), 10)]
+    blocks += bk.long_sections(shown, room=bk.MESSAGE_BLOCK_LIMIT - 2, left_out=lambda count: f"…and {count} more.")
     more = f"…and {len(intakes) - LIST_LIMIT} more, soonest launch first. " if len(intakes) > LIST_LIMIT else ""
     blocks.append(bk.context(f"{more}Details: `{COMMAND} status <id>`"))
     return bk.message(blocks, title)
@@ -226,7 +270,7 @@ class NewProjectMessages:
         text = f"{bk.user(event.actor)} {ACTION_LINES[event.action]}: *{name}* (intake #{intake.id})."
         blocks = [bk.section(text)]
         if event.note:
-            blocks.append(bk.section(f"> {user_text(event.note, MAX_NOTE)}"))
+            blocks += bk.long_text(quoted(event.note), room=10, rest=f"…the rest: `{COMMAND} status {intake.id}`")
         if event.action == "question":
             blocks.append(bk.context("Answer in the intake's thread in the IT channel, or reply to them directly."))
         blocks.append(bk.context(f"{status_line(intake)} · `{COMMAND} status {intake.id}`"))
@@ -234,8 +278,9 @@ class NewProjectMessages:
         return {"channel": user_id, **bk.message(blocks, fallback)}
 
     def question_in_thread(self, intake: Intake, event: IntakeEvent, channel: str, ts: str) -> dict[str, Any]:
+        question = f"❓ {bk.user(event.actor)} asks:\n{quoted(event.note)}"
         blocks = [
-            bk.section(f"❓ {bk.user(event.actor)} asks:\n> {user_text(event.note, MAX_NOTE)}"),
+            *bk.long_text(question, room=10, rest=f"…the rest: `{COMMAND} status {intake.id}`"),
             bk.context(f"{bk.user(intake.requested_by)}, you can answer right here in the thread."),
         ]
         return {"channel": channel, "thread_ts": ts, **bk.message(blocks, f"A question about {intake.name}")}

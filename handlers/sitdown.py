@@ -37,7 +37,7 @@ from handlers.sitdown_messages import (
     SitdownMessages,
     action_line,
     actions_message,
-    agenda_lines,
+    agenda_messages,
     day_text,
     error_message,
     holidays_message,
@@ -95,7 +95,7 @@ class SitdownListeners:
             Subcommand(
                 "agenda <text>",
                 "add an item to the next sit-down of this channel (`agenda` alone shows it)",
-                lambda run: run.answer(self._agenda(run.rest, run.user_id, run.channel_id)),
+                self._agenda_command,
             ),
             Subcommand(
                 "actions [mine]", "open action items (yours only with `mine`), with *Done* buttons", self._actions
@@ -160,9 +160,23 @@ class SitdownListeners:
             client, respond, command["trigger_id"], series_modal(channel_id=channel_id, zone=zone, today=today)
         )
 
+    def _agenda_command(self, run: Invocation) -> None:
+        if run.rest:
+            run.answer(self._agenda(run.rest, run.user_id, run.channel_id))
+            return
+        upcoming = self.sitdown.next_agenda_in_channel(run.channel_id)
+        if upcoming is None:
+            run.answer(error_message("There's no active sit-down in this channel. See them all with `/sitdown list`."))
+            return
+        first, *more = agenda_messages(upcoming.series, upcoming.occurrence, upcoming.items)
+        if not more:
+            run.answer(first)
+            return
+        run.ack()  # then every part through the response_url, in order (an answer could arrive after them)
+        for part in (first, *more):
+            run.respond(**part, response_type="ephemeral", replace_original=False)
+
     def _agenda(self, text: str, user_id: str, channel_id: str) -> dict[str, Any]:
-        if not text:
-            return self._show_agenda(channel_id)
         try:
             placed = self.sitdown.add_agenda_in_channel(text, by=user_id, channel=channel_id)
         except Rejected as problem:
@@ -175,18 +189,6 @@ class SitdownListeners:
         return error_message(
             f"📝 Added to the agenda of *{bk.escape(placed.title)}* of {when(placed.starts_at)}:\n“{bk.escape(text)}”"
         )
-
-    def _show_agenda(self, channel_id: str) -> dict[str, Any]:
-        upcoming = self.sitdown.next_agenda_in_channel(channel_id)
-        if upcoming is None:
-            return error_message("There's no active sit-down in this channel. See them all with `/sitdown list`.")
-        series = upcoming.series
-        blocks = [
-            bk.section(f"*Agenda of {bk.escape(series.title)}*, {when(upcoming.occurrence.start)}"),
-            bk.section(agenda_lines(upcoming.items)),
-            bk.context("Add an item with `/sitdown agenda <text>`, e.g. `/sitdown agenda Review the Q3 launch plan`."),
-        ]
-        return bk.message(blocks, f"Agenda of {series.title}")
 
     def _change(self, sub: str, rest: str, user_id: str) -> dict[str, Any]:
         parts = rest.split()

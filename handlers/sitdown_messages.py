@@ -55,12 +55,19 @@ def summary_blocks(summary: SeriesSummary) -> list[bk.Block]:
     return [bk.section(text, accessory=button), bk.context(credit)]
 
 
+LISTED = 20  # sit-downs shown in full in the list (two blocks each)
+
+
 def list_message(summaries: Sequence[SeriesSummary]) -> dict[str, Any]:
     if not summaries:
         return error_message("No sit-downs yet. Start one with `/sitdown new`.")
     blocks: list[bk.Block] = [bk.header("Sit-downs")]
-    for summary in summaries[:20]:
+    for summary in summaries[:LISTED]:
         blocks += summary_blocks(summary)
+    if len(summaries) > LISTED:  # the others in short, one line each
+        lines = [f"{series_line(s.series)} · in {bk.channel(s.series.channel_id)}" for s in summaries[LISTED:]]
+        room = bk.MESSAGE_BLOCK_LIMIT - len(blocks) - 1
+        blocks += bk.long_sections(lines, room=room, left_out=lambda count: f"…and {count} more sit-downs.")
     blocks.append(bk.context("Change one with `/sitdown skip|move|pause|resume|cancel <id>`."))
     return bk.message(blocks, f"{len(summaries)} sit-down(s)")
 
@@ -70,33 +77,63 @@ def person(user_id: str, quiet: frozenset[str] = frozenset()) -> str:
     return "a teammate who muted this series" if user_id in quiet else bk.user(user_id)
 
 
-def agenda_lines(agenda: Sequence[AgendaItemView], quiet: frozenset[str] = frozenset()) -> str:
+AGENDA_EMPTY = "_Nothing on the agenda yet: add an item!_"
+AGENDA_HINT = "Add an item with `/sitdown agenda <text>`, e.g. `/sitdown agenda Review the Q3 launch plan`."
+ANSWER_PAGES = 5  # the answer, then at most 4 more through the response_url (Slack takes 5 in 30 minutes)
+
+
+def agenda_line(item: AgendaItemView, quiet: frozenset[str] = frozenset()) -> str:
+    if item.source == "person":
+        who = f"by {person(item.added_by, quiet)}"
+    elif re.fullmatch(r"[UW][A-Z0-9]+", item.added_by):
+        who = f"from {person(item.added_by, quiet)}, added automatically"
+    else:
+        who = "added automatically"
+    return f"• {bk.escape(item.text)} _({who})_"
+
+
+def agenda_blocks(
+    heading: str, agenda: Sequence[AgendaItemView], rooms: Sequence[int], left_out: str, quiet: frozenset[str]
+) -> list[list[bk.Block]]:
+    """The agenda, every item whole, over section blocks (pages of `rooms[n]` blocks); when even that is not
+    enough, a last line: how many items are left out, then `left_out` (where to read them)."""
     if not agenda:
-        return "_Nothing on the agenda yet: add an item!_"
-    lines = []
-    for item in agenda[:25]:
-        if item.source == "person":
-            who = f"by {person(item.added_by, quiet)}"
-        elif re.fullmatch(r"[UW][A-Z0-9]+", item.added_by):
-            who = f"from {person(item.added_by, quiet)}, added automatically"
-        else:
-            who = "added automatically"
-        lines.append(f"• {bk.escape(bk.truncate(item.text, 300))} _({who})_")
-    if len(agenda) > 25:
-        lines.append(f"…and {len(agenda) - 25} more")
-    return "\n".join(lines)
+        return [[bk.section(f"{heading}\n{AGENDA_EMPTY}")]]
+    lines = [heading, *(agenda_line(item, quiet) for item in agenda)]
+    return bk.section_pages(lines, rooms, lambda count: f"…and {count} more agenda items{left_out}")
+
+
+def agenda_messages(
+    series: SeriesView, occurrence: Occurrence, agenda: Sequence[AgendaItemView]
+) -> list[dict[str, Any]]:
+    """`/sitdown agenda`'s answer: the agenda whole, over more messages when one cannot hold it."""
+    heading = f"*Agenda of {bk.escape(series.title)}*, {when(occurrence.start)}"
+    rooms = [bk.MESSAGE_BLOCK_LIMIT - 1] * ANSWER_PAGES
+    pages = agenda_blocks(heading, agenda, rooms, ", more than Slack lets me show in one answer.", frozenset())
+    pages[-1].append(bk.context(AGENDA_HINT))
+    return [bk.message(page, f"Agenda of {series.title}") for page in pages]
 
 
 def action_line(item: ActionItemView, *, with_series: bool = False, quiet: frozenset[str] = frozenset()) -> str:
     icon = CATEGORY_ICONS.get(item.category, "•")
     where = f" · _{bk.escape(item.series_title)}_" if with_series else ""
-    text = bk.escape(bk.truncate(item.text, 200))
+    text = bk.escape(item.text)
     return f"{icon} {text} — {person(item.owner, quiet)}, due {day_text(item.due_on)}{where}"
 
 
-def actions_lines(items: Sequence[ActionItemView], quiet: frozenset[str] = frozenset()) -> str:
-    shown = "\n".join(action_line(item, quiet=quiet) for item in items[:15])
-    return shown + (f"\n…and {len(items) - 15} more (`/sitdown actions`)" if len(items) > 15 else "")
+ACTIONS_SHOWN = 15  # in a reminder; `/sitdown actions` lists them all
+
+
+def actions_blocks(items: Sequence[ActionItemView], room: int, quiet: frozenset[str] = frozenset()) -> list[bk.Block]:
+    lines = ["*Action items still open*", *(action_line(item, quiet=quiet) for item in items[:ACTIONS_SHOWN])]
+    if len(items) > ACTIONS_SHOWN:
+        lines.append(f"…and {len(items) - ACTIONS_SHOWN} more (`/sitdown actions`)")
+
+    def left_out(count: int) -> str:  # `count` lines not shown: items, and the "…and more" line if there is one
+        shown = max(len(lines) - count - 1, 0)  # less the heading
+        return f"…and {len(items) - shown} more (`/sitdown actions`)"
+
+    return bk.long_sections(lines, room=room, left_out=left_out)
 
 
 def calendar_button(series_id: int) -> bk.Block:
@@ -126,10 +163,12 @@ def actions_message(items: Sequence[ActionItemView], mine: bool) -> dict[str, An
 def holidays_message(holidays: Sequence[HolidayView]) -> dict[str, Any]:
     if not holidays:
         return error_message("No company holidays yet. Bot admins add them with `/sitdown holiday add YYYY-MM-DD`.")
-    lines = "\n".join(
-        f"• *{day_text(h.day)}* — {bk.escape(h.name)} _(added by {bk.user(h.added_by)})_" for h in holidays[:60]
-    )
-    return bk.message([bk.section(f"*Company holidays*: sit-downs those days are skipped.\n{lines}")], "Holidays")
+    lines = [
+        "*Company holidays*: sit-downs those days are skipped.",
+        *(f"• *{day_text(h.day)}* — {bk.escape(h.name)} _(added by {bk.user(h.added_by)})_" for h in holidays),
+    ]
+    blocks = bk.long_sections(lines, room=bk.MESSAGE_BLOCK_LIMIT, left_out=lambda count: f"…and {count} more holidays.")
+    return bk.message(blocks, "Holidays")
 
 
 class SitdownMessages:
@@ -143,22 +182,27 @@ class SitdownMessages:
         details = f"⏰ *{title}* starts in {lead}: {when(occurrence.start)}{moved} · {series.duration_minutes} min"
         if series.video_link:
             details += f"\n🎥 <{series.video_link}|Join the call>"
-        blocks: list[bk.Block] = [
-            bk.section(details),
-            bk.section(f"*Agenda so far*\n{agenda_lines(reminder.agenda, reminder.muted)}"),
-        ]
-        if reminder.open_actions:
-            blocks.append(
-                bk.section(f"*Action items still open*\n{actions_lines(reminder.open_actions, reminder.muted)}")
-            )
+        after: list[bk.Block] = []
         if reminder.heads_up:
-            blocks.append(bk.context("Heads-up: " + " ".join(bk.user(u) for u in reminder.heads_up[:30])))
+            after.append(bk.context("Heads-up: " + " ".join(bk.user(u) for u in reminder.heads_up[:30])))
         buttons = [
             bk.button("Add agenda item", "sitdown_add_agenda", str(series.id), style="primary"),
             bk.button("Mute this series for me", "sitdown_mute", str(series.id)),
             calendar_button(series.id),
         ]
-        blocks.append(bk.actions(buttons))
+        after.append(bk.actions(buttons))
+        room = bk.MESSAGE_BLOCK_LIMIT - 1 - len(after)
+        actions = (
+            actions_blocks(reminder.open_actions, min(room // 4, 10), reminder.muted) if reminder.open_actions else []
+        )
+        (agenda,) = agenda_blocks(
+            "*Agenda so far*",
+            reminder.agenda,
+            [room - len(actions)],
+            ": `/sitdown agenda` in this channel shows them all.",
+            reminder.muted,
+        )
+        blocks = [bk.section(details), *agenda, *actions, *after]
         text = f"{series.title} starts in {lead}"
         return {"channel": series.channel_id, **bk.message(blocks, text)}
 
@@ -234,7 +278,11 @@ class SitdownMessages:
         intro = (
             f"🗒️ Notes of *{bk.escape(series.title)}* of {when(meeting.start)}, by {bk.user(meeting.notes_by or '')}:"
         )
-        blocks = [bk.section(intro), bk.section(bk.escape(meeting.notes or ""))]
+        rest = (
+            "…the notes are longer than Slack lets me show here: *Add notes* on the follow-up message shows them whole."
+        )
+        notes = bk.long_text(bk.escape(meeting.notes or ""), room=bk.MESSAGE_BLOCK_LIMIT - 1, rest=rest)
+        blocks = [bk.section(intro), *notes]
         return {"channel": series.channel_id, **bk.message(blocks, f"Notes of {series.title}")}
 
     def undeliverable(self, series: SeriesView, channel: str, error: str) -> dict[str, Any]:
