@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.clock import Clock
 from bot.glossary import GlossaryIndex, Miss, Page, TermDraft, TermEntry, check_draft, page_of, same_content, term_key
 from bot.glossary_csv import GlossaryCsvError, read_glossary_csv, write_glossary_csv
-from bot.glossary_views import RequestView, RevisionView
+from bot.glossary_views import AnswerableRequests, RequestView, RevisionView
 from bot.kit import Transactions, UnitOfWork, outbox_key
 from bot.notify import Outgoing
 from bot.outcomes import DraftRejected, NoChannelConfigured, NotAllowed
@@ -148,6 +148,16 @@ class GlossaryService(Transactions):
                 top_misses=repository.top_misses(5),
                 open_requests=repository.open_requests(5),
                 open_request_count=repository.count_open_requests(),
+            )
+
+    def requests_to_answer(self, user_id: str, limit: int = 5) -> AnswerableRequests:
+        """The most recent open requests `user_id` could answer: which side knows a term nobody has defined is
+        hard to tell, so every open request they neither asked nor follow, newest first."""
+        with self.reading() as work:
+            repository = work.repo(GlossaryRepository)
+            return AnswerableRequests(
+                requests=tuple(repository.open_requests(limit, newest_first=True, not_asked_by=user_id)),
+                count=repository.count_open_requests(not_asked_by=user_id),
             )
 
     def get_request(self, request_id: int) -> RequestView | None:

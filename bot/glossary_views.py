@@ -19,6 +19,15 @@ class RequestView:
 
 
 @dataclass(frozen=True)
+class AnswerableRequests:
+    """Open requests for a definition someone might answer (the newest they did not ask or follow), and how
+    many such requests are open in all."""
+
+    requests: tuple[RequestView, ...]
+    count: int
+
+
+@dataclass(frozen=True)
 class RevisionView:
     action: str
     changed_by: str

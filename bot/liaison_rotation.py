@@ -21,7 +21,7 @@ from bot.liaison_rules import (
     queue_order,
     valid_zone,
 )
-from bot.liaison_views import RotationView, TermView
+from bot.liaison_views import RotationView, Standing, TermView, Turn
 from storage.liaison import LiaisonRepository
 
 log = logging.getLogger("bot.liaison")  # the service's log, whichever part writes it
@@ -78,6 +78,31 @@ class RotationPart(PlanningPart):
                 for side in SIDES
             }
             return Overview(repository.active_rotation(), current, queue)
+
+    def standing(self, user_id: str) -> Standing:
+        """The pair serving now, and this person's pool and next turn: a term holding their seat (the one they
+        serve now included), else the term the queue would pick them for if nobody ahead of them were away."""
+        with self.reading() as work:
+            repository = work.repo(LiaisonRepository)
+            now, rotation = work.now, repository.active_rotation()
+            running = repository.terms(ending_after=now)
+            current = next((t for t in running if t.starts_at <= now), None)
+            member = repository.active_member(user_id)
+            held = next((t for t in running if t.slots.side_of(user_id) is not None), None)
+            turn = None
+            if held is not None:
+                side = held.slots.side_of(user_id)
+                assert side is not None
+                turn = Turn(side, held.starts_at, held.ends_at, planned=True)
+            elif member is not None and rotation is not None:
+                served = last_served_by((t.slots for t in repository.terms()), member.side)
+                queue = queue_order(repository.active_members(member.side), served)
+                ahead = queue.index(user_id) if user_id in queue else len(queue)
+                numbers = [t.number for t in running if t.rotation_id == rotation.id]
+                number = max([*numbers, rotation.plan.term_number_at(now)]) + 1 + ahead
+                plan = rotation.plan
+                turn = Turn(member.side, plan.term_starts_at(number), plan.term_starts_at(number + 1), False, ahead)
+            return Standing(rotation, current, member, turn)
 
     def next_term(self) -> Preview | None:
         with self.reading() as work:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.liaison_rules import RotationPlan, TermSlots
+from bot.liaison_rules import Member, RotationPlan, TermSlots
 
 
 @dataclass(frozen=True)
@@ -72,3 +72,25 @@ class NoteView:
     author: str
     text: str
     written_at: datetime
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One person's next turn: a term that holds their seat (`planned`), or the term the queue as it stands
+    would pick them for if nobody ahead of them (`ahead` people) were away."""
+
+    side: str
+    starts_at: datetime
+    ends_at: datetime
+    planned: bool
+    ahead: int = 0
+
+
+@dataclass(frozen=True)
+class Standing:
+    """The rotation as one person sees it: the pair serving now, their pool membership and their next turn."""
+
+    rotation: RotationView | None
+    current: TermView | None
+    member: Member | None
+    turn: Turn | None

@@ -44,6 +44,7 @@ __all__ = [
     "NoChannelConfigured",
     "RateOutcome",
     "SignupOutcome",
+    "UserSessions",
     "WithdrawOutcome",
     "idea_key",
     "session_key",
@@ -89,6 +90,17 @@ class RateOutcome:
     session: SessionView | None
 
 
+@dataclass(frozen=True)
+class UserSessions:
+    """The upcoming sessions (not cancelled) that concern one person, soonest first: those they hold a seat or a
+    waitlist place in, and those they present; at most the number asked for of each, with how many there are."""
+
+    attending: tuple[SessionView, ...]
+    presenting: tuple[SessionView, ...]
+    attending_count: int
+    presenting_count: int
+
+
 class LunchLearnService(LunchLearnIdeas, LunchLearnPlanning, FeatureService[LunchLearnMessages]):
     def setup(self) -> None:
         self._settled = SettledSessions()
@@ -112,6 +124,21 @@ class LunchLearnService(LunchLearnIdeas, LunchLearnPlanning, FeatureService[Lunc
             later = repository.upcoming_signed_up(user_id, work.now, limit + mine_limit)
             mine = [s for s in later if s.id not in shown]
         return sorted([*sessions, *mine[:mine_limit]], key=lambda s: (s.starts_at, s.id))
+
+    def concerning(self, user_id: str, limit: int = 15) -> UserSessions:
+        """Upcoming sessions that concern `user_id` (their seats and waitlist places, the sessions they present):
+        the first `limit` of each, read whole, and how many there are."""
+        with self.reading() as work:
+            repository = work.repo(LunchLearnRepository)
+            attending, presenting = repository.upcoming_concerning(user_id, work.now)
+            chosen = [*attending[:limit], *presenting[:limit]]
+            read = {view.id: view for view, _seated_since in repository.with_seats(chosen)}
+        return UserSessions(
+            attending=tuple(read[i] for i in attending[:limit] if i in read),
+            presenting=tuple(read[i] for i in presenting[:limit] if i in read),
+            attending_count=len(attending),
+            presenting_count=len(presenting),
+        )
 
     def stats(self, sides: Mapping[str, str]) -> LunchStats:
         """`sides` maps user IDs to 'marketing' or 'it' (from user groups today, liaison pools later)."""

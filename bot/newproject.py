@@ -72,6 +72,22 @@ class NewProjectStats:
     months: list[PeriodStats]
 
 
+@dataclass(frozen=True)
+class IntakePage:
+    """The first intakes of a list, in its order, and how many the whole list holds."""
+
+    intakes: list[Intake]
+    total: int
+
+
+@dataclass(frozen=True)
+class UnclaimedQueue:
+    """The open intakes nobody in IT has taken: how many, and the one waiting longest."""
+
+    count: int
+    oldest: Intake | None
+
+
 class NewProjectService(FeatureService[NewProjectMessages]):
     def setup(self) -> None:
         self.on_submitted: list[Callable[[Intake], object]] = []
@@ -99,6 +115,31 @@ class NewProjectService(FeatureService[NewProjectMessages]):
     def open_intakes(self, *, involving: str | None = None, unclaimed: bool = False) -> list[Intake]:
         with self.reading() as work:
             return work.repo(NewProjectRepository).open_intakes(involving=involving, unclaimed=unclaimed)
+
+    def requested_by(self, user_id: str, *, limit: int = 20) -> IntakePage:
+        """The intakes the person submitted, decided ones too: open ones first, then newest first."""
+        with self.reading() as work:
+            return IntakePage(*work.repo(NewProjectRepository).requested_by(user_id, limit=limit))
+
+    def taken_by(self, user_id: str, *, limit: int = 20) -> IntakePage:
+        """The open intakes the person took for IT, soonest launch first."""
+        with self.reading() as work:
+            return IntakePage(*work.repo(NewProjectRepository).taken_by(user_id, limit=limit))
+
+    def unclaimed_queue(self) -> UnclaimedQueue:
+        """How many open intakes nobody in IT has taken, and the oldest of them."""
+        with self.reading() as work:
+            oldest, count = work.repo(NewProjectRepository).unclaimed_queue()
+        return UnclaimedQueue(count, oldest)
+
+    def oldest_unclaimed(self) -> Intake | None:
+        """The open intake that has waited longest for an IT contact."""
+        return self.unclaimed_queue().oldest
+
+    def status_counts(self) -> dict[str, int]:
+        """How many intakes are in each status (those with none left out)."""
+        with self.reading() as work:
+            return work.repo(NewProjectRepository).status_counts()
 
     def stats(self) -> NewProjectStats:
         with self.reading() as work:
@@ -133,10 +174,21 @@ class NewProjectService(FeatureService[NewProjectMessages]):
             except Exception:
                 log.exception("intake %s: a follow-up (%s) failed", intake.id, getattr(hook, "__qualname__", hook))
 
-    def act(self, intake_id: int, action: str, *, by: str, it_member: bool = False, note: str = "") -> Intake:
+    def act(
+        self,
+        intake_id: int,
+        action: str,
+        *,
+        by: str,
+        it_member: bool = False,
+        note: str = "",
+        unclaimed_only: bool = False,
+    ) -> Intake:
         """Claim, review, approve, decline, ask a question or withdraw; tells whoever needs to know.
 
         `it_member` is whether `by` belongs to the IT intake channel (the Slack edge asks Slack).
+        `unclaimed_only`: a claim of an intake someone took meanwhile is AlreadyTaken, even for a bot admin
+        (who otherwise takes it over): "take the oldest unclaimed" never takes one over.
         """
         note = note.strip()
         now = self.clock()
@@ -146,6 +198,8 @@ class NewProjectService(FeatureService[NewProjectMessages]):
             if current is None:
                 raise NotFound()
             self._check_allowed(current, action, by, it_member, note)
+            if unclaimed_only and action == "claim" and current.it_contact:
+                raise AlreadyTaken(current.it_contact)
             status = next_status(current.status, action)
             intake = repository.record(intake_id, action=action, status=status, by=by, at=now, note=note[:MAX_NOTE])
             self._announce_change(work, intake)

@@ -42,7 +42,7 @@ from bot.sitdown_rules import (
     occurrences_between,
     reminder_moment,
 )
-from bot.sitdown_views import HolidayView, SeriesView
+from bot.sitdown_views import HolidayView, PersonalSitdowns, SeriesForPerson, SeriesView
 from storage.sitdown import SitdownRepository
 
 __all__ = [
@@ -102,6 +102,36 @@ class SitdownService(PlanningPart, MeetingsPart, FeatureService[SitdownMessages]
                 upcoming = next_occurrence(series.recurrence, repository.overrides(series.id), holidays, now)
                 found.append(SeriesSummary(series, upcoming, user_id in repository.muted(series.id)))
             return found
+
+    def concerning(self, user_id: str, *, detailed: int = 10) -> PersonalSitdowns:
+        """The series that concern this person (they own it, or hold an open action item in it), soonest
+        meeting first with the first `detailed` of them in full, and their open action items: their Home."""
+        now = self.clock()
+        with self.reading() as work:
+            repository = work.repo(SitdownRepository)
+            found = repository.series_concerning(user_id)
+            holidays, overrides = repository.holiday_days(), repository.overrides_of([s.id for s in found])
+            upcoming = [
+                (series, next_occurrence(series.recurrence, overrides.get(series.id, {}), holidays, now))
+                for series in found
+            ]
+            upcoming.sort(key=lambda pair: (pair[1] is None, pair[1].start if pair[1] else now, pair[0].id))
+            shown = [
+                SeriesForPerson(
+                    series,
+                    occurrence,
+                    repository.agenda(series.id, occurrence.original) if occurrence else [],
+                    user_id in repository.muted(series.id),
+                )
+                for series, occurrence in upcoming[: max(detailed, 0)]
+            ]
+            return PersonalSitdowns(shown, len(upcoming), repository.open_actions(owner=user_id))
+
+    def series_counts(self) -> dict[str, int]:
+        """How many series are active and how many paused (cancelled ones are not counted)."""
+        with self.reading() as work:
+            found = work.repo(SitdownRepository).all_series(("active", "paused"))
+        return {status: sum(s.status == status for s in found) for status in ("active", "paused")}
 
     def next_meeting(self, series_id: int) -> Occurrence | None:
         with self.reading() as work:
@@ -205,6 +235,12 @@ class SitdownService(PlanningPart, MeetingsPart, FeatureService[SitdownMessages]
     def holidays(self) -> list[HolidayView]:
         with self.reading() as work:
             return work.repo(SitdownRepository).holidays()
+
+    def upcoming_holidays(self, limit: int = 3) -> list[HolidayView]:
+        """The next company holidays, from today (UTC) on, soonest first."""
+        today = self.clock().date()
+        with self.reading() as work:
+            return [h for h in work.repo(SitdownRepository).holidays() if h.day >= today][:limit]
 
     def add_holiday(self, day: date, name: str, *, by: str) -> bool:
         if not self.settings.is_admin(by):

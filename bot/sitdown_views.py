@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from bot.sitdown_rules import Recurrence
+from bot.sitdown_rules import Occurrence, Recurrence
 
 
 @dataclass(frozen=True)
@@ -67,3 +67,23 @@ class HolidayView:
     name: str
     added_by: str
     added_at: datetime
+
+
+@dataclass(frozen=True)
+class SeriesForPerson:
+    """A series as one person sees it: its next meeting, the agenda of that meeting so far, their mute."""
+
+    series: SeriesView
+    next: Occurrence | None
+    agenda: list[AgendaItemView]
+    muted: bool
+
+
+@dataclass(frozen=True)
+class PersonalSitdowns:
+    """What sit-downs hold for one person: the series that concern them (soonest meeting first; the first few
+    in detail, `series_total` in all) and their open action items (soonest due first)."""
+
+    series: list[SeriesForPerson]
+    series_total: int
+    actions: list[ActionItemView]

@@ -5,16 +5,39 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.services import Services
-from handlers import home, jargon, liaison, lunchlearn, newproject, sitdown
+from handlers import (
+    admin_home,
+    home,
+    jargon,
+    jargon_home,
+    liaison,
+    liaison_home,
+    lunchlearn,
+    lunchlearn_home,
+    newproject,
+    newproject_home,
+    sitdown,
+    sitdown_home,
+)
 from handlers.home import Section
 
 FEATURES = (jargon, newproject, sitdown, lunchlearn, liaison)
 
-# Home's sections, in the order people read them (handlers/<feature>_home.py each add one).
-HOME_SECTIONS: tuple[Section, ...] = ()
+# Home's sections, in the order people read them: what comes next for me, what I asked for, then the rest.
+HOME_SECTIONS: tuple[Section, ...] = (
+    sitdown_home.section,
+    lunchlearn_home.section,
+    newproject_home.section,
+    liaison_home.section,
+    jargon_home.section,
+    admin_home.section,
+)
+HOME_LISTENERS = (jargon_home, newproject_home, admin_home)  # buttons that exist only in Home
 
 
 def register_all(app: App, services: Services) -> None:
     home.register(app, services, HOME_SECTIONS)  # first: its middleware answers clicks made in Home
     for feature in FEATURES:
         feature.register(app, services)
+    for part in HOME_LISTENERS:
+        part.register_home(app, services)

@@ -9,6 +9,7 @@ import json
 import logging
 import random
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -18,6 +19,7 @@ from bot.liaison import Refused
 from bot.liaison_rules import (
     SIDE_LABELS,
     RotationDraft,
+    local_date,
     parse_day,
 )
 from bot.services import Services
@@ -25,6 +27,7 @@ from handlers import blocks as bk
 from handlers import slack_calls
 from handlers.commands import CommandTable, Invocation, Subcommand
 from handlers.liaison_forms import element_state, note_modal, setup_modal
+from handlers.liaison_home import AWAY_ACTION, AWAY_FORM, BACK_ACTION, away_modal
 from handlers.liaison_messages import (
     REFUSALS,
     LiaisonMessages,
@@ -40,7 +43,7 @@ from handlers.liaison_messages import (
     who_message,
 )
 
-__all__ = ["LiaisonListeners", "LiaisonMessages", "register"]
+__all__ = ["LiaisonListeners", "LiaisonMessages", "register", "setup_form"]
 
 
 log = logging.getLogger(__name__)
@@ -194,9 +197,13 @@ class LiaisonListeners:
                     f"I couldn't read *{shown}* as a date. Use YYYY-MM-DD, e.g. `/liaison away 2027-01-15`."
                 )
         try:
-            outcome = self.liaison.set_away(user_id, until)
+            return self._away_answer(user_id, until)
         except Refused as refused:
             return refusal_message(refused)
+
+    def _away_answer(self, user_id: str, until: date | None) -> dict[str, Any]:
+        """Away through `until` (None: back), and what that changed; raises Refused."""
+        outcome = self.liaison.set_away(user_id, until)
         if until is None:
             return bk.answer("✅ Welcome back: you're in the picks again.")
         text = f"✅ You're out of the picks through {until.isoformat()}; you keep your place in the queue."
@@ -237,11 +244,7 @@ class LiaisonListeners:
             ack(**refusal_message(Refused("admins_only")))
             return
         ack()
-        settings = self.services.settings
-        channels = [settings.marketing_channel or "", settings.it_intake_channel or ""]
-        today = self.services.clock().date()
-        view = setup_modal(self.liaison.rotation(), slack_calls.time_zone(client, user_id, "UTC"), channels, today)
-        bk.open_modal(client, respond, command["trigger_id"], view)
+        bk.open_modal(client, respond, command["trigger_id"], setup_form(self.services, client, user_id))
 
     # --- buttons ---
 
@@ -293,7 +296,40 @@ class LiaisonListeners:
             text = "👍 No rush: there's still time this round. Thanks for letting me know."
         respond(**bk.answer(text), replace_original=met)
 
+    def on_home_away(self, ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        """*Away…* in Home: the form with a date picker (a click comes with a trigger_id)."""
+        ack()
+        member = self.liaison.member(body["user"]["id"])
+        if member is None:
+            respond(**refusal_message(Refused("not_in_pool")), replace_original=False)
+            return
+        rotation = self.liaison.rotation()  # away days are read in the rotation's time zone
+        today = local_date(self.services.clock(), rotation.plan.tz if rotation else "UTC")
+        bk.open_modal(client, respond, body["trigger_id"], away_modal(today, member.away_until))
+
+    def on_home_back(self, ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        """*I'm back* in Home: `/liaison away off`."""
+        ack()
+        try:
+            answer = self._away_answer(body["user"]["id"], None)
+        except Refused as refused:
+            answer = refusal_message(refused)
+        respond(**answer, replace_original=False)
+
     # --- forms ---
+
+    def on_home_away_submit(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        chosen = element_state(view.get("state", {}).get("values", {}), "until").get("selected_date")
+        until = parse_day(chosen or "")
+        if until is None:
+            ack(response_action="errors", errors={"until": "Pick the last day you'll be away."})
+            return
+        try:
+            answer = self._away_answer(body["user"]["id"], until)
+        except Refused as refused:
+            ack(response_action="errors", errors={"until": REFUSALS.get(refused.reason, "Nothing was changed.")})
+            return
+        ack(response_action="update", view=bk.modal("liaison_home_away_done", "Away", answer["blocks"]))
 
     def on_setup(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         values = view.get("state", {}).get("values", {})
@@ -347,6 +383,15 @@ class LiaisonListeners:
         ack(response_action="update", view=bk.modal("liaison_note_saved", "Handover note", saved))
 
 
+def setup_form(services: Services, client: WebClient, user_id: str) -> dict[str, Any]:
+    """The rotation's setup form, filled with the current rotation: what `/liaison setup` opens (Home's admin
+    section opens it too). Only for bot admins: the caller checks."""
+    settings = services.settings
+    channels = [settings.marketing_channel or "", settings.it_intake_channel or ""]
+    today = services.clock().date()
+    return setup_modal(services.liaison.rotation(), slack_calls.time_zone(client, user_id, "UTC"), channels, today)
+
+
 def _term_picker(services: Services) -> Any:
     def pick(rng: random.Random) -> str | None:
         entry = services.glossary.index().pick_random(rng)
@@ -366,5 +411,8 @@ def register(app: App, services: Services) -> None:
     app.action("liaison_note")(listeners.on_note_button)
     app.action("liaison_intro_met")(listeners.on_intro_answer)
     app.action("liaison_intro_not_yet")(listeners.on_intro_answer)
+    app.action(AWAY_ACTION)(listeners.on_home_away)
+    app.action(BACK_ACTION)(listeners.on_home_back)
+    app.view(AWAY_FORM)(listeners.on_home_away_submit)
     app.view("liaison_setup")(listeners.on_setup)
     app.view("liaison_note")(listeners.on_note)

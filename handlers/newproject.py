@@ -188,9 +188,10 @@ class NewProjectListeners:
         elif sub == "status":
             ack(**status_message(intake, self.service.flags_of(intake), user_id))
         else:
-            ack(**self._withdraw(intake, user_id))
+            ack(**self.withdraw(intake, user_id))
 
-    def _withdraw(self, intake: Intake, user_id: str) -> dict[str, Any]:
+    def withdraw(self, intake: Intake, user_id: str) -> dict[str, Any]:
+        """Withdraw the intake for its requester (the command, and Home's button): the answer to give."""
         try:
             done = self.service.act(intake.id, "withdraw", by=user_id)
         except (NotAllowed, TransitionRefused) as refused:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, delete, func, insert, select
+from sqlalchemy import ColumnElement, Row, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from bot.glossary import SenseData, TermDraft, TermEntry, term_key
@@ -302,19 +302,21 @@ class GlossaryRepository:
         request = self.session.get(DefinitionRequest, request_id)
         return _request_view(request) if request else None
 
-    def open_requests(self, limit: int) -> list[RequestView]:
-        rows = self.session.scalars(
-            select(DefinitionRequest)
-            .where(DefinitionRequest.status == "open")
-            .order_by(DefinitionRequest.requested_at)
-            .limit(limit)
+    def open_requests(
+        self, limit: int, *, newest_first: bool = False, not_asked_by: str | None = None
+    ) -> list[RequestView]:
+        """Open requests, oldest first (or newest first); with `not_asked_by`, those that person neither asked
+        nor follows."""
+        order = (
+            (DefinitionRequest.requested_at.desc(), DefinitionRequest.id.desc())
+            if newest_first
+            else (DefinitionRequest.requested_at,)
         )
+        rows = self.session.scalars(select(DefinitionRequest).where(*_open(not_asked_by)).order_by(*order).limit(limit))
         return [_request_view(r) for r in rows]
 
-    def count_open_requests(self) -> int:
-        return int(
-            self.session.scalar(select(func.count(DefinitionRequest.id)).where(DefinitionRequest.status == "open")) or 0
-        )
+    def count_open_requests(self, *, not_asked_by: str | None = None) -> int:
+        return int(self.session.scalar(select(func.count(DefinitionRequest.id)).where(*_open(not_asked_by))) or 0)
 
     def delete_all_terms(self) -> None:
         self.session.execute(delete(Term))
@@ -357,6 +359,17 @@ def _entry(
         updated_at=term.updated_at,
         version=term.version,
     )
+
+
+def _open(not_asked_by: str | None) -> list[ColumnElement[bool]]:
+    """Open requests; with `not_asked_by`, only those that person neither asked nor follows."""
+    conditions = [DefinitionRequest.status == "open"]
+    if not_asked_by is not None:
+        followed = select(RequestFollower.id).where(
+            RequestFollower.request_id == DefinitionRequest.id, RequestFollower.user_id == not_asked_by
+        )
+        conditions.append(~followed.exists())
+    return conditions
 
 
 def _request_view(request: DefinitionRequest) -> RequestView:

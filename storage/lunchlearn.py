@@ -8,6 +8,7 @@ one after another, on SQLite and on PostgreSQL alike.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 from datetime import datetime
@@ -23,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    cast,
     func,
     select,
 )
@@ -250,6 +252,24 @@ class LunchLearnRepository:
             .limit(limit)
         ).all()
         return self._views(rows)
+
+    def upcoming_concerning(self, user_id: str, now: datetime) -> tuple[list[int], list[int]]:
+        """The upcoming scheduled sessions `user_id` holds a seat or a waitlist place in, and those they present:
+        their ids, soonest first (the few shown are then read whole with `with_seats`)."""
+        upcoming = (LunchSession.status == "scheduled", LunchSession.starts_at > now)
+        order = (LunchSession.starts_at, LunchSession.id)
+        signed_up = self.session.scalars(
+            select(LunchSession.id)
+            .join(LunchSignup, LunchSignup.session_id == LunchSession.id)
+            .where(LunchSignup.user_id == user_id, *upcoming)
+            .order_by(*order)
+        ).all()
+        # Presenters are a JSON list: a LIKE on its text narrows the rows on every backend; the check is exact.
+        named = cast(LunchSession.presenters, Text).contains(json.dumps(user_id), autoescape=True)
+        rows = self.session.execute(
+            select(LunchSession.id, LunchSession.presenters).where(named, *upcoming).order_by(*order)
+        )
+        return list(signed_up), [session_id for session_id, presenters in rows if user_id in presenters]
 
     def held_sessions(self, before: datetime) -> list[SessionView]:
         rows = self.session.scalars(

@@ -6,8 +6,20 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, PrimaryKeyConstraint, String, Text, or_, select
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy import (
+    JSON,
+    Date,
+    ForeignKey,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    Text,
+    case,
+    func,
+    or_,
+    select,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, selectinload
 
 from bot.newproject_rules import NEW, OPEN_STATUSES, Intake, IntakeDraft, IntakeEvent, IntakeFacts
 from storage.models import Base, add_flushed, get_row
@@ -152,6 +164,36 @@ class NewProjectRepository:
 
     def unclaimed(self) -> list[Intake]:
         return self.open_intakes(unclaimed=True)
+
+    def requested_by(self, user_id: str, *, limit: int) -> tuple[list[Intake], int]:
+        """The first `limit` intakes the person submitted, decided ones too (open ones first, newest first),
+        and how many they submitted in all."""
+        mine = NewProjectIntake.requested_by == user_id
+        still_open = case((NewProjectIntake.status.in_(OPEN_STATUSES), 0), else_=1)
+        order = (still_open, NewProjectIntake.requested_at.desc(), NewProjectIntake.id.desc())
+        return self._page(mine, order, limit)
+
+    def taken_by(self, user_id: str, *, limit: int) -> tuple[list[Intake], int]:
+        """The first `limit` open intakes the person is IT's contact for (soonest launch first), and how many."""
+        taken = (NewProjectIntake.it_contact == user_id) & NewProjectIntake.status.in_(OPEN_STATUSES)
+        return self._page(taken, (NewProjectIntake.launch_date, NewProjectIntake.id), limit)
+
+    def unclaimed_queue(self) -> tuple[Intake | None, int]:
+        """The oldest open intake nobody in IT has taken, and how many there are."""
+        waiting = NewProjectIntake.it_contact.is_(None) & NewProjectIntake.status.in_(OPEN_STATUSES)
+        oldest, count = self._page(waiting, (NewProjectIntake.requested_at, NewProjectIntake.id), 1)
+        return (oldest[0] if oldest else None), count
+
+    def status_counts(self) -> dict[str, int]:
+        """How many intakes are in each status (statuses with none left out)."""
+        statement = select(NewProjectIntake.status, func.count()).group_by(NewProjectIntake.status)
+        return {status: int(count) for status, count in self.session.execute(statement).all()}
+
+    def _page(self, where: Any, order: Sequence[Any], limit: int) -> tuple[list[Intake], int]:
+        statement = select(NewProjectIntake).where(where).order_by(*order).limit(limit)
+        rows = self.session.scalars(statement.options(selectinload(NewProjectIntake.events)))
+        total = self.session.scalar(select(func.count()).select_from(NewProjectIntake).where(where))
+        return [_view(row) for row in rows], int(total or 0)
 
     def stale_announcements(self) -> list[Intake]:
         statement = select(NewProjectIntake).where(NewProjectIntake.refreshed_version < NewProjectIntake.version)

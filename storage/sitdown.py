@@ -122,6 +122,21 @@ class SitdownRepository:
         )
         return [_series_view(row) for row in rows]
 
+    def series_concerning(self, user_id: str) -> list[SeriesView]:
+        """The running (active or paused) series the person owns or holds an open action item in, by id."""
+        with_open_items = select(SitdownActionItem.series_id).where(
+            SitdownActionItem.owner == user_id, SitdownActionItem.status == "open"
+        )
+        rows = self.session.scalars(
+            select(SitdownSeries)
+            .where(
+                SitdownSeries.status.in_(("active", "paused")),
+                (SitdownSeries.owner == user_id) | SitdownSeries.id.in_(with_open_items),
+            )
+            .order_by(SitdownSeries.id)
+        )
+        return [_series_view(row) for row in rows]
+
     def set_status(self, series_id: int, status: str, *, by: str, at: datetime) -> None:
         row = self.session.get_one(SitdownSeries, series_id)
         row.status, row.updated_by, row.updated_at = status, by, at
