@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 from typing import Any
 
-from bot.sitdown_rules import SeriesDraft
 from handlers.home import HomeTab
 from handlers.sitdown_home import MAX_BLOCKS, section
 from storage.sitdown import SitdownActionItem, SitdownMeeting, SitdownMute, SitdownSeries
+from tests.builders import SERIES_DRAFT
 from tests.conftest import JOINT_CHANNEL, RunningBot, wait_for
 from tests.test_sitdown_commands import count, create_series, rows
 
@@ -31,18 +32,7 @@ def add_action(bot: RunningBot, series_id: int, text: str, owner: str, due_on: d
 
 
 def quick_series(bot: RunningBot, title: str, owner: str) -> int:
-    draft = SeriesDraft(
-        title=title,
-        channel_id=JOINT_CHANNEL,
-        cadence="weekly",
-        weekday="Thursday",
-        nth="",
-        at="15:00",
-        zone="Europe/London",
-        duration="30",
-        leads=("15",),
-        starts_on="",
-    )
+    draft = dataclasses.replace(SERIES_DRAFT, title=title, weekday="Thursday", at="15:00", leads=("15",))
     return bot.services.sitdown.create_series(draft, by=owner).id
 
 

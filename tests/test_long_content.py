@@ -16,23 +16,13 @@ from hypothesis import strategies as st
 from handlers.blocks import cut, escape, length, split_mrkdwn
 from tests.conftest import JOINT_CHANNEL, RunningBot, wait_for
 from tests.slack_requests import select_many
-from tests.test_lunchlearn_slack import plan_session
+from tests.test_lunchlearn_slack import mrkdwn_texts, plan_session
 from tests.test_newproject_flow import FORM, submit_intake
 from tests.test_sitdown_commands import create_series, opened_view
 
 WEEKLY_AT_TEN = {"zone": "Europe/London", "cadence": ("select", "weekly"), "leads": select_many(["15"])}
 REMINDER_TIME = datetime(2026, 11, 24, 9, 45, tzinfo=UTC)  # 15 minutes before the first Tuesday 10:00
 AFTER_THE_MEETING = datetime(2026, 11, 24, 10, 45, tzinfo=UTC)
-
-
-def mrkdwn_texts(value: Any) -> list[str]:
-    """The mrkdwn texts of a message's blocks (sections, fields, context), in order."""
-    if isinstance(value, dict):
-        own = [value["text"]] if value.get("type") == "mrkdwn" else []
-        return own + [t for v in value.values() for t in mrkdwn_texts(v)]
-    if isinstance(value, list):
-        return [t for v in value for t in mrkdwn_texts(v)]
-    return []
 
 
 def read(*payloads: dict[str, Any]) -> str:
