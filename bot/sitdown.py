@@ -167,6 +167,7 @@ class SitdownService(PlanningPart, MeetingsPart, FeatureService[SitdownMessages]
                 raise Rejected("That meeting is already off (skipped, or on a company holiday).")
             meeting = repository.ensure_meeting(series_id, target.original, target.start)
             repository.override(meeting.id, start=target.start, status="skipped", by=by, at=now)
+            self._carry_agenda(work, series, target)  # its agenda goes to the next meeting that takes place
             self._withdraw(work, series, [target], f"skipped by {by}")
             change = SeriesChange(series, "skipped", by, target)
             work.send(Outgoing(sitdown_key(series_id, stamp(target.original), "skipped"), self._say(change)))
@@ -254,14 +255,19 @@ class SitdownService(PlanningPart, MeetingsPart, FeatureService[SitdownMessages]
         return added
 
     def _call_off_for_holiday(self, work: UnitOfWork, day: date) -> None:
-        """A holiday added late: reminders already queued for that day's meetings are withdrawn, and when the
-        moment of the holiday notice is already behind the planning watermark, the channel is told now."""
+        """A holiday added late: that day's meetings hand their agenda on to the next meeting of their series
+        (paused series too); reminders already queued for them are withdrawn, and when the moment of the holiday
+        notice is already behind the planning watermark, the channel is told now."""
         repository = work.repo(SitdownRepository)
         holidays = repository.holiday_days()
-        for series in repository.all_series(("active",)):
+        for series in repository.all_series(("active", "paused")):
             overrides = repository.overrides(series.id)
             occurrence = occurrence_on(series.recurrence, overrides, holidays, day, work.now)
             if occurrence is None or occurrence.status != "holiday":
+                continue
+            repository.series(series.id, lock=True)  # held while its agenda moves, as a skip holds it
+            self._carry_agenda(work, series, occurrence)
+            if series.status != "active":
                 continue
             self._withdraw(work, series, [occurrence], "on a company holiday")
             notice_at = reminder_moment(occurrence.start, max(series.lead_minutes, default=0), series.recurrence.tz)

@@ -57,8 +57,8 @@ class MeetingsPart(FeatureService[SitdownMessages]):
             candidates = self._soonest(work, channel)
             if not candidates:
                 return None
-            series, occurrence = candidates[0]
-            return self._add_agenda_item(work, series, occurrence, text, added_by, source)
+            series = work.repo(SitdownRepository).series(candidates[0][0].id, lock=True)
+            return self._add_agenda_item(work, series, text, added_by, source) if series else None
 
     def add_agenda_in_channel(self, text: str, *, by: str, channel: str) -> AgendaPlacement | None:
         text = check_text(text, MAX_AGENDA, "agenda item")
@@ -77,16 +77,13 @@ class MeetingsPart(FeatureService[SitdownMessages]):
         text = check_text(text, MAX_AGENDA, "agenda item")
         now = self.clock()
         with self.work(now) as work:
-            repository = work.repo(SitdownRepository)
-            series = repository.series(series_id)
+            series = work.repo(SitdownRepository).series(series_id, lock=True)
             if series is None or series.status == "cancelled":
                 raise NotFound()
-            upcoming = next_occurrence(
-                series.recurrence, repository.overrides(series_id), repository.holiday_days(), now
-            )
-            if upcoming is None:
+            placed = self._add_agenda_item(work, series, text, by, "person")
+            if placed is None:
                 raise Rejected("This series has no upcoming meeting.")
-            return self._add_agenda_item(work, series, upcoming, text, by, "person")
+            return placed
 
     def _soonest(self, work: UnitOfWork, channel: str | None) -> list[tuple[SeriesView, Occurrence]]:
         repository = work.repo(SitdownRepository)
@@ -104,12 +101,36 @@ class MeetingsPart(FeatureService[SitdownMessages]):
         return sorted(upcoming, key=lambda pair: (pair[1].start, pair[0].id))
 
     def _add_agenda_item(
-        self, work: UnitOfWork, series: SeriesView, occurrence: Occurrence, text: str, by: str, source: str
-    ) -> AgendaPlacement:
+        self, work: UnitOfWork, series: SeriesView, text: str, by: str, source: str
+    ) -> AgendaPlacement | None:
+        """Add the item to the series' next meeting that takes place; None when it has none. The caller holds
+        the series (`lock=True`), as a skip or a holiday does while it carries an agenda on, and the next meeting
+        is read after that: an item never lands on a meeting that was called off meanwhile."""
         repository = work.repo(SitdownRepository)
+        now = self.clock()
+        occurrence = next_occurrence(series.recurrence, repository.overrides(series.id), repository.holiday_days(), now)
+        if occurrence is None:
+            return None
         meeting = repository.ensure_meeting(series.id, occurrence.original, occurrence.start)
-        item = repository.add_agenda_item(meeting.id, text, source=source, by=by, at=self.clock())
+        item = repository.add_agenda_item(meeting.id, text, source=source, by=by, at=now)
         return AgendaPlacement(series.id, series.title, series.channel_id, occurrence.start, item.id)
+
+    def _carry_agenda(self, work: UnitOfWork, series: SeriesView, off: Occurrence) -> Occurrence | None:
+        """A meeting that no longer takes place (skipped, or on a company holiday) hands its agenda on to the
+        series' next meeting that does, item by item as it was (order, text, source, who added it and when):
+        that meeting, or None when there was nothing to carry (then nothing changes) or no meeting to take it.
+        The caller holds the series, with the change that calls the meeting off already made."""
+        repository = work.repo(SitdownRepository)
+        meeting = repository.find_meeting(series.id, off.original)
+        if meeting is None or not repository.agenda(series.id, off.original):
+            return None
+        overrides, holidays = repository.overrides(series.id), repository.holiday_days()
+        upcoming = next_occurrence(series.recurrence, overrides, holidays, off.start)
+        if upcoming is None:
+            return None
+        target = repository.ensure_meeting(series.id, upcoming.original, upcoming.start)
+        repository.hand_on_agenda(meeting.id, target.id)
+        return upcoming
 
     def agenda(self, series_id: int, occurrence: Occurrence) -> list[AgendaItemView]:
         with self.reading() as work:

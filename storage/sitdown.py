@@ -11,7 +11,17 @@ from sqlalchemy.orm import Session
 
 from bot.sitdown_rules import Cadence, Override, Recurrence, SeriesSpec
 from bot.sitdown_views import ActionItemView, AgendaItemView, HolidayView, MeetingView, SeriesView
-from storage.models import Base, OutboxMessage, add_flushed, dialect_of, get_row, insert_for, is_one_of, lock_rows
+from storage.models import (
+    Base,
+    OutboxMessage,
+    add_flushed,
+    dialect_of,
+    get_row,
+    insert_for,
+    is_one_of,
+    lock_rows,
+    update_rows,
+)
 from storage.sitdown_models import (
     SitdownActionItem,
     SitdownAgendaItem,
@@ -239,6 +249,16 @@ class SitdownRepository:
             .order_by(SitdownAgendaItem.id)
         )
         return [_agenda_view(row) for row in rows]
+
+    def hand_on_agenda(self, from_meeting_id: int, to_meeting_id: int) -> int:
+        """Every agenda item of one meeting now belongs to another, as it is: text, source, who added it and
+        when (and its id, which keeps the order). How many items moved."""
+        return update_rows(
+            self.session,
+            SitdownAgendaItem,
+            SitdownAgendaItem.meeting_id == from_meeting_id,
+            meeting_id=to_meeting_id,
+        )
 
     # --- mutes ---
 
