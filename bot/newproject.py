@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from bot.kit import FeatureService, UnitOfWork, outbox_key
 from bot.newproject_rules import (
     ACTION_PAST,
+    ADMIN_OVERRIDE_NOTE,
     IT_ACTIONS,
     MAX_NOTE,
     NEW,
@@ -24,6 +25,7 @@ from bot.newproject_rules import (
     IntakeEvent,
     PeriodStats,
     TransitionRefused,
+    approval_waits_for_review,
     check_draft,
     escalation_moments,
     flags,
@@ -189,6 +191,7 @@ class NewProjectService(FeatureService[NewProjectMessages]):
         `it_member` is whether `by` belongs to the IT intake channel (the Slack edge asks Slack).
         `unclaimed_only`: a claim of an intake someone took meanwhile is AlreadyTaken, even for a bot admin
         (who otherwise takes it over): "take the oldest unclaimed" never takes one over.
+        An approval while a privacy/security review is open is a bot admin's alone, and its history says so.
         """
         note = note.strip()
         now = self.clock()
@@ -201,6 +204,8 @@ class NewProjectService(FeatureService[NewProjectMessages]):
             if unclaimed_only and action == "claim" and current.it_contact:
                 raise AlreadyTaken(current.it_contact)
             status = next_status(current.status, action)
+            if action == "approve" and approval_waits_for_review(current.status):  # a bot admin's override
+                note = f"{ADMIN_OVERRIDE_NOTE} {note}".strip()
             intake = repository.record(intake_id, action=action, status=status, by=by, at=now, note=note[:MAX_NOTE])
             self._announce_change(work, intake)
             if intake.status != NEW:
@@ -216,6 +221,10 @@ class NewProjectService(FeatureService[NewProjectMessages]):
             raise TransitionRefused("It's already yours.")
         if action == "claim" and intake.is_open and intake.it_contact and not self.settings.is_admin(by):
             raise AlreadyTaken(intake.it_contact)
+        if action == "approve" and approval_waits_for_review(intake.status) and not self.settings.is_admin(by):
+            raise TransitionRefused(
+                "Approval waits for the privacy/security review, so I can't approve it yet; a bot admin can."
+            )
         if action in ("decline", "question") and not note:
             what = "a reason" if action == "decline" else "a question"
             raise TransitionRefused(f"Please write {what}: the requester will see it.")

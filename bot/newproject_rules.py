@@ -193,6 +193,28 @@ def next_status(current: str, action: str) -> str:
     return target or current
 
 
+# What the announcement offers, in its order: each IT action, and a question (anyone may ask).
+CARD_ACTIONS = ("claim", "question", "review", "approve", "decline")
+ADMIN_OVERRIDE_NOTE = "Approved by a bot admin while the privacy/security review was still open."
+
+
+def approval_waits_for_review(status: str) -> bool:
+    """An intake under a privacy/security review is approved once the review has passed; there is no "review
+    passed" step yet, so until one exists only a bot admin approves it (and its history says so)."""
+    return status == REVIEW
+
+
+def offered_actions(intake: Intake) -> tuple[str, ...]:
+    """What the intake's card offers in its state: nothing once decided; no claim once someone took it; no
+    second review, and no approval while the review is open."""
+    if not intake.is_open:
+        return ()
+    left_out = {"claim"} if intake.it_contact else set()
+    if intake.status == REVIEW:
+        left_out |= {"review", "approve"}
+    return tuple(action for action in CARD_ACTIONS if action not in left_out)
+
+
 # --- business days -------------------------------------------------------------------------------------------
 
 

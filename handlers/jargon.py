@@ -25,8 +25,10 @@ from handlers import blocks as bk
 from handlers.commands import CommandTable, Invocation, Subcommand
 from handlers.jargon_forms import draft_from_state, form_errors, saved_modal, term_modal
 from handlers.jargon_messages import (
+    DELETE_TERM,
     ROUTE_LABELS,
     JargonMessages,
+    delete_step,
     entry_message,
     history_message,
     list_message,
@@ -180,14 +182,7 @@ class JargonListeners:
                 "Only bot admins can delete entries, sorry. You can improve it with "
                 f"`/jargon edit {bk.escape(entry.name)}`, or ask an admin."
             )
-        dialog = bk.confirm_dialog("Delete this entry?", f"*{bk.escape(entry.name)}* will be removed.", "Delete")
-        blocks = [
-            bk.section(
-                f"Delete *{bk.escape(entry.name)}* and its {len(entry.senses)} meaning(s)? Its history is kept."
-            ),
-            bk.actions([bk.button("Delete", "jargon_delete", str(entry.id), style="danger", confirm=dialog)]),
-        ]
-        return bk.message(blocks, f"Delete {entry.name}?")
+        return delete_step(entry)
 
     # --- buttons ---
 
@@ -277,18 +272,15 @@ class JargonListeners:
         view = term_modal(name=request.term_text, request_id=request.id, channel_id=request.channel_id)
         bk.open_modal(client, respond, body["trigger_id"], view)
 
-    def on_delete(self, ack: Ack, action: dict[str, Any], body: dict[str, Any], respond: Respond) -> None:
-        ack()
+    def delete(self, term_id: int, user_id: str) -> dict[str, Any]:
+        """*Yes, delete it*: the use case checks again that the clicker is a bot admin."""
         try:
-            removed = self.glossary.delete(bk.row_id(action.get("value")), by=body["user"]["id"])
+            removed = self.glossary.delete(term_id, by=user_id)
         except NotAllowed:
-            respond(**bk.answer("Only bot admins can delete entries."), replace_original=False)
-            return
+            return bk.answer("Only bot admins can delete entries.")
         if removed is None:
-            respond(**bk.answer("Already gone: someone deleted it first."), replace_original=True)
-        else:
-            text = f"🗑️ Deleted *{bk.escape(removed.name)}*. Its history is kept; `/jargon add` brings it back."
-            respond(**bk.answer(text), replace_original=True)
+            return bk.answer("Already gone: someone deleted it first.")
+        return bk.answer(f"🗑️ Deleted *{bk.escape(removed.name)}*. Its history is kept; `/jargon add` brings it back.")
 
     # --- the form ---
 
@@ -326,5 +318,5 @@ def register(app: App, services: Services) -> None:
     app.action(re.compile(r"^jargon_page_(prev|next)$"))(listeners.on_page)
     app.action("jargon_request")(listeners.on_request)
     app.action("jargon_define")(listeners.on_define)
-    app.action("jargon_delete")(listeners.on_delete)
+    DELETE_TERM.register(app, listeners.delete)
     app.view("jargon_term")(listeners.on_submit)

@@ -15,10 +15,12 @@ from bot.glossary import (
 from bot.glossary_service import GlossaryStats
 from bot.glossary_views import RequestView, RevisionView
 from handlers import blocks as bk
+from handlers.confirm import Ask
 
 SIDE_ICONS = {"marketing": "📣", "it": "🛠️", "both": "🤝"}
 OTHER_SIDE = {"marketing": "IT", "it": "marketing", "both": "both sides"}
 ROUTE_LABELS = {"it": "IT", "marketing": "marketing", "joint": "both teams"}
+DELETE_TERM = Ask("jargon_delete", "Yes, delete it", "Delete this entry?")
 
 
 # --- rendering -----------------------------------------------------------------------------------------------
@@ -64,9 +66,12 @@ def authorship(entry: TermEntry) -> str:
 
 
 def entry_message(entry: TermEntry) -> dict[str, Any]:
+    shared = bk.confirm_dialog(
+        "Share in this channel?", "Everyone in this channel sees the entry, and that you shared it.", "Share it"
+    )
     buttons = bk.actions(
         [
-            bk.button("Share in channel", "jargon_share", str(entry.id), style="primary"),
+            bk.button("Share in channel", "jargon_share", str(entry.id), style="primary", confirm=shared),
             bk.button("Edit", "jargon_edit", str(entry.id)),
         ]
     )
@@ -98,10 +103,17 @@ def miss_message(miss: Miss) -> dict[str, Any]:
     if miss.related:
         lines = ["*Entries that mention it:*", *(short_line(e) for e in miss.related)]
         blocks += bk.long_sections(lines, room=10, left_out=lambda count: f"…and {count} more: try `/jargon search`.")
+    ask_first = bk.confirm_dialog(
+        "Ask for a definition?",
+        "I post your question, with your name, in the channel of the team most likely to know it.",
+        "Ask them",
+    )
     blocks.append(
         bk.actions(
             [
-                bk.button("Request a definition", "jargon_request", miss.query[:MAX_QUERY], style="primary"),
+                bk.button(
+                    "Request a definition", "jargon_request", miss.query[:MAX_QUERY], style="primary", confirm=ask_first
+                ),
                 bk.button("I'll define it", "jargon_add_from_miss", miss.query[:MAX_NAME]),
             ]
         )
@@ -168,6 +180,13 @@ def stats_message(stats: GlossaryStats) -> dict[str, Any]:
         ),
     ]
     return bk.message(blocks, "Glossary stats")
+
+
+def delete_step(entry: TermEntry) -> dict[str, Any]:
+    """`/jargon delete <term>` asks first (bot admins): the entry is deleted when its "Yes" is clicked."""
+    question = f"Delete *{bk.escape(entry.name)}* and its {len(entry.senses)} meaning(s)?"
+    warning = "It's gone from the glossary for everyone. Its history is kept, and `/jargon add` brings it back."
+    return DELETE_TERM.step(question, warning, str(entry.id))
 
 
 def history_message(entry: TermEntry, revisions: list[RevisionView]) -> dict[str, Any]:

@@ -29,9 +29,11 @@ from handlers.commands import CommandTable, Invocation, Subcommand
 from handlers.liaison_forms import element_state, note_modal, setup_modal
 from handlers.liaison_home import AWAY_ACTION, AWAY_FORM, BACK_ACTION, away_modal
 from handlers.liaison_messages import (
+    LEAVE_POOL,
     REFUSALS,
     LiaisonMessages,
     history_message,
+    leave_step,
     next_message,
     pair_line,
     pool_message,
@@ -51,6 +53,7 @@ log = logging.getLogger(__name__)
 COMMAND = "/liaison"
 MAX_COMMAND = 300
 SIDE_WORDS = {"marketing": "marketing", "mkt": "marketing", "it": "it", "tech": "it"}
+NOT_IN_POOL = "You weren't in a liaison pool, so nothing changed."
 
 
 # --- listeners -----------------------------------------------------------------------------------------------
@@ -77,8 +80,8 @@ class LiaisonListeners:
             ),
             Subcommand(
                 "leave",
-                "leave the pool (your upcoming turn goes to the next person)",
-                lambda run: run.answer(self._leave(run.user_id)),
+                "leave the pool (your upcoming turn goes to the next person; I ask first)",
+                lambda run: run.answer(self._ask_leave(run.user_id)),
                 takes_nothing=True,
             ),
             Subcommand(
@@ -178,9 +181,15 @@ class LiaisonListeners:
             return bk.answer(f"✅ {moved} Any upcoming turn on your old side went to the next person.")
         return bk.answer(f"✅ You're in the {label} pool. Whoever served least recently is picked first.")
 
-    def _leave(self, user_id: str) -> dict[str, Any]:
+    def _ask_leave(self, user_id: str) -> dict[str, Any]:
+        """The confirm step, unless there is no pool to leave (`leave` does it on "Yes", and checks again)."""
+        member = self.liaison.member(user_id)
+        return bk.answer(NOT_IN_POOL) if member is None else leave_step(member)
+
+    def leave(self, _row_id: int, user_id: str) -> dict[str, Any]:
+        """*Yes, leave the pool*: only the clicker leaves, whatever the button names."""
         if not self.liaison.leave(user_id):
-            return bk.answer("You weren't in a liaison pool, so nothing changed.")
+            return bk.answer(NOT_IN_POOL)
         return bk.answer(
             "👋 You've left the liaison pool. Upcoming turns went to the next person; a term you're serving now "
             "stays yours (an admin can `/liaison swap` it). Rejoin any time with `/liaison join`."
@@ -413,6 +422,7 @@ def register(app: App, services: Services) -> None:
     app.action("liaison_intro_not_yet")(listeners.on_intro_answer)
     app.action(AWAY_ACTION)(listeners.on_home_away)
     app.action(BACK_ACTION)(listeners.on_home_back)
+    LEAVE_POOL.register(app, listeners.leave)
     app.view(AWAY_FORM)(listeners.on_home_away_submit)
     app.view("liaison_setup")(listeners.on_setup)
     app.view("liaison_note")(listeners.on_note)

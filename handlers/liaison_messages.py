@@ -11,13 +11,16 @@ from bot.liaison_rules import (
     INTRO_FOLLOW_UP,
     SIDE_LABELS,
     SIDES,
+    Member,
     SwapChange,
 )
 from bot.liaison_views import IntroPairView, IntroStats, NoteView, RotationView, TermView
 from handlers import answers
 from handlers import blocks as bk
+from handlers.confirm import Ask
 
 SIDE_ICONS = {"marketing": "📣", "it": "🛠️"}
+LEAVE_POOL = Ask("liaison_leave_yes", "Yes, leave the pool", "Leave the liaison pool?")
 
 
 REFUSALS = {
@@ -50,6 +53,16 @@ def refusal_message(refused: Refused) -> dict[str, Any]:
     if side in SIDE_LABELS:
         text += f" (side: {SIDE_LABELS[side]})"
     return bk.answer(text)
+
+
+def leave_step(member: Member) -> dict[str, Any]:
+    """`/liaison leave` asks first: the person leaves their pool when its "Yes" is clicked."""
+    warning = (
+        "Your upcoming turns go to the next person in line at once; a term you're serving now stays yours. "
+        "Rejoin any time with `/liaison join`."
+    )
+    question = f"Leave the {SIDE_ICONS[member.side]} {SIDE_LABELS[member.side]} pool?"
+    return LEAVE_POOL.step(question, warning, member.side)  # who leaves is the clicker, not the value
 
 
 def seat(term: TermView | Preview, side: str) -> str:

@@ -25,7 +25,9 @@ from handlers import blocks as bk
 from handlers.commands import CommandTable, Invocation, Subcommand
 from handlers.lunchlearn_forms import comment_modal, created_modal, draft_from, session_modal
 from handlers.lunchlearn_messages import (
+    CANCEL_SESSION,
     LunchLearnMessages,
+    cancel_step,
     ideas_message,
     list_message,
     renderers,
@@ -76,6 +78,19 @@ WITHDRAW_ANSWERS = {
 }
 
 
+CANCEL_REFUSED = "Only the session's presenters, whoever planned it, and bot admins can cancel it, sorry."
+
+
+def _cannot_cancel(refused: CannotCancel) -> dict[str, Any]:
+    if refused.reason == "started":
+        return bk.answer(f"{topic_of(refused.session)} has already started or taken place, so I left it as is.")
+    return bk.answer(f"{topic_of(refused.session)} was already cancelled; everyone signed up has been told.")
+
+
+def _no_session(session_id: int) -> dict[str, Any]:
+    return bk.answer(f"There's no session #{session_id}. `/lunchlearn list` shows the upcoming ones.")
+
+
 # --- listeners -----------------------------------------------------------------------------------------------
 
 
@@ -108,8 +123,8 @@ class LunchLearnListeners:
             ),
             Subcommand(
                 "cancel <id>",
-                "cancel a session and tell everyone signed up (presenters and bot admins)",
-                lambda run: run.answer(self._cancel(run.rest, run.user_id)),
+                "cancel a session and tell everyone signed up (presenters and bot admins; I ask first)",
+                lambda run: run.answer(self._ask_cancel(run.rest, run.user_id)),
                 needs_text=True,
             ),
             Subcommand(
@@ -146,22 +161,33 @@ class LunchLearnListeners:
         view = session_modal(topic=topic, presenters_chosen=mentioned or [command["user_id"]])
         bk.open_modal(client, respond, command["trigger_id"], view)
 
-    def _cancel(self, raw_id: str, user_id: str) -> dict[str, Any]:
+    def _ask_cancel(self, raw_id: str, user_id: str) -> dict[str, Any]:
+        """`cancel <id>`: the confirm step, unless cancelling would be refused already (`cancel` does it on "Yes",
+        and the use case checks again)."""
         session_id = bk.row_id(raw_id)
         if not session_id:
             return bk.answer(
                 f"`{bk.escape(bk.truncate(raw_id, 40))}` isn't a session number. `/lunchlearn list` shows them (#12)."
             )
+        session = self.service.get(session_id)
+        if session is None:
+            return _no_session(session_id)
+        if not self.service.can_manage(session, user_id):
+            return bk.answer(CANCEL_REFUSED)
+        if session.is_cancelled or session.starts_at <= self.service.clock():
+            return _cannot_cancel(CannotCancel("cancelled" if session.is_cancelled else "started", session))
+        return cancel_step(session)
+
+    def cancel(self, session_id: int, user_id: str) -> dict[str, Any]:
+        """*Yes, cancel it*: cancel and tell everyone signed up, as the command did before it asked first."""
         try:
             cancelled = self.service.cancel(session_id, by=user_id)
         except NotAllowed:
-            return bk.answer("Only the session's presenters, whoever planned it, and bot admins can cancel it, sorry.")
+            return bk.answer(CANCEL_REFUSED)
         except CannotCancel as refused:
-            if refused.reason == "started":
-                return bk.answer(f"{topic_of(refused.session)} has already started or taken place, so I left it as is.")
-            return bk.answer(f"{topic_of(refused.session)} was already cancelled; everyone signed up has been told.")
+            return _cannot_cancel(refused)
         if cancelled is None:
-            return bk.answer(f"There's no session #{session_id}. `/lunchlearn list` shows the upcoming ones.")
+            return _no_session(session_id)
         told = len(cancelled.seated) + len(cancelled.waiting)
         return bk.answer(f"❌ Cancelled {topic_of(cancelled)}. I'm telling the {told} people who signed up or waited.")
 
@@ -389,5 +415,6 @@ def register(app: App, services: Services) -> None:
     app.action("lunchlearn_vote")(listeners.on_vote)
     app.action("lunchlearn_present")(listeners.on_present)
     app.action(re.compile(r"^lunchlearn_suggest:\d+$"))(listeners.on_suggest)
+    CANCEL_SESSION.register(app, listeners.cancel)
     app.view("lunchlearn_session")(listeners.on_submit)
     app.view("lunchlearn_comment")(listeners.on_comment_submit)

@@ -10,8 +10,10 @@ from bot.lunchlearn import IDEA_CARD, SESSION_CARD, LunchLearnService
 from bot.lunchlearn_rules import DIRECTIONS, SIDE_NAMES, IdeaView, LunchStats, RatingSummary, SessionView
 from bot.notify import Renderer
 from handlers import blocks as bk
+from handlers.confirm import Ask
 
 NAMES_SHOWN = 100
+CANCEL_SESSION = Ask("lunchlearn_cancel_yes", "Yes, cancel it", "Cancel this lunch & learn?")
 
 
 def when_text(moment: datetime, fmt: str = "{date_long_pretty} at {time}") -> str:
@@ -51,9 +53,16 @@ def session_details(session: SessionView) -> list[bk.Block]:
     return blocks
 
 
+def signup_button(session: SessionView) -> bk.Block:
+    """Sign up while seats are left; on a full session the same listener puts one on the waitlist: it says so."""
+    if session.seats_left == 0:
+        return bk.button("Join the waitlist", "lunchlearn_signup", str(session.id))
+    return bk.button("Sign up", "lunchlearn_signup", str(session.id), style="primary")
+
+
 def session_buttons(session: SessionView, *, signup: bool = True) -> bk.Block:
     value = str(session.id)
-    elements = [bk.button("Sign up", "lunchlearn_signup", value, style="primary")] if signup else []
+    elements = [signup_button(session)] if signup else []
     elements += [
         bk.button("Withdraw", "lunchlearn_withdraw", value),
         bk.button("Add to calendar", "lunchlearn_ics", value),
@@ -105,8 +114,50 @@ def list_message(sessions: list[SessionView], user_id: str) -> dict[str, Any]:
             f"🗓️ {when_text(session.starts_at)} · 📍 {bk.escape(session.place)}",
             " · ".join(part for part in (seats_text(session), my_status(session, user_id)) if part),
         ]
-        blocks += [bk.section("\n".join(lines)), session_buttons(session)]
+        blocks += [bk.section("\n".join(lines)), my_buttons(session, user_id)]
     return bk.message(blocks, "Upcoming lunch & learns")
+
+
+def my_buttons(session: SessionView, user_id: str) -> bk.Block:
+    """A session's buttons as one person sees them: *Withdraw* asks first when it cannot be undone for them."""
+    block = session_buttons(session)
+    dialog = seat_dialog(session, user_id)
+    if dialog is None:
+        return block
+    elements = [{**e, "confirm": dialog} if e["action_id"] == "lunchlearn_withdraw" else e for e in block["elements"]]
+    return {**block, "elements": elements}
+
+
+def seat_dialog(session: SessionView, user_id: str) -> dict[str, Any] | None:
+    """Slack's confirm for *Withdraw* (as Home words it): a seat goes to the first person waiting, a waitlist place
+    to the people behind it, and signing up again would not give either back. None when nothing is lost."""
+    position = session.waitlist_position(user_id)
+    if user_id in session.seated and session.waiting:
+        return bk.confirm_dialog(
+            "Give up your seat?",
+            f"{len(session.waiting)} waiting: your seat goes to the first of them at once. Signing up again "
+            "would put you at the end of the waitlist.",
+            "Withdraw",
+        )
+    if position is not None and position < len(session.waiting):
+        return bk.confirm_dialog(
+            "Leave the waitlist?",
+            f"You're #{position}. Signing up again would put you behind the "
+            f"{len(session.waiting) - position} waiting after you.",
+            "Withdraw",
+        )
+    return None
+
+
+def cancel_step(session: SessionView) -> dict[str, Any]:
+    """`/lunchlearn cancel <id>` asks first: the session is cancelled when its "Yes" is clicked."""
+    told = len(session.seated) + len(session.waiting)
+    warning = (
+        f"Everyone who signed up or waited ({told}) is told, and the announcement says it's cancelled. "
+        "This can't be undone."
+    )
+    question = f"Cancel {topic_of(session)} (#{session.id}), {when_text(session.starts_at)}?"
+    return CANCEL_SESSION.step(question, warning, str(session.id))
 
 
 def idea_blocks(idea: IdeaView) -> list[bk.Block]:
@@ -141,7 +192,15 @@ def ideas_message(ideas: list[IdeaView], glossary_topics: list[str]) -> dict[str
         names = ", ".join(f"*{bk.escape(t)}*" for t in glossary_topics)
         blocks.append(bk.divider())
         blocks.append(bk.section(f"📚 *From the glossary* (asked about or looked up most): {names}"))
-        buttons = [bk.button(f"Suggest {t}", f"lunchlearn_suggest:{n}", t) for n, t in enumerate(glossary_topics)]
+        dialog = bk.confirm_dialog(
+            "Suggest this topic?",
+            "I post it as your idea in the joint channel, where everyone sees it and can vote for it.",
+            "Post it",
+        )
+        buttons = [
+            bk.button(f"Suggest {t}", f"lunchlearn_suggest:{n}", t, confirm=dialog)
+            for n, t in enumerate(glossary_topics)
+        ]
         blocks.append(bk.actions(buttons))
     return bk.message(blocks, "Lunch & learn ideas")
 

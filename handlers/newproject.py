@@ -5,6 +5,7 @@ The Block Kit lives in handlers.newproject_messages, the modals in handlers.newp
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -18,6 +19,7 @@ from bot.newproject import ANNOUNCEMENT, AlreadyTaken, NewProjectService
 from bot.newproject_rules import (
     Intake,
     TransitionRefused,
+    next_status,
     parse_intake_id,
 )
 from bot.notify import Renderer
@@ -30,11 +32,13 @@ from handlers.newproject_forms import draft_from, intake_modal, metadata_id, not
 from handlers.newproject_messages import (
     COMMAND,
     IT_BUTTONS,
+    WITHDRAW_TYPED,
     NewProjectMessages,
     list_message,
     stats_message,
     status_message,
     user_text,
+    withdraw_step,
 )
 
 __all__ = ["ItMembership", "MembershipUnknown", "NewProjectListeners", "NewProjectMessages", "register", "renderers"]
@@ -69,6 +73,7 @@ MEMBERSHIP_UNKNOWN = (
     "Please try again in a minute; if it keeps happening, a bot admin should invite me to that channel."
 )
 MODAL_REFUSAL = "Only members of the IT intake channel (or bot admins) can decline intakes."
+NOT_YOURS = "Only the person who submitted an intake can withdraw it."
 
 
 # --- who is in IT --------------------------------------------------------------------------------------------
@@ -146,7 +151,7 @@ class NewProjectListeners:
                 self._list,
             ),
             Subcommand("status <id>", "everything about one intake, with its history", existing, needs_text=True),
-            Subcommand("withdraw <id>", "withdraw an intake you submitted", existing, needs_text=True),
+            Subcommand("withdraw <id>", "withdraw an intake you submitted (I ask first)", existing, needs_text=True),
             Subcommand(
                 "stats",
                 "intakes by status, median lead time and time to IT pickup, by month",
@@ -188,10 +193,29 @@ class NewProjectListeners:
         elif sub == "status":
             ack(**status_message(intake, self.service.flags_of(intake), user_id))
         else:
-            ack(**self.withdraw(intake, user_id))
+            ack(**self._ask_withdraw(intake, user_id))
+
+    def _ask_withdraw(self, intake: Intake, user_id: str) -> dict[str, Any]:
+        """The confirm step, unless withdrawing would be refused already (the use case checks again on "Yes")."""
+        if user_id != intake.requested_by:
+            return bk.answer(NOT_YOURS)
+        try:
+            next_status(intake.status, "withdraw")
+        except TransitionRefused as refused:
+            return bk.answer(str(refused))
+        return withdraw_step(intake)
+
+    def withdraw_intake(self, intake_id: int, user_id: str) -> dict[str, Any]:
+        """*Yes, withdraw it*: what `withdraw <id>` did at once before it asked first."""
+        intake = self.service.get(intake_id)
+        answer = bk.answer(answers.gone("intake"))
+        if intake is not None:
+            with contextlib.suppress(NotFound):  # gone between the two reads: the answer above
+                answer = self.withdraw(intake, user_id)
+        return answer
 
     def withdraw(self, intake: Intake, user_id: str) -> dict[str, Any]:
-        """Withdraw the intake for its requester (the command, and Home's button): the answer to give."""
+        """Withdraw the intake for its requester (the command's *Yes*, and Home's button): the answer to give."""
         try:
             done = self.service.act(intake.id, "withdraw", by=user_id)
         except (NotAllowed, TransitionRefused) as refused:
@@ -306,6 +330,7 @@ def register(app: App, services: Services) -> None:
         app.action(action_id)(listeners.on_it_button)
     app.action("newproject_ask")(listeners.on_ask)
     app.action("newproject_decline")(listeners.on_decline)
+    WITHDRAW_TYPED.register(app, listeners.withdraw_intake)
     app.view("newproject_intake")(listeners.on_submit_intake)
     app.view("newproject_question")(listeners.on_submit_note)
     app.view("newproject_decline")(listeners.on_submit_note)

@@ -17,8 +17,11 @@ from bot.newproject_rules import (
     IntakeDraft,
     IntakeEvent,
     PeriodStats,
+    approval_waits_for_review,
+    offered_actions,
 )
 from handlers import blocks as bk
+from handlers.confirm import Ask
 
 COMMAND = "/newproject"
 LIST_LIMIT = 25
@@ -58,6 +61,7 @@ IT_BUTTONS = {
     "review": "newproject_review",
     "approve": "newproject_approve",
 }
+WITHDRAW_TYPED = Ask("newproject_withdraw_yes", "Yes, withdraw it", "Withdraw this intake?")
 
 
 # --- rendering -----------------------------------------------------------------------------------------------
@@ -135,18 +139,25 @@ def summary_text(intake: Intake, found: list[str]) -> str:
     )
 
 
-def action_buttons(intake: Intake) -> bk.Block:
+def action_buttons(intake: Intake) -> list[bk.Block]:
+    """The buttons its state allows (bot.newproject_rules.offered_actions): none once it is decided."""
     value = str(intake.id)
-    return bk.actions(
-        [
-            bk.button("I'll take it", IT_BUTTONS["claim"], value, style="primary"),
-            bk.button("Ask a question", "newproject_ask", value),
-            bk.button("Needs privacy/security review", IT_BUTTONS["review"], value),
-            bk.button("Approve for planning", IT_BUTTONS["approve"], value),
-            bk.button("Not now", "newproject_decline", value, style="danger"),
-        ],
-        block_id=f"newproject_{intake.id}",
-    )
+    every = {
+        "claim": bk.button("I'll take it", IT_BUTTONS["claim"], value, style="primary"),
+        "question": bk.button("Ask a question", "newproject_ask", value),
+        "review": bk.button("Needs privacy/security review", IT_BUTTONS["review"], value),
+        "approve": bk.button("Approve for planning", IT_BUTTONS["approve"], value),
+        "decline": bk.button("Not now", "newproject_decline", value, style="danger"),
+    }
+    offered = [every[action] for action in offered_actions(intake)]
+    return [bk.actions(offered, block_id=f"newproject_{intake.id}")] if offered else []
+
+
+def waiting_note(intake: Intake) -> list[bk.Block]:
+    if not approval_waits_for_review(intake.status):
+        return []
+    text = "Approval for planning waits for the privacy/security review: once it has passed, a bot admin approves it."
+    return [bk.context(f"{STATUS_ICONS[intake.status]} {text}")]
 
 
 def announcement_blocks(intake: Intake, found: list[str]) -> list[bk.Block]:
@@ -160,8 +171,7 @@ def announcement_blocks(intake: Intake, found: list[str]) -> list[bk.Block]:
         bk.section(status_line(intake)),
         bk.context(*history),
     ]
-    if intake.is_open:
-        blocks.append(action_buttons(intake))
+    blocks += [*waiting_note(intake), *action_buttons(intake)]
     whole = f"`{COMMAND} status {intake.id}` shows everything"
     if is_cut(intake):
         whole = f"answers and history are cut short here (…): `{COMMAND} status {intake.id}` shows them whole"
@@ -189,6 +199,15 @@ def status_message(intake: Intake, found: list[str], viewer: str) -> dict[str, A
     history = history_blocks(intake.events, room - len(details))
     return bk.message(
         [*head, *details, bk.section(status_line(intake)), *history, *tail], f"Intake #{intake.id}: {intake.name}"
+    )
+
+
+def withdraw_step(intake: Intake) -> dict[str, Any]:
+    """`/newproject withdraw <id>` asks first, as Home's *Withdraw* does: it is withdrawn on "Yes"."""
+    told = f", and {bk.user(intake.it_contact)} is told" if intake.it_contact else ""
+    warning = f"It is closed for good: IT sees it withdrawn{told}."
+    return WITHDRAW_TYPED.step(
+        f"Withdraw *{user_text(intake.name, 200)}* (intake #{intake.id})?", warning, str(intake.id)
     )
 
 

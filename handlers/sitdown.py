@@ -5,14 +5,13 @@ The Block Kit lives in handlers.sitdown_messages, the modals in handlers.sitdown
 
 from __future__ import annotations
 
-import logging
 import re
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.outcomes import DraftRejected, NotAllowed, NotFound, Rejected
 from bot.services import Services
@@ -24,6 +23,7 @@ from bot.sitdown_views import SeriesView
 from handlers import answers, slack_calls
 from handlers import blocks as bk
 from handlers.commands import CommandTable, Invocation, Subcommand
+from handlers.sitdown_calendar import send_calendar
 from handlers.sitdown_forms import (
     action_modal,
     agenda_modal,
@@ -34,10 +34,15 @@ from handlers.sitdown_forms import (
     series_modal,
 )
 from handlers.sitdown_messages import (
+    CANCEL_SERIES,
+    GONE,
+    INTRO,
+    REFUSED,
     SitdownMessages,
     action_line,
     actions_message,
     agenda_messages,
+    cancel_step,
     day_text,
     error_message,
     holidays_message,
@@ -50,16 +55,9 @@ from handlers.sitdown_messages import (
 __all__ = ["SitdownListeners", "SitdownMessages", "register"]
 
 
-log = logging.getLogger(__name__)
-
 COMMAND = "/sitdown"
 DEFAULT_ZONE = "Europe/London"
 MAX_COMMAND_TEXT = 600
-
-INTRO = (
-    "🤝 *Sit-downs*: regular meetings of marketing and IT, on time, with an agenda both sides wrote and "
-    "action items nobody forgets. Only a series' owner or a bot admin can change it."
-)
 
 
 # --- listeners ---------------------------------------------------------------------------------------------------
@@ -68,10 +66,6 @@ INTRO = (
 def _series_id(text: str) -> int | None:
     match = re.fullmatch(r"#?(\d{1,9})", text.strip())
     return int(match.group(1)) if match else None
-
-
-REFUSED = "Only the series' owner or a bot admin can change it, sorry. Ask them, or start your own: `/sitdown new`."
-GONE = "That sit-down doesn't exist (or was cancelled). See them all with `/sitdown list`."
 
 
 class SitdownListeners:
@@ -108,7 +102,7 @@ class SitdownListeners:
             ),
             Subcommand("pause <id>", "stop a series' reminders for a while", change),
             Subcommand("resume <id>", "restart a paused series", change),
-            Subcommand("cancel <id>", "end the series", change),
+            Subcommand("cancel <id>", "end the series (I ask first)", change),
             Subcommand("mute <id>", "stop the pings and DMs of one series, for you only", mute),
             Subcommand("unmute <id>", "hear from a muted series again", mute),
             Subcommand(
@@ -149,7 +143,7 @@ class SitdownListeners:
             ack(**error_message("Usage: `/sitdown calendar <id>`. The ids are in `/sitdown list`."))
             return
         ack(**error_message("📅 Sending you the calendar file in a direct message…"))
-        self._send_calendar(client, respond, series_id, user_id)
+        send_calendar(self.sitdown, client, respond, series_id, user_id)
 
     def _open_new(
         self, client: WebClient, respond: Respond, command: dict[str, Any], user_id: str, channel_id: str
@@ -200,8 +194,27 @@ class SitdownListeners:
         expected = {"skip": (1, 2), "move": (3, 3)}.get(sub, (1, 1))
         if series_id is None or not expected[0] <= len(parts) <= expected[1]:
             return error_message(f"Usage: {usage}. The ids are in `/sitdown list`.")
+        if sub == "cancel":  # asks first; cancel_series cancels when its "Yes" is clicked
+            return self._guarded(lambda: self._ask_cancel(series_id, user_id))
+        return self._guarded(lambda: self._apply_change(sub, series_id, parts[1:], user_id))
+
+    def _ask_cancel(self, series_id: int, user_id: str) -> dict[str, Any]:
+        """The confirm step, unless the use case would refuse already (it checks again on "Yes")."""
+        series = self.sitdown.series(series_id)
+        if series is None or series.status == "cancelled":
+            raise NotFound()
+        if user_id != series.owner and not self.services.settings.is_admin(user_id):
+            raise NotAllowed()
+        return cancel_step(series)
+
+    def cancel_series(self, series_id: int, user_id: str) -> dict[str, Any]:
+        """*Yes, cancel it*: the use case checks again who may, and that the series still runs."""
+        return self._guarded(lambda: self._apply_change("cancel", series_id, [], user_id))
+
+    @staticmethod
+    def _guarded(change: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         try:
-            return self._apply_change(sub, series_id, parts[1:], user_id)
+            return change()
         except NotFound:
             return error_message(GONE)
         except NotAllowed:
@@ -264,27 +277,6 @@ class SitdownListeners:
             return error_message(f"{day_text(day)} isn't a company holiday.")
         return error_message(f"Removed {day_text(day)} ({bk.escape(removed.name)}): sit-downs that day happen again.")
 
-    def _send_calendar(self, client: WebClient, respond: Respond, series_id: int, user_id: str) -> None:
-        try:
-            series, content = self.sitdown.calendar_file(series_id)
-        except NotFound:
-            respond(**error_message(GONE), replace_original=False)
-            return
-        try:
-            dm = client.conversations_open(users=user_id)["channel"]["id"]
-            client.files_upload_v2(
-                channel=dm,
-                content=content,
-                filename=f"sitdown-{series.id}.ics",
-                title=f"{series.title} (calendar)",
-                initial_comment=f"📅 *{bk.escape(series.title)}*, {bk.escape(series.recurrence.describe())}. "
-                "Open the file to add the whole series to Outlook or Google Calendar.",
-            )
-        except SlackApiError as error:
-            log.warning("calendar upload failed: %s", error.response.get("error"))
-            text = "⚠️ Slack didn't take the calendar file just now. Please try again."
-            respond(**error_message(text), replace_original=False)  # never over a reminder the channel shares
-
     # --- buttons ---
 
     def on_add_agenda(
@@ -311,7 +303,7 @@ class SitdownListeners:
         self, ack: Ack, action: dict[str, Any], body: dict[str, Any], client: WebClient, respond: Respond
     ) -> None:
         ack()
-        self._send_calendar(client, respond, bk.row_id(action.get("value")), body["user"]["id"])
+        send_calendar(self.sitdown, client, respond, bk.row_id(action.get("value")), body["user"]["id"])
 
     def on_add_action(
         self, ack: Ack, action: dict[str, Any], body: dict[str, Any], client: WebClient, respond: Respond
@@ -431,6 +423,7 @@ def register(app: App, services: Services) -> None:
     app.action("sitdown_add_action")(listeners.on_add_action)
     app.action("sitdown_add_notes")(listeners.on_add_notes)
     app.action(re.compile(r"^sitdown_done:\d+$"))(listeners.on_done)
+    CANCEL_SERIES.register(app, listeners.cancel_series)
     app.view("sitdown_new")(listeners.on_new_submit)
     app.view("sitdown_agenda")(listeners.on_agenda_submit)
     app.view("sitdown_action")(listeners.on_action_submit)

@@ -16,8 +16,15 @@ from bot.sitdown_rules import (
 )
 from bot.sitdown_views import ActionItemView, AgendaItemView, HolidayView, MeetingView, SeriesView
 from handlers import blocks as bk
+from handlers.confirm import Ask
 
 CATEGORY_ICONS = {Category.IMMEDIATE.value: "⚡", Category.LONG_TERM.value: "🔭"}
+INTRO = (
+    "🤝 *Sit-downs*: regular meetings of marketing and IT, on time, with an agenda both sides wrote and "
+    "action items nobody forgets. Only a series' owner or a bot admin can change it."
+)
+REFUSED = "Only the series' owner or a bot admin can change it, sorry. Ask them, or start your own: `/sitdown new`."
+GONE = "That sit-down doesn't exist (or was cancelled). See them all with `/sitdown list`."
 
 
 # --- rendering -------------------------------------------------------------------------------------------------
@@ -38,6 +45,18 @@ def error_message(text: str) -> dict[str, Any]:
 
 def series_line(series: SeriesView) -> str:
     return f"*#{series.id} {bk.escape(series.title)}* — {bk.escape(series.recurrence.describe())}"
+
+
+CANCEL_SERIES = Ask("sitdown_cancel_yes", "Yes, cancel it", "Cancel this sit-down?")
+
+
+def cancel_step(series: SeriesView) -> dict[str, Any]:
+    """`/sitdown cancel <id>` asks first: the series is cancelled when its "Yes" is clicked."""
+    warning = (
+        f"Its meetings end for good: no more reminders, and I tell {bk.channel(series.channel_id)}. "
+        f"To stop them for a while instead: `/sitdown pause {series.id}`."
+    )
+    return CANCEL_SERIES.step(f"Cancel {series_line(series)}?", warning, str(series.id))
 
 
 def summary_blocks(summary: SeriesSummary) -> list[bk.Block]:

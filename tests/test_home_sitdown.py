@@ -11,7 +11,7 @@ from handlers.sitdown_home import MAX_BLOCKS, section
 from storage.sitdown import SitdownActionItem, SitdownMeeting, SitdownMute, SitdownSeries
 from tests.builders import SERIES_DRAFT
 from tests.conftest import JOINT_CHANNEL, RunningBot, wait_for
-from tests.test_sitdown_commands import count, create_series, rows
+from tests.test_sitdown_commands import cancel_series, count, create_series, rows
 
 HOSTILE = "<!channel> see <https://evil.example|this> & <@U999>"
 
@@ -157,7 +157,7 @@ def test_a_cancelled_or_paused_series(running_bot: RunningBot) -> None:
     kept = create_series(bot, owner="UALICE", title="Kept")
     gone = create_series(bot, owner="UALICE", title="Gone")
     bot.slack.command("/sitdown", f"pause {kept.id}", user="UALICE")
-    bot.slack.command("/sitdown", f"cancel {gone.id}", user="UALICE")
+    cancel_series(bot, gone.id, user="UALICE")
 
     blocks = section(bot.services, "UALICE")
 

@@ -89,7 +89,10 @@ def test_joining_leaving_and_switching_sides(running_bot: RunningBot) -> None:
         member = session.scalars(select(LiaisonMember)).one()
     assert (member.changed_by, member.status) == ("UBOB", "active")
 
-    assert "left the liaison pool" in running_bot.slack.command("/liaison", "leave", user="UBOB").text
+    asked = running_bot.slack.command("/liaison", "leave", user="UBOB")  # asks first (tests/test_confirmations.py)
+    before = len(running_bot.fake.calls_to("response_url"))
+    running_bot.slack.action("liaison_leave_yes", button(asked.body, "liaison_leave_yes"), user="UBOB")
+    assert "left the liaison pool" in str(last_response(running_bot, before))
     assert "weren't in a liaison pool" in running_bot.slack.command("/liaison", "leave", user="UBOB").text
     assert running_bot.services.liaison.side_of("UBOB") is None
 

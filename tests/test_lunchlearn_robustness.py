@@ -18,7 +18,7 @@ from storage.lunchlearn import LunchIdea, LunchSession
 from tests.conftest import ADMIN, FakeClock, RunningBot
 from tests.fake_slack import FakeSlack
 from tests.test_lunchlearn_service import PRESENTER, dms, plan, text_of
-from tests.test_lunchlearn_slack import click, form, opened_view, plan_session
+from tests.test_lunchlearn_slack import cancel_session, click, form, opened_view, plan_session
 
 
 def status_of(services: Services, session_id: int) -> str:
@@ -64,7 +64,7 @@ def test_cancel_answers_say_already_cancelled_or_already_started(running_bot: Ru
     first = plan_session(bot)
     second = plan_session(bot)
     click(bot, "lunchlearn_signup", str(first), "UBOB")
-    assert "Cancelled" in bot.slack.command("/lunchlearn", f"cancel {first}", user="UALICE").text
+    assert "Cancelled" in cancel_session(bot, str(first), "UALICE")
 
     again = bot.slack.command("/lunchlearn", f"cancel {first}", user="UALICE")
     bot.clock.advance(days=3, minutes=1)

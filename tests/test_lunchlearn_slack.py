@@ -47,6 +47,14 @@ def click(bot: RunningBot, action_id: str, value: str, user: str) -> dict[str, A
     return answers_after(bot, before)
 
 
+def cancel_session(bot: RunningBot, typed_id: str, user: str) -> str:
+    """`/lunchlearn cancel <id>`, then its *Yes, cancel it* (it asks first: tests/test_confirmations.py); the
+    answer's text."""
+    asked = bot.slack.command("/lunchlearn", f"cancel {typed_id}", user=user)
+    yes = buttons(asked.body)["lunchlearn_cancel_yes"]
+    return text_of(click(bot, "lunchlearn_cancel_yes", yes, user))
+
+
 def count(bot: RunningBot, model: Any) -> int:
     with bot.services.sessions() as session:
         return session.scalar(select(func.count()).select_from(model))
@@ -207,10 +215,10 @@ def test_cancel_is_refused_to_others_and_tells_everyone_when_a_presenter_cancels
     with bot.services.sessions() as session:
         assert session.get(LunchSession, session_id).status == "scheduled"
 
-    done = bot.slack.command("/lunchlearn", f"cancel #{session_id}", user="UALICE")
+    done = cancel_session(bot, f"#{session_id}", "UALICE")
     bot.dispatch()
 
-    assert "Cancelled" in done.text and "2 people" in done.text
+    assert "Cancelled" in done and "2 people" in done
     told = {c["channel"] for c in bot.fake.calls_to("chat.postMessage") if "was cancelled" in text_of(c)}
     assert told == {"UBOB", "UCAROL"}
     assert "nothing to sign up for" in text_of(click(bot, "lunchlearn_signup", str(session_id), "UDAN"))

@@ -241,7 +241,7 @@ def test_not_now_needs_a_reason_which_reaches_the_requester(running_bot: Running
     assert "already closed" in again
 
 
-def test_review_marks_the_intake_and_keeps_the_buttons(running_bot: RunningBot) -> None:
+def test_review_marks_the_intake_and_approval_waits_for_it(running_bot: RunningBot) -> None:
     bot = running_bot
     bot.fake.channel_members[IT_CHANNEL] = [IT_PERSON]
     intake_id = submit_intake(bot)
@@ -252,7 +252,7 @@ def test_review_marks_the_intake_and_keeps_the_buttons(running_bot: RunningBot) 
     bot.dispatch()
 
     update = bot.fake.calls_to("chat.update")[-1]
-    assert "Needs privacy/security review" in str(update["blocks"]) and "newproject_approve" in buttons(update)
+    assert "Needs privacy/security review" in str(update["blocks"]) and "newproject_approve" not in buttons(update)
     assert len(bot.fake.calls_to("chat.update")) == 1
 
 
@@ -337,14 +337,15 @@ def test_withdraw_is_for_the_requester_and_updates_the_announcement(running_bot:
 
     refused = bot.slack.command("/newproject", f"withdraw {intake_id}", user=IT_PERSON)
     assert "Only the person who submitted" in refused.text and intake_row(bot, intake_id).status == "claimed"
-    done = bot.slack.command("/newproject", f"withdraw #{intake_id}", user=REQUESTER)
+    asked = bot.slack.command("/newproject", f"withdraw #{intake_id}", user=REQUESTER)  # it asks first
+    done = click(bot, "newproject_withdraw_yes", int(buttons(asked.body)["newproject_withdraw_yes"]), REQUESTER)
     bot.dispatch()
 
-    assert "Withdrew" in done.text and intake_row(bot, intake_id).status == "withdrawn"
+    assert "Withdrew" in done and intake_row(bot, intake_id).status == "withdrawn"
     assert "withdrew it" in str(dms_to(bot, IT_PERSON)[-1]["blocks"])
     assert "Withdrawn" in str(bot.fake.calls_to("chat.update")[-1]["blocks"])
     assert "closed" in bot.slack.command("/newproject", f"withdraw {intake_id}", user=REQUESTER).text
-    assert "not open any more" not in done.text
+    assert "not open any more" not in done
     assert "Loyalty app" not in bot.slack.command("/newproject", "list").text
 
 

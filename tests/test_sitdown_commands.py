@@ -59,6 +59,15 @@ def create_series(bot: RunningBot, owner: str = "UALICE", **form: Any) -> Sitdow
     return rows(bot, SitdownSeries)[-1]
 
 
+def cancel_series(bot: RunningBot, series_id: int, user: str = "UALICE") -> dict[str, Any]:
+    """`/sitdown cancel <id>`, then its *Yes, cancel it* (it asks first: tests/test_confirmations.py); the answer."""
+    asked = bot.slack.command("/sitdown", f"cancel {series_id}", user=user)
+    yes = next(e for e in asked.action_elements if e["action_id"] == "sitdown_cancel_yes")
+    before = len(bot.fake.calls_to("response_url"))
+    bot.slack.action(yes["action_id"], yes["value"], user=user, channel=JOINT_CHANNEL)
+    return responses(bot, before)
+
+
 def responses(bot: RunningBot, before: int) -> dict[str, Any]:
     return wait_for(lambda: len(bot.fake.calls_to("response_url")) > before and bot.fake.calls_to("response_url"))[-1]
 
@@ -276,10 +285,11 @@ def test_add_to_calendar_sends_an_ics_with_the_series_rule_and_zone(running_bot:
 
 def test_buttons_for_a_cancelled_series_answer_politely_and_change_nothing(running_bot: RunningBot) -> None:
     series = create_series(running_bot)
-    running_bot.slack.command("/sitdown", f"cancel {series.id}", user="UALICE")
+    cancel_series(running_bot, series.id)
 
+    before = len(running_bot.fake.calls_to("response_url"))
     running_bot.slack.action("sitdown_add_agenda", str(series.id), user="UBOB")
-    answer = wait_for(lambda: running_bot.fake.calls_to("response_url"))[-1]
+    answer = responses(running_bot, before)
     long_text = running_bot.slack.command("/sitdown", "agenda " + "x" * 4000, channel=JOINT_CHANNEL)
 
     assert "doesn't exist (or was cancelled)" in str(answer)

@@ -1,0 +1,67 @@
+"""Asking first: a destructive typed command answers with a confirm step and does nothing until it is clicked.
+
+An `Ask` is one destructive action, written once per feature: `step(...)` builds the confirm step (an
+ephemeral message: the question, what will happen, a "Yes, …" button that carries Slack's own confirm dialog
+too, and "Keep it"), and `register(app, run)` adds its two listeners. The "Yes" listener calls `run(id, user)`
+with the id from the button's value (through `bk.row_id`) and the clicker from the payload, never from the
+value: the value is only a claim, so `run` is the feature's usual use case, which checks again who may do it
+and whether it can still be done, and answers as the command answered before. Both answers replace the step,
+so its buttons cannot be clicked twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+
+from handlers import blocks as bk
+
+__all__ = ["KEEP", "KEPT", "Ask", "Run"]
+
+Run = Callable[[int, str], dict[str, Any]]  # (the id the button names, who clicked) → the answer to give
+KEEP = "Keep it"
+KEPT = "👍 Kept as it was: nothing was changed."
+
+
+@dataclass(frozen=True)
+class Ask:
+    action_id: str  # the "Yes" button's; "Keep it" is `{action_id}_keep`
+    yes: str  # the button: "Yes, cancel it" (Slack's dialog confirms with the same words, "Cancel it")
+    title: str  # Slack's dialog: "Cancel this sit-down?"
+
+    @property
+    def keep_id(self) -> str:
+        return f"{self.action_id}_keep"
+
+    def dialog(self, warning: str) -> dict[str, Any]:
+        """Slack's confirm object for the "Yes" button; `warning` (mrkdwn, no user text: it is cut at 300)."""
+        confirm = self.yes.removeprefix("Yes, ")
+        return bk.confirm_dialog(self.title, warning, confirm[:1].upper() + confirm[1:], KEEP)
+
+    def step(self, question: str, warning: str, value: str) -> dict[str, Any]:
+        """The confirm step: `question` (mrkdwn, user parts escaped by the caller) and `warning`, what happens
+        on "Yes"; `value` names the thing acted on (an id; Slack wants a value even when the clicker is all)."""
+        buttons = [
+            bk.button(self.yes, self.action_id, value, style="danger", confirm=self.dialog(warning)),
+            bk.button(KEEP, self.keep_id, value),
+        ]
+        text = f"{question}\n{warning}"
+        return bk.message([bk.section(text), bk.actions(buttons)], text, text_is_mrkdwn=True)
+
+    def register(self, app: App, run: Run) -> None:
+        """The listeners of "Yes" (`run`, from the clicker and the id) and of "Keep it" (nothing changes)."""
+
+        def on_yes(ack: Ack, action: dict[str, Any], body: dict[str, Any], respond: Respond) -> None:
+            ack()
+            answer = run(bk.row_id(action.get("value")), str((body.get("user") or {}).get("id") or ""))
+            respond(**answer, replace_original=True)
+
+        def on_keep(ack: Ack, respond: Respond) -> None:
+            ack()
+            respond(**bk.answer(KEPT), replace_original=True)
+
+        app.action(self.action_id)(on_yes)
+        app.action(self.keep_id)(on_keep)
