@@ -10,3 +10,14 @@ def gone(thing: str, *, consequence: str = "so nothing was changed") -> str:
 
 def changed_meanwhile(thing: str) -> str:
     return f"This {thing} was cancelled or removed meanwhile, so nothing was added."
+
+
+def ask_an_admin(admins: frozenset[str] | set[str], what: str = "") -> str:
+    """Who to ask, by name (mentions), never the setting's name; `what` is what they would do."""
+    people = ", ".join(f"<@{admin}>" for admin in sorted(admins)[:5])
+    who = f"a bot admin ({people})" if people else "whoever runs Bridgebot"
+    return f"ask {who}{' to ' + what if what else ''}"
+
+
+def no_joint_channel(admins: frozenset[str] | set[str]) -> str:
+    return f"No joint channel is chosen yet: {ask_an_admin(admins, 'choose the joint channel')}."

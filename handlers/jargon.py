@@ -241,7 +241,7 @@ class JargonListeners:
         try:
             outcome = self.glossary.request_definition(term, by=body["user"]["id"])
         except NoChannelConfigured:
-            respond(**bk.answer("⚠️ No channel is set up for requests yet: ask an admin to set JOINT_CHANNEL."))
+            respond(**bk.answer("⚠️ " + answers.no_joint_channel(self.glossary.admins)))
             return
         asked = bk.escape(term)
         where = bk.channel(outcome.request.channel_id)

@@ -24,7 +24,7 @@ LEAVE_POOL = Ask("liaison_leave_yes", "Yes, leave the pool", "Leave the liaison 
 
 
 REFUSALS = {
-    "admins_only": "Only bot admins can do that, sorry. Ask one of them (BOT_ADMINS) if it needs doing.",
+    "admins_only": "Only bot admins can do that, sorry: ask one of them if it needs doing.",
     "unknown_side": "Pick a side: `/liaison join marketing` or `/liaison join it`.",
     "not_in_pool": "You're not in a liaison pool. Join with `/liaison join marketing` or `/liaison join it`.",
     "away_in_past": "That date has already passed: give the last day you'll be away (YYYY-MM-DD).",

@@ -152,7 +152,7 @@ class LunchLearnListeners:
     def _new(self, ack: Ack, client: WebClient, respond: Respond, command: dict[str, Any]) -> None:
         """`new [topic] [@presenters]`: the form, with the topic and presenters (else the asker) filled in."""
         if self.services.settings.joint_channel is None:
-            ack(**bk.answer("⚠️ No joint channel is set up to announce sessions in: ask an admin to set JOINT_CHANNEL."))
+            ack(**bk.answer("⚠️ " + answers.no_joint_channel(self.services.settings.admins)))
             return
         ack()
         raw = command.get("text", "")
@@ -197,7 +197,7 @@ class LunchLearnListeners:
         except DraftRejected as rejected:
             return bk.answer(next(iter(rejected.errors.values())))
         except NoChannelConfigured:
-            return bk.answer("⚠️ No joint channel is set up yet: ask an admin to set JOINT_CHANNEL.")
+            return bk.answer("⚠️ " + answers.no_joint_channel(self.services.settings.admins))
         idea = outcome.idea
         where = bk.channel(idea.channel_id)
         if outcome.created:
@@ -230,8 +230,8 @@ class LunchLearnListeners:
         sides.update(sides_from_groups(members.get("marketing", []), members.get("it", [])))
         if not any(groups.values()) and not sides:
             note = (
-                "Everyone counts as Other until people join the `/liaison` pools "
-                "or MARKETING_USERGROUP and IT_USERGROUP are set."
+                "Everyone counts as Other until people join the `/liaison` pools, or a bot admin names the "
+                "marketing and IT user groups."
             )
         else:
             note = " ".join(problems)
@@ -398,7 +398,7 @@ class LunchLearnListeners:
         except NoChannelConfigured:
             ack(
                 response_action="errors",
-                errors={"topic": "No joint channel is set up: ask an admin to set JOINT_CHANNEL."},
+                errors={"topic": answers.no_joint_channel(self.services.settings.admins)},
             )
             return
         ack(response_action="update", view=created_modal(session))

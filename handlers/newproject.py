@@ -65,7 +65,7 @@ REFUSAL = (
     "Anyone can still *Ask a question*."
 )
 NO_IT_CHANNEL_REFUSAL = (
-    "No IT intake channel is set up (`IT_INTAKE_CHANNEL`), so only bot admins can take, review, approve or "
+    "No IT intake channel is chosen yet, so only bot admins can take, review, approve or "
     "decline intakes for now, sorry. Anyone can still *Ask a question*."
 )
 MEMBERSHIP_UNKNOWN = (

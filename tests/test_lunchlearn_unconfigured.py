@@ -21,7 +21,8 @@ def test_without_a_joint_channel_new_and_idea_explain_what_is_missing(running_bo
     new = bot.slack.command("/lunchlearn", "new Kafka")
     idea = bot.slack.command("/lunchlearn", "idea Kafka for marketers")
 
-    assert "JOINT_CHANNEL" in new.text and "JOINT_CHANNEL" in idea.text
+    assert "choose the joint channel" in new.text and "choose the joint channel" in idea.text
+    assert "JOINT_CHANNEL" not in new.text + idea.text  # people never see setting names
     assert bot.fake.calls_to("views.open") == []
     with bot.services.sessions() as session:
         assert session.scalar(select(func.count()).select_from(LunchIdea)) == 0
