@@ -224,6 +224,11 @@ def slack_date(moment: datetime | None) -> str:
     return f"<!date^{int(moment.timestamp())}^{{date_short}}|{moment:%Y-%m-%d}>"
 
 
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """'1 intake', '2 intakes', '0 intakes' (`many` for irregular words: plural(2, "person", "people"))."""
+    return f"{count} {word if count == 1 else (many or word + 's')}"
+
+
 def user(user_id: str) -> str:
     """A mention of a user ID that came from Slack itself (never from typed text)."""
     return f"<@{user_id}>" if re.fullmatch(r"[UW][A-Z0-9]+", user_id) else escape(user_id)

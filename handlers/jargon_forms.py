@@ -100,7 +100,8 @@ def term_modal(
 def saved_modal(entry: TermEntry, told: int) -> dict[str, Any]:
     blocks = [bk.section(f"✅ Saved *{bk.escape(entry.name)}*. This is how people will see it:"), *entry_blocks(entry)]
     if told:
-        blocks.append(bk.context(f"I'm letting the {told} person(s) who asked for it know by DM."))
+        who = "the person" if told == 1 else f"the {bk.plural(told, 'person', 'people')}"
+        blocks.append(bk.context(f"I'm letting {who} who asked for it know by DM."))
     return bk.modal("jargon_saved", "Glossary", blocks)
 
 

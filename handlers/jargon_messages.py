@@ -12,7 +12,7 @@ from bot.glossary import (
     SenseData,
     TermEntry,
 )
-from bot.glossary_service import GlossaryStats
+from bot.glossary_service import STARTER_AUTHOR, GlossaryStats
 from bot.glossary_views import RequestView, RevisionView
 from handlers import blocks as bk
 from handlers.confirm import Ask
@@ -59,7 +59,10 @@ def entry_blocks(entry: TermEntry) -> list[bk.Block]:
 
 
 def authorship(entry: TermEntry) -> str:
-    text = f"Added by {bk.user(entry.created_by)} on {bk.slack_date(entry.created_at)}"
+    if entry.created_by == STARTER_AUTHOR:
+        text = "From the starter glossary"
+    else:
+        text = f"Added by {bk.user(entry.created_by)} on {bk.slack_date(entry.created_at)}"
     if entry.updated_at and entry.created_at and entry.updated_at > entry.created_at:
         text += f" · last edited by {bk.user(entry.updated_by)} on {bk.slack_date(entry.updated_at)}"
     return text
@@ -184,7 +187,7 @@ def stats_message(stats: GlossaryStats) -> dict[str, Any]:
 
 def delete_step(entry: TermEntry) -> dict[str, Any]:
     """`/jargon delete <term>` asks first (bot admins): the entry is deleted when its "Yes" is clicked."""
-    question = f"Delete *{bk.escape(entry.name)}* and its {len(entry.senses)} meaning(s)?"
+    question = f"Delete *{bk.escape(entry.name)}* and its {bk.plural(len(entry.senses), 'meaning')}?"
     warning = "It's gone from the glossary for everyone. Its history is kept, and `/jargon add` brings it back."
     return DELETE_TERM.step(question, warning, str(entry.id))
 
@@ -193,7 +196,8 @@ def history_message(entry: TermEntry, revisions: list[RevisionView]) -> dict[str
     lines = [f"*History of {bk.escape(entry.name)}*"]
     for revision in revisions:
         when = bk.slack_date(revision.changed_at)
-        line = f"• {revision.action.capitalize()} by {bk.user(revision.changed_by)} on {when}"
+        who = "the starter glossary" if revision.changed_by == STARTER_AUTHOR else bk.user(revision.changed_by)
+        line = f"• {revision.action.capitalize()} by {who} on {when}"
         if revision.previous and revision.previous.get("senses"):
             before = revision.previous["senses"][0]["definition"]
             line += f"\n    _before:_ {bk.escape(before)}"

@@ -115,7 +115,8 @@ def who_message(overview: Overview) -> dict[str, Any]:
 
 def rotation_context(rotation: RotationView) -> bk.Block:
     channels = ", ".join(bk.channel(c) for c in rotation.channels)
-    intros = f"cross-team intros every {rotation.intro_weeks} week(s)" if rotation.intro_weeks else "no intros"
+    every = "week" if rotation.intro_weeks == 1 else bk.plural(rotation.intro_weeks, "week")
+    intros = f"cross-team intros every {every}" if rotation.intro_weeks else "no intros"
     return bk.context(
         f"Terms of {rotation.plan.describe()}, announced in {channels}; {intros}. "
         f"Set up by {bk.user(rotation.created_by)} on {bk.slack_date(rotation.created_at)}."

@@ -256,7 +256,7 @@ def days_text(days: float | None) -> str:
 def period_line(period: PeriodStats) -> str:
     counts = ", ".join(f"{n} {STATUS_SHORT[s]}" for s, n in period.by_status.items())
     return (
-        f"*{period.label}* · {period.total} intake(s): {counts}\n"
+        f"*{period.label}* · {bk.plural(period.total, 'intake')}: {counts}\n"
         f"    median lead time {days_text(period.median_lead_days)} · "
         f"median time to IT pickup {hours_text(period.median_pickup_hours)}"
     )

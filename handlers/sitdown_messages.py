@@ -88,7 +88,7 @@ def list_message(summaries: Sequence[SeriesSummary]) -> dict[str, Any]:
         room = bk.MESSAGE_BLOCK_LIMIT - len(blocks) - 1
         blocks += bk.long_sections(lines, room=room, left_out=lambda count: f"…and {count} more sit-downs.")
     blocks.append(bk.context("Change one with `/sitdown skip|move|pause|resume|cancel <id>`."))
-    return bk.message(blocks, f"{len(summaries)} sit-down(s)")
+    return bk.message(blocks, bk.plural(len(summaries), "sit-down"))
 
 
 def person(user_id: str, quiet: frozenset[str] = frozenset()) -> str:
@@ -176,7 +176,7 @@ def actions_message(items: Sequence[ActionItemView], mine: bool) -> dict[str, An
         )
     if len(items) > 20:
         blocks.append(bk.context(f"…and {len(items) - 20} more."))
-    return bk.message(blocks, f"{len(items)} open action item(s)")
+    return bk.message(blocks, bk.plural(len(items), "open action item"))
 
 
 def holidays_message(holidays: Sequence[HolidayView]) -> dict[str, Any]:

@@ -359,7 +359,7 @@ def test_stats_answer_counts_and_medians(running_bot: RunningBot) -> None:
 
     stats = bot.slack.command("/newproject", "stats").text
 
-    assert "2026-11" in stats and "1 intake(s): 1 taken by IT" in stats
+    assert "2026-11" in stats and "1 intake: 1 taken by IT" in stats
     assert "median lead time 10 days" in stats and "median time to IT pickup 5.0 h" in stats
 
 
