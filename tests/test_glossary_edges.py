@@ -65,3 +65,8 @@ def test_re_importing_an_unchanged_export_changes_nothing(running_bot: RunningBo
     before = revisions(bot)
     assert bot.services.glossary.import_csv(exported, by="csv-import") == (0, 0)
     assert revisions(bot) == before
+
+
+def test_a_starter_entry_is_credited_to_the_starter_glossary_not_to_a_user_name(running_bot: RunningBot) -> None:
+    answer = running_bot.slack.command("/jargon", "SQL").text
+    assert "From the starter glossary" in answer and "bridgebot" not in answer
