@@ -253,6 +253,11 @@ def answer(text: str) -> dict[str, Any]:
     return message([section(text)], text, text_is_mrkdwn=True)
 
 
+def tell(respond: Respond, text: str) -> None:
+    """An answer only the clicker sees, below the message they clicked (the message itself stays)."""
+    respond(**answer(text), replace_original=False)
+
+
 FORM_DID_NOT_OPEN = "⚠️ Slack didn't let me open the form just now. Please try again."
 
 

@@ -199,7 +199,7 @@ class JargonListeners:
         ack()
         entry = self.glossary.entry(bk.row_id(action.get("value")))
         if entry is None:
-            respond(**bk.answer("That entry was deleted, so there's nothing to share."), replace_original=False)
+            bk.tell(respond, "That entry was deleted, so there's nothing to share.")
             return
         respond(**shared_message(entry, body["user"]["id"]), replace_original=False)
 
@@ -209,7 +209,7 @@ class JargonListeners:
         ack()
         entry = self.glossary.entry(bk.row_id(action.get("value")))
         if entry is None:
-            respond(**bk.answer("That entry was deleted."), replace_original=False)
+            bk.tell(respond, "That entry was deleted.")
             return
         channel_id = (body.get("channel") or {}).get("id", "")
         bk.open_modal(client, respond, body["trigger_id"], term_modal(entry, channel_id=channel_id))
@@ -260,7 +260,7 @@ class JargonListeners:
         ack()
         request = self.glossary.get_request(bk.row_id(action.get("value")))
         if request is None:
-            respond(**bk.answer(answers.gone("request")), replace_original=False)
+            bk.tell(respond, answers.gone("request"))
             return
         existing = self.glossary.lookup(request.term_text)
         if isinstance(existing, TermEntry):

@@ -254,7 +254,7 @@ class LunchLearnListeners:
             )
         else:
             text = SIGNUP_ANSWERS[outcome.result].format(topic=topic)
-        respond(**bk.answer(text), replace_original=False)
+        bk.tell(respond, text)
 
     def on_withdraw(self, ack: Ack, action: dict[str, Any], body: dict[str, Any], respond: Respond) -> None:
         ack()
@@ -266,7 +266,7 @@ class LunchLearnListeners:
                 text += " Your seat went to the first person on the waitlist."
         else:
             text = WITHDRAW_ANSWERS[outcome.result].format(topic=topic)
-        respond(**bk.answer(text), replace_original=False)
+        bk.tell(respond, text)
 
     def on_calendar(
         self, ack: Ack, action: dict[str, Any], body: dict[str, Any], client: WebClient, respond: Respond
@@ -274,7 +274,7 @@ class LunchLearnListeners:
         ack()
         session = self.service.get(bk.row_id(action.get("value")))
         if session is None:
-            respond(**bk.answer(answers.gone("session")), replace_original=False)
+            bk.tell(respond, answers.gone("session"))
             return
         user_id = body["user"]["id"]
         try:
@@ -293,14 +293,14 @@ class LunchLearnListeners:
                 replace_original=False,
             )
             return
-        respond(**bk.answer(f"📅 I sent you {topic_of(session)} as a calendar file in a DM."), replace_original=False)
+        bk.tell(respond, f"📅 I sent you {topic_of(session)} as a calendar file in a DM.")
 
     def on_rate(self, ack: Ack, action: dict[str, Any], body: dict[str, Any], respond: Respond) -> None:
         ack()
         session_text, _, score_text = str(action.get("value", "")).partition("|")
         score = bk.row_id(score_text)
         if not 1 <= score <= 5:
-            respond(**bk.answer("That rating button is broken; please use the 1–5 buttons."), replace_original=False)
+            bk.tell(respond, "That rating button is broken; please use the 1–5 buttons.")
             return
         outcome = self.service.rate(bk.row_id(session_text), body["user"]["id"], score)
         if outcome.result == "gone" or outcome.session is None:
@@ -308,10 +308,10 @@ class LunchLearnListeners:
                 **bk.answer(answers.gone("session", consequence="so there's nothing to rate")), replace_original=True
             )
         elif outcome.result == "not_attendee":
-            respond(**bk.answer("Only people who had a seat can rate a session."), replace_original=False)
+            bk.tell(respond, "Only people who had a seat can rate a session.")
         elif outcome.result == "not_yet":
             text = f"{topic_of(outcome.session)} hasn't ended yet: you can rate it once it's over."
-            respond(**bk.answer(text), replace_original=False)
+            bk.tell(respond, text)
         else:
             blocks = [
                 bk.section(f"🙏 Thanks! You rated {topic_of(outcome.session)} {'⭐' * score} ({score}/5)."),
@@ -325,7 +325,7 @@ class LunchLearnListeners:
         ack()
         session = self.service.get(bk.row_id(action.get("value")))
         if session is None:
-            respond(**bk.answer(answers.gone("session")), replace_original=False)
+            bk.tell(respond, answers.gone("session"))
             return
         bk.open_modal(client, respond, body["trigger_id"], comment_modal(session))
 
@@ -359,7 +359,7 @@ class LunchLearnListeners:
             text = f"👍 Counted: you'd attend *{bk.escape(outcome.idea.topic)}* ({outcome.idea.votes} so far)."
         else:
             text = f"You've already said you'd attend *{bk.escape(outcome.idea.topic)}*."
-        respond(**bk.answer(text), replace_original=False)
+        bk.tell(respond, text)
 
     def on_present(
         self, ack: Ack, action: dict[str, Any], body: dict[str, Any], client: WebClient, respond: Respond
@@ -367,7 +367,7 @@ class LunchLearnListeners:
         ack()
         idea = self.service.idea(bk.row_id(action.get("value")))
         if idea is None:
-            respond(**bk.answer(answers.gone("idea")), replace_original=False)
+            bk.tell(respond, answers.gone("idea"))
             return
         if idea.session_id is not None:
             respond(

@@ -7,13 +7,11 @@ ending with how many sessions it left out and where to see them all.
 
 from __future__ import annotations
 
-from typing import Any
-
 from bot.lunchlearn import UserSessions
 from bot.lunchlearn_rules import SessionView
 from bot.services import Services
 from handlers import blocks as bk
-from handlers.lunchlearn_messages import topic_of, when_text
+from handlers.lunchlearn_messages import seat_dialog, topic_of, when_text
 
 __all__ = ["ROOM", "section"]
 
@@ -59,28 +57,8 @@ def attending_block(session: SessionView, user_id: str) -> bk.Block:
         f"{topic_of(session)} (#{session.id})",
         f"🗓️ {when_text(session.starts_at)} · 📍 {bk.escape(session.place)}",
     ]
-    withdraw = bk.button("Withdraw", "lunchlearn_withdraw", str(session.id), confirm=withdraw_dialog(session, position))
+    withdraw = bk.button("Withdraw", "lunchlearn_withdraw", str(session.id), confirm=seat_dialog(session, user_id))
     return bk.section("\n".join([*lines, place]), accessory=withdraw)
-
-
-def withdraw_dialog(session: SessionView, position: int | None) -> dict[str, Any] | None:
-    """Slack asks first when withdrawing cannot be undone by signing up again: a seat goes to the first person
-    waiting, and a waitlist place is lost to the people behind it. Otherwise the button acts at once."""
-    if position is None and session.waiting:
-        return bk.confirm_dialog(
-            "Give up your seat?",
-            f"{len(session.waiting)} waiting: your seat goes to the first of them at once. Signing up again "
-            "would put you at the end of the waitlist.",
-            "Withdraw",
-        )
-    if position is not None and position < len(session.waiting):
-        return bk.confirm_dialog(
-            "Leave the waitlist?",
-            f"You're #{position}. Signing up again would put you behind the "
-            f"{len(session.waiting) - position} waiting after you.",
-            "Withdraw",
-        )
-    return None
 
 
 def presenting_block(session: SessionView) -> bk.Block:

@@ -250,20 +250,20 @@ class NewProjectListeners:
         try:
             intake = self.service.act(intake_id, verb, by=user_id, it_member=self.is_it(user_id))
         except MembershipUnknown as problem:
-            respond(**bk.answer(self.membership_unknown(problem)), replace_original=False)
+            bk.tell(respond, self.membership_unknown(problem))
         except NotFound:
-            respond(**bk.answer(answers.gone("intake")), replace_original=False)
+            bk.tell(respond, answers.gone("intake"))
         except NotAllowed:
-            respond(**bk.answer(self.refusal()), replace_original=False)
+            bk.tell(respond, self.refusal())
         except TransitionRefused as refused:
-            respond(**bk.answer(str(refused)), replace_original=False)
+            bk.tell(respond, str(refused))
         except AlreadyTaken as taken:
             text = f"{bk.user(taken.it_contact)} already took it: ask them, or a bot admin, to hand it over."
-            respond(**bk.answer(text), replace_original=False)
+            bk.tell(respond, text)
         else:
             told = ", ".join(bk.user(u) for u in intake.people_to_tell(besides=user_id))
             done = DONE_LINES[verb].format(name=user_text(intake.name, 200))
-            respond(**bk.answer(done + (f" I've told {told}." if told else "")), replace_original=False)
+            bk.tell(respond, done + (f" I've told {told}." if told else ""))
 
     def on_ask(
         self, ack: Ack, action: dict[str, Any], body: dict[str, Any], client: WebClient, respond: Respond
@@ -271,7 +271,7 @@ class NewProjectListeners:
         ack()
         intake = self.service.get(bk.row_id(action.get("value")))
         if intake is None or not intake.is_open:
-            respond(**bk.answer("That intake is closed or gone, so there's no one to ask."), replace_original=False)
+            bk.tell(respond, "That intake is closed or gone, so there's no one to ask.")
             return
         intro = (
             f"Your question about *{user_text(intake.name, 200)}* goes to the announcement's thread and to "
@@ -289,14 +289,14 @@ class NewProjectListeners:
         try:
             allowed = intake is not None and self.is_it(user_id)
         except MembershipUnknown as problem:
-            respond(**bk.answer(self.membership_unknown(problem)), replace_original=False)
+            bk.tell(respond, self.membership_unknown(problem))
             return
         if intake is None:
-            respond(**bk.answer(answers.gone("intake")), replace_original=False)
+            bk.tell(respond, answers.gone("intake"))
         elif not allowed:
-            respond(**bk.answer(self.refusal()), replace_original=False)
+            bk.tell(respond, self.refusal())
         elif not intake.is_open:
-            respond(**bk.answer("That intake is already closed."), replace_original=False)
+            bk.tell(respond, "That intake is already closed.")
         else:
             intro = f"Why not now? {bk.user(intake.requested_by)} will see your reason, so be kind and specific."
             view = note_modal("newproject_decline", "Not now", intro, "Reason", intake.id)
