@@ -26,6 +26,15 @@ MAX_DEFINITION = 700
 MAX_EXAMPLE = 300
 MAX_WHY = 400
 MAX_QUERY = 200
+MAX_SCAN = 4000  # characters of a text searched for terms (a message's start): the work stays small
+MAX_PHRASE_WORDS = 8  # the most words a name, alias or acronym is matched across
+MAX_UNKNOWN_ACRONYMS = 5
+
+# All-capitals words of 2 to 6 letters read as acronyms (not @mentions or #channels); a few everyday ones are
+# not jargon.
+_ACRONYM = re.compile(r"(?<![\w@#])[A-Z]{2,6}(?![\w])")
+_NOT_ACRONYMS = frozenset({"OK", "IT", "AM", "PM"})
+_WORD = re.compile(r"\w+")
 
 _STOPWORDS = frozenset(
     [
@@ -229,6 +238,24 @@ def likely_side(neighbours: Iterable[TermEntry]) -> str:
     return "joint"
 
 
+@dataclass(frozen=True)
+class TermsInText:
+    """The glossary terms a text names, in the order they first appear, and its acronyms the glossary lacks."""
+
+    entries: tuple[TermEntry, ...]
+    unknown_acronyms: tuple[str, ...]
+
+
+def acronyms_in(text: str) -> list[str]:
+    """The all-capitals words (2 to 6 letters) of `text`, once each, in order; none when the text shouts
+    (most of its words in capitals): then capitals say nothing about acronyms."""
+    found = _ACRONYM.findall(text)
+    words = [word for word in _WORD.findall(text) if len(word) > 1 and word.isalpha()]
+    if len(words) >= 4 and len(found) * 2 > len(words):
+        return []
+    return [word for word in dict.fromkeys(found) if word not in _NOT_ACRONYMS]
+
+
 @dataclass
 class GlossaryIndex:
     entries: dict[int, TermEntry]
@@ -238,6 +265,8 @@ class GlossaryIndex:
     _choice_ids: list[int] = field(default_factory=list)
     _words: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
     _sorted: list[TermEntry] = field(default_factory=list)
+    _phrases: dict[tuple[int, str], int] = field(default_factory=dict)  # (how many words, key) → entry
+    _longest: int = 1  # the most words of any name, alias or acronym (up to MAX_PHRASE_WORDS)
 
     @classmethod
     def build(cls, entries: Iterable[TermEntry]) -> GlossaryIndex:
@@ -249,6 +278,10 @@ class GlossaryIndex:
                 index._by_key.setdefault(key, entry.id)
                 index._choice_keys.append(key)
                 index._choice_ids.append(entry.id)
+                words = len(_WORD.findall(unicodedata.normalize("NFKC", text)))
+                if 0 < words <= MAX_PHRASE_WORDS:
+                    index._phrases.setdefault((words, key), entry.id)
+                    index._longest = max(index._longest, words)
             texts = [entry.name, *entry.aliases, *entry.acronyms]
             texts += [part for s in entry.senses for part in (s.definition, s.example, s.why_it_matters)]
             for word in set(words_of(" ".join(texts))):
@@ -260,11 +293,47 @@ class GlossaryIndex:
         return len(self.entries)
 
     def find(self, text: str) -> TermEntry | None:
-        key = term_key(text)
+        term_id = self._id_of(term_key(text))
+        return self.entries.get(term_id) if term_id is not None else None
+
+    def _id_of(self, key: str) -> int | None:
+        """The entry a key names, or, for a plural (`sqls`), its singular does."""
         term_id = self._by_key.get(key)
         if term_id is None and len(key) > 3 and key.endswith("s"):
             term_id = self._by_key.get(key[:-1])
-        return self.entries.get(term_id) if term_id is not None else None
+        return term_id
+
+    def terms_in(self, text: str) -> TermsInText:
+        """Every entry whose name, alias or acronym `text` holds as whole words (case and the punctuation between
+        them ignored: "a/b testing" names *A/B testing*), once each in the order they first appear, the longest
+        match first (the words of "customer data platform" name *CDP*, not *data*); and the acronyms of `text`
+        that name no entry. Only the first MAX_SCAN characters are read."""
+        text = text[:MAX_SCAN]
+        words = _WORD.findall(unicodedata.normalize("NFKC", text))
+        found: dict[int, TermEntry] = {}
+        position = 0
+        while position < len(words):
+            for size in range(min(self._longest, len(words) - position), 0, -1):
+                term_id = self._phrase(words[position : position + size])
+                if term_id is not None:
+                    found.setdefault(term_id, self.entries[term_id])
+                    position += size
+                    break
+            else:
+                position += 1
+        unknown = [word for word in acronyms_in(text) if self.find(word) is None]
+        return TermsInText(tuple(found.values()), tuple(unknown[:MAX_UNKNOWN_ACRONYMS]))
+
+    def _phrase(self, words: list[str]) -> int | None:
+        """The entry named by exactly these words ("I'd" is two words, so it never names *ID*), or by their
+        plural (`SQLs`)."""
+        key = term_key("".join(words))
+        if len(key) < 2:
+            return None
+        term_id = self._phrases.get((len(words), key))
+        if term_id is None and len(key) > 3 and key.endswith("s"):
+            term_id = self._phrases.get((len(words), key[:-1]))
+        return term_id
 
     def term_id_named(self, name: str) -> int | None:
         return self._by_name_key.get(term_key(name))

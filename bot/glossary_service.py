@@ -14,7 +14,18 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
-from bot.glossary import GlossaryIndex, Miss, Page, TermDraft, TermEntry, check_draft, page_of, same_content, term_key
+from bot.glossary import (
+    GlossaryIndex,
+    Miss,
+    Page,
+    TermDraft,
+    TermEntry,
+    TermsInText,
+    check_draft,
+    page_of,
+    same_content,
+    term_key,
+)
 from bot.glossary_csv import GlossaryCsvError, read_glossary_csv, write_glossary_csv
 from bot.glossary_views import AnswerableRequests, RequestView, RevisionView
 from bot.kit import Transactions, UnitOfWork, outbox_key
@@ -118,6 +129,10 @@ class GlossaryService(Transactions):
 
     def search(self, words: str) -> list[TermEntry]:
         return self.index().search(words)
+
+    def terms_in(self, text: str) -> TermsInText:
+        """The glossary terms a text (a message, say) names, and its acronyms the glossary lacks."""
+        return self.index().terms_in(text)
 
     def listing(self, side: str | None, page: int, size: int) -> Page:
         return page_of(self.index().listing(side), page, size)

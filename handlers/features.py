@@ -16,12 +16,13 @@ from handlers import (
     lunchlearn_home,
     newproject,
     newproject_home,
+    shortcuts,
     sitdown,
     sitdown_home,
 )
 from handlers.home import Section
 
-FEATURES = (jargon, newproject, sitdown, lunchlearn, liaison)
+FEATURES = (jargon, newproject, sitdown, lunchlearn, liaison, shortcuts)
 
 # Home's sections, in the order people read them: what comes next for me, what I asked for, then the rest.
 HOME_SECTIONS: tuple[Section, ...] = (

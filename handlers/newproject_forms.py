@@ -32,11 +32,17 @@ def _input(block_id: str, label: str, element: bk.Block, *, optional: bool = Fal
     return block
 
 
-def intake_modal(user_id: str, short_notice_days: int) -> dict[str, Any]:
-    def long_text(block_id: str, label: str, placeholder: str, *, optional: bool = True, hint: str = "") -> bk.Block:
+def intake_modal(user_id: str, short_notice_days: int, *, business_case: str = "") -> dict[str, Any]:
+    """The intake form, the business case prefilled when given (a message sent to IT with a shortcut); the
+    caller keeps that within MAX_TEXT."""
+
+    def long_text(
+        block_id: str, label: str, placeholder: str, *, optional: bool = True, hint: str = "", initial: str = ""
+    ) -> bk.Block:
         return bk.text_input(
             block_id,
             label,
+            initial=initial,
             multiline=True,
             optional=optional,
             max_length=MAX_TEXT,
@@ -47,7 +53,9 @@ def intake_modal(user_id: str, short_notice_days: int) -> dict[str, Any]:
     blocks = [
         bk.section("The earlier IT hears about it, the more they can help. Rough answers are fine."),
         bk.text_input("name", "Project name", max_length=MAX_NAME, placeholder="Spring loyalty campaign"),
-        long_text("business_case", "Business case", "Why does the business want this?", optional=False),
+        long_text(
+            "business_case", "Business case", "Why does the business want this?", optional=False, initial=business_case
+        ),
         long_text("outcomes", "Desired outcomes (measurable)", "+15% repeat purchases by June"),
         _input(
             "launch_date",
