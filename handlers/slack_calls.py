@@ -73,15 +73,15 @@ class ConversationOpener:
     """conversations.open for a group DM, spaced for Tier 3 and waiting out a 429's Retry-After."""
 
     def __init__(
-        self, client: WebClient, *, spacing: float = OPEN_SPACING_SECONDS, sleep: Callable[[float], Any] = time.sleep
-    ):
+        self, client: WebClient, *, spacing: float | None = None, sleep: Callable[[float], Any] = time.sleep
+    ) -> None:
         self.client = WebClient(
             token=client.token,
             base_url=client.base_url,
             timeout=client.timeout,
             retry_handlers=[*client.retry_handlers, RateLimitErrorRetryHandler(max_retry_count=2)],
         )
-        self.spacing = spacing
+        self.spacing = OPEN_SPACING_SECONDS if spacing is None else spacing  # read now: tests set it to 0
         self.sleep = sleep
         self._last = float("-inf")
         self._lock = threading.Lock()

@@ -27,6 +27,7 @@ from bot.app import build_services, create_app
 from bot.config import Settings
 from bot.server import make_http_server, wsgi_app
 from bot.services import Services
+from handlers import slack_calls
 from storage import db
 from storage.models import Base
 from tests.fake_clock import FakeClock
@@ -366,6 +367,13 @@ class AfterAckWork(ThreadPoolExecutor):
 
 
 _AFTER_ACK: list[AfterAckWork] = []  # the running bot's, while one runs
+
+
+@pytest.fixture(autouse=True)
+def no_real_spacing_between_group_dms(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The intro group DMs are spaced 1.2 s for Slack's Tier 3 (tests/test_slack_calls.py checks that); the other
+    tests need not sleep it in real time."""
+    monkeypatch.setattr(slack_calls, "OPEN_SPACING_SECONDS", 0.0)
 
 
 @pytest.fixture

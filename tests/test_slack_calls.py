@@ -29,13 +29,12 @@ def test_channel_members_page_two_hundred_at_a_time(fake_slack: FakeSlack) -> No
 def test_a_group_dm_refused_with_429_is_opened_after_its_retry_after(fake_slack: FakeSlack) -> None:
     fake_slack.fail_next("conversations.open", status=429, error="ratelimited", retry_after=1)
     waits: list[float] = []
-    opener = slack_calls.ConversationOpener(
-        WebClient(token="xoxb-test", base_url=fake_slack.base_url), sleep=waits.append
-    )
+    client = WebClient(token="xoxb-test", base_url=fake_slack.base_url)
+    opener = slack_calls.ConversationOpener(client, spacing=1.2, sleep=waits.append)  # Tier 3's spacing
     assert opener(["UA", "UB"]).startswith("D")
     assert len(fake_slack.calls_to("conversations.open")) == 2  # refused once, then opened
     opener(["UC", "UD"])
-    assert waits and 0 < waits[-1] <= slack_calls.OPEN_SPACING_SECONDS  # the next open waited its turn
+    assert waits and 0 < waits[-1] <= 1.2  # the next open waited its turn
 
 
 def test_user_groups_are_read_once_per_while(fake_slack: FakeSlack) -> None:
