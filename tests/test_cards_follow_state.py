@@ -117,12 +117,19 @@ def test_an_unclaimed_intake_in_review_may_still_be_taken(running_bot: RunningBo
     assert WAITS in str(card["blocks"])
 
 
-def test_a_bot_admin_may_approve_over_an_open_review_and_the_history_says_so(running_bot: RunningBot) -> None:
-    bot = running_bot
+def taken(bot: RunningBot, *, then: str = "") -> int:
+    """An announced intake that IT_PERSON (in the IT channel) has taken, and then `then` ("review") if given."""
     bot.fake.channel_members[IT_CHANNEL] = [IT_PERSON]
     intake_id = announced_intake(bot)
     click(bot, "newproject_claim", intake_id, IT_PERSON)
-    click(bot, "newproject_review", intake_id, IT_PERSON)
+    if then:
+        click(bot, f"newproject_{then}", intake_id, IT_PERSON)
+    return intake_id
+
+
+def test_a_bot_admin_may_approve_over_an_open_review_and_the_history_says_so(running_bot: RunningBot) -> None:
+    bot = running_bot
+    intake_id = taken(bot, then="review")
 
     assert "approved for planning" in click(bot, "newproject_approve", intake_id, ADMIN)
     card = latest_card(bot)
@@ -137,9 +144,7 @@ def test_a_bot_admin_may_approve_over_an_open_review_and_the_history_says_so(run
 
 def test_a_normal_approval_records_no_override(running_bot: RunningBot) -> None:
     bot = running_bot
-    bot.fake.channel_members[IT_CHANNEL] = [IT_PERSON]
-    intake_id = announced_intake(bot)
-    click(bot, "newproject_claim", intake_id, IT_PERSON)
+    intake_id = taken(bot)
     click(bot, "newproject_approve", intake_id, ADMIN)
 
     assert intake_row(bot, intake_id).status == "approved"

@@ -11,24 +11,18 @@ from sqlalchemy import select
 
 from storage.sitdown import SitdownAgendaItem, SitdownMeeting, SitdownSeries
 from tests.conftest import ADMIN, JOINT_CHANNEL, RunningBot, wait_for
-from tests.slack_requests import channel, select_many, time_of_day
-from tests.slack_requests import date as date_state
+from tests.slack_requests import select_many
+from tests.test_sitdown_commands import SERIES_FORM as COMMANDS_SERIES_FORM
 
 OWNER = "UALICE"
 # Weekly on Tuesdays at 10:00 in London (on UTC in winter), a reminder 15 minutes before. The clock starts on
 # Monday 2026-11-23 09:00 UTC, so the meetings are on 24 November, 1, 8 and 15 December, 10:00 UTC.
 SERIES_FORM: dict[str, Any] = {
-    "title": "Marketing × IT",
-    "channel": channel(JOINT_CHANNEL),
+    **COMMANDS_SERIES_FORM,
     "cadence": ("select", "weekly"),
-    "weekday": ("select", "Tuesday"),
-    "nth": ("select", ""),
-    "time": time_of_day("10:00"),
     "zone": "Europe/London",
     "duration": ("select", "30"),
     "leads": select_many(["15"]),
-    "starts_on": date_state(None),
-    "video_link": "",
 }
 NOV_24, DEC_1, DEC_8, DEC_15 = (datetime(2026, m, d, 10, tzinfo=UTC) for m, d in ((11, 24), (12, 1), (12, 8), (12, 15)))
 AGENDA_HEADING = "*Agenda so far*"
