@@ -1,10 +1,10 @@
-"""Home tab visits: who opened it, first and last (the welcome on a first visit; whose Home to keep fresh)."""
+"""Home tab visits: who opened it, first and last (the welcome on a first visit)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, String, select
+from sqlalchemy import Index, String
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from storage.models import Base
@@ -31,10 +31,3 @@ class HomeRepository:
             return True
         visit.last_opened_at = at
         return False
-
-    def visited_since(self, user_ids: list[str], since: datetime) -> set[str]:
-        """Which of these people opened Home since then (only their Home is kept fresh)."""
-        if not user_ids:
-            return set()
-        statement = select(HomeVisit.user_id).where(HomeVisit.user_id.in_(user_ids), HomeVisit.last_opened_at >= since)
-        return set(self.session.scalars(statement))

@@ -173,10 +173,7 @@ class PostgresWorkDatabase:
             db.upgrade(engine)
             self._check_tables(engine)
             self._keep_rows(engine, "migrated")
-            settings = Settings(bot_token="xoxb-test", signing_secret="", database_url=self.url)
-            built = build_services(settings, clock=lambda: TEST_START)
-            built.glossary.load_starter_glossary_if_empty()
-            built.engine.dispose()
+            _fill_template(self.url, "glossary")  # what a start does: the starter glossary
             self._keep_rows(engine, "glossary")
         finally:
             engine.dispose()
