@@ -22,6 +22,7 @@ from storage.models import (
     TermAlias,
     TermRevision,
     add_flushed,
+    view_of,
 )
 
 
@@ -373,12 +374,4 @@ def _open(not_asked_by: str | None) -> list[ColumnElement[bool]]:
 
 
 def _request_view(request: DefinitionRequest) -> RequestView:
-    return RequestView(
-        id=request.id,
-        term_text=request.term_text,
-        side=request.side,
-        channel_id=request.channel_id,
-        requested_by=request.requested_by,
-        requested_at=request.requested_at,
-        followers=tuple(f.user_id for f in request.followers),
-    )
+    return view_of(RequestView, request, followers=tuple(f.user_id for f in request.followers))

@@ -21,21 +21,13 @@ from storage.liaison_models import (
     LiaisonTerm,
     LiaisonTermEvent,
 )
-from storage.models import add_flushed, lock_rows
+from storage.models import add_flushed, lock_rows, view_of
 
 # --- models --------------------------------------------------------------------------------------------------
 
 
 def _term_view(row: LiaisonTerm) -> TermView:
-    return TermView(
-        id=row.id,
-        rotation_id=row.rotation_id,
-        number=row.number,
-        starts_at=row.starts_at,
-        ends_at=row.ends_at,
-        liaisons={"marketing": row.marketing_user, "it": row.it_user},
-        planned_at=row.planned_at,
-    )
+    return view_of(TermView, row, liaisons={"marketing": row.marketing_user, "it": row.it_user})
 
 
 def _planned_term_view(row: LiaisonTerm | None) -> TermView | None:
@@ -354,16 +346,7 @@ class LiaisonRepository:
 
 
 def _pair_view(pair: LiaisonIntroPair, round_: LiaisonIntroRound) -> IntroPairView:
-    return IntroPairView(
-        id=pair.id,
-        round_id=pair.round_id,
-        marketing_user=pair.marketing_user,
-        it_user=pair.it_user,
-        channel=pair.channel,
-        outcome=pair.outcome,
-        term_name=round_.term_name,
-        round_starts_at=round_.starts_at,
-    )
+    return view_of(IntroPairView, pair, term_name=round_.term_name, round_starts_at=round_.starts_at)
 
 
 __all__ = [

@@ -31,7 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bot.lunchlearn_rules import IdeaView, RatingView, SessionDraft, SessionView
-from storage.models import Base, add_flushed, in_chunks, is_one_of, update_rows
+from storage.models import Base, add_flushed, in_chunks, is_one_of, update_rows, view_of
 
 
 class LunchSession(Base):
@@ -415,22 +415,10 @@ VIEW_COLUMNS = (
 
 
 def _session_view(row: LunchSession | Row[*tuple[Any, ...]], signups: list[tuple[str, str]]) -> SessionView:
-    return SessionView(
-        id=row.id,
-        topic=row.topic,
-        abstract=row.abstract,
+    return view_of(
+        SessionView,
+        row,
         presenters=tuple(row.presenters),
-        direction=row.direction,
-        starts_at=row.starts_at,
-        duration_minutes=row.duration_minutes,
-        place=row.place,
-        capacity=row.capacity,
-        status=row.status,
-        created_by=row.created_by,
-        created_at=row.created_at,
-        channel_id=row.channel_id,
-        revision=row.revision,
         seated=tuple(user for user, status in signups if status == "seated"),
         waiting=tuple(user for user, status in signups if status == "waiting"),
-        cancelled_by=row.cancelled_by,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
@@ -31,6 +32,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, QueryableAttribute, Session,
 
 T = TypeVar("T")
 M = TypeVar("M", bound="Base")
+V = TypeVar("V")
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -100,6 +102,16 @@ def is_one_of(
     if dialect_of(session) == "postgresql":
         return expression == any_(bindparam(None, list(values), type_=ARRAY(expression.type)))
     return expression.in_(values)
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def view_of(view: type[V], row: Any, **computed: Any) -> V:
+    """The plain view of a row: each of the view's fields read from the row's attribute of the same name, but for
+    those the caller computes. Views stay plain values that know nothing of the ORM."""
+    names = _FIELD_NAMES.get(view) or _FIELD_NAMES.setdefault(view, tuple(f.name for f in dataclasses.fields(view)))  # type: ignore[arg-type]
+    return view(**{name: computed[name] if name in computed else getattr(row, name) for name in names})
 
 
 def add_flushed(session: Session, row: T) -> T:

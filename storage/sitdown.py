@@ -21,6 +21,7 @@ from storage.models import (
     is_one_of,
     lock_rows,
     update_rows,
+    view_of,
 )
 from storage.sitdown_models import (
     SitdownActionItem,
@@ -42,20 +43,7 @@ _SET_WATERMARKS = text(
 def _series_view(row: SitdownSeries | Row[Any]) -> SeriesView:
     hours, minutes = (int(part) for part in row.local_time.split(":"))
     recurrence = Recurrence(Cadence(row.cadence), row.weekday, time(hours, minutes), row.zone, row.starts_on, row.nth)
-    return SeriesView(
-        id=row.id,
-        title=row.title,
-        channel_id=row.channel_id,
-        recurrence=recurrence,
-        duration_minutes=row.duration_minutes,
-        lead_minutes=tuple(row.lead_minutes),
-        video_link=row.video_link,
-        status=row.status,
-        owner=row.owner,
-        created_by=row.created_by,
-        created_at=row.created_at,
-        planned_until=row.planned_until,
-    )
+    return view_of(SeriesView, row, recurrence=recurrence, lead_minutes=tuple(row.lead_minutes))
 
 
 def _meeting_view(row: SitdownMeeting) -> MeetingView:
@@ -71,21 +59,7 @@ def _holiday_view(row: SitdownHoliday) -> HolidayView:
 
 
 def _action_view(row: SitdownActionItem, series: SitdownSeries) -> ActionItemView:
-    return ActionItemView(
-        id=row.id,
-        series_id=row.series_id,
-        series_title=series.title,
-        zone=series.zone,
-        text=row.text,
-        owner=row.owner,
-        due_on=row.due_on,
-        category=row.category,
-        status=row.status,
-        created_by=row.created_by,
-        created_at=row.created_at,
-        done_by=row.done_by,
-        done_at=row.done_at,
-    )
+    return view_of(ActionItemView, row, series_title=series.title, zone=series.zone)
 
 
 class SitdownRepository:
