@@ -10,7 +10,7 @@ from bot.notify import Outgoing
 from bot.outcomes import DraftRejected, NotAllowed, NotFound, Rejected
 from bot.sitdown_messages import SitdownMessages, action_key, sitdown_key
 from bot.sitdown_rules import MAX_ACTION, MAX_AGENDA, MAX_NOTES, Category, Occurrence, check_text, next_occurrence
-from bot.sitdown_views import ActionItemView, AgendaItemView, MeetingView, SeriesView
+from bot.sitdown_views import ActionItemView, AgendaItemView, MeetingView, NewActionItem, SeriesView
 from storage.sitdown import SitdownRepository
 
 AUTOMATIC_SOURCE = "automatic"
@@ -186,16 +186,8 @@ class MeetingsPart(FeatureService[SitdownMessages]):
             if errors:
                 raise DraftRejected(errors)
             assert due_on is not None
-            item = repository.add_action(
-                series_id=series.id,
-                meeting_id=meeting_id,
-                text=text,
-                owner=owner,
-                due_on=due_on,
-                category=category,
-                by=by,
-                at=now,
-            )
+            new = NewActionItem(text, owner, due_on, category)
+            item = repository.add_action(series.id, meeting_id, new, by=by, at=now)
             if owner != by and owner not in repository.muted(series.id):
                 work.send(Outgoing(action_key(item.id, "assigned"), self.messages.action_assigned(item)))
         return item

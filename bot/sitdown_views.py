@@ -45,6 +45,16 @@ class AgendaItemView:
 
 
 @dataclass(frozen=True)
+class NewActionItem:
+    """An action item as its author wrote it, checked, before it is stored."""
+
+    text: str
+    owner: str
+    due_on: date
+    category: str
+
+
+@dataclass(frozen=True)
 class ActionItemView:
     id: int
     series_id: int

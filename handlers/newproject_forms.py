@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import date
 from typing import Any
@@ -36,41 +37,33 @@ def intake_modal(user_id: str, short_notice_days: int, *, business_case: str = "
     """The intake form, the business case prefilled when given (a message sent to IT with a shortcut); the
     caller keeps that within MAX_TEXT."""
 
-    def long_text(
-        block_id: str, label: str, placeholder: str, *, optional: bool = True, hint: str = "", initial: str = ""
-    ) -> bk.Block:
-        return bk.text_input(
-            block_id,
-            label,
-            initial=initial,
-            multiline=True,
-            optional=optional,
-            max_length=MAX_TEXT,
-            placeholder=placeholder,
-            hint=hint,
-        )
+    long_text = functools.partial(bk.text_input, multiline=True, optional=True, max_length=MAX_TEXT)
 
     blocks = [
         bk.section("The earlier IT hears about it, the more they can help. Rough answers are fine."),
         bk.text_input("name", "Project name", max_length=MAX_NAME, placeholder="Spring loyalty campaign"),
         long_text(
-            "business_case", "Business case", "Why does the business want this?", optional=False, initial=business_case
+            "business_case",
+            "Business case",
+            placeholder="Why does the business want this?",
+            optional=False,
+            initial=business_case,
         ),
-        long_text("outcomes", "Desired outcomes (measurable)", "+15% repeat purchases by June"),
+        long_text("outcomes", "Desired outcomes (measurable)", placeholder="+15% repeat purchases by June"),
         _input(
             "launch_date",
             "Target launch date",
             {"type": "datepicker", "placeholder": bk.plain("Pick a date")},
             hint=f"Fewer than {short_notice_days} days away is short notice for IT; a best guess is fine.",
         ),
-        long_text("audiences", "Audiences and channels", "Existing customers; email, Instagram"),
-        long_text("data_needed", "Customer data needed", "Which data, and where it lives if you know"),
+        long_text("audiences", "Audiences and channels", placeholder="Existing customers; email, Instagram"),
+        long_text("data_needed", "Customer data needed", placeholder="Which data, and where it lives if you know"),
         bk.select_input("personal_data", "Does that data include personal data?", list(PERSONAL_DATA_CHOICES.items())),
-        long_text("integrations", "Systems it must integrate with", "CRM, web shop, analytics…"),
+        long_text("integrations", "Systems it must integrate with", placeholder="CRM, web shop, analytics…"),
         long_text(
             "new_vendors",
             "Any new external tools, vendors or agencies?",
-            "Name them, even free or trial ones; 'none' if none",
+            placeholder="Name them, even free or trial ones; 'none' if none",
             hint="Anything IT hasn't set up for you: new SaaS sign-ups, plugins, agencies. Asking early beats "
             "finding out at launch.",
         ),

@@ -3,6 +3,7 @@ action items, mutes and the company holiday list."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, date, datetime, time
 from typing import Any
 
@@ -10,7 +11,7 @@ from sqlalchemy import Row, select, text, update
 from sqlalchemy.orm import Session
 
 from bot.sitdown_rules import Cadence, Override, Recurrence, SeriesSpec
-from bot.sitdown_views import ActionItemView, AgendaItemView, HolidayView, MeetingView, SeriesView
+from bot.sitdown_views import ActionItemView, AgendaItemView, HolidayView, MeetingView, NewActionItem, SeriesView
 from storage.models import (
     Base,
     OutboxMessage,
@@ -260,24 +261,12 @@ class SitdownRepository:
     # --- action items ---
 
     def add_action(
-        self,
-        *,
-        series_id: int,
-        meeting_id: int | None,
-        text: str,
-        owner: str,
-        due_on: date,
-        category: str,
-        by: str,
-        at: datetime,
+        self, series_id: int, meeting_id: int | None, item: NewActionItem, *, by: str, at: datetime
     ) -> ActionItemView:
         row = SitdownActionItem(
             series_id=series_id,
             meeting_id=meeting_id,
-            text=text,
-            owner=owner,
-            due_on=due_on,
-            category=category,
+            **dataclasses.asdict(item),
             status="open",
             reminder_planned=False,
             created_by=by,

@@ -8,14 +8,7 @@ from typing import Any
 from icalendar import Calendar
 from sqlalchemy import func, select
 
-from storage.sitdown import (
-    SitdownActionItem,
-    SitdownAgendaItem,
-    SitdownHoliday,
-    SitdownMeeting,
-    SitdownMute,
-    SitdownSeries,
-)
+from storage import sitdown_models as tables
 from tests.conftest import ADMIN, JOINT_CHANNEL, RunningBot, assert_fields, wait_for
 from tests.slack_requests import channel, select_many, time_of_day, user
 from tests.slack_requests import date as date_state
@@ -51,12 +44,12 @@ def count(bot: RunningBot, model: Any) -> int:
         return session.scalar(select(func.count()).select_from(model)) or 0
 
 
-def create_series(bot: RunningBot, owner: str = "UALICE", **form: Any) -> SitdownSeries:
+def create_series(bot: RunningBot, owner: str = "UALICE", **form: Any) -> tables.SitdownSeries:
     opened = len(bot.fake.calls_to("views.open"))
     bot.slack.command("/sitdown", "new", user=owner, channel=JOINT_CHANNEL)
     reply = bot.slack.submit(opened_view(bot, opened + 1), {**SERIES_FORM, **form}, user=owner)
     assert reply.body["response_action"] == "update", reply.body
-    return rows(bot, SitdownSeries)[-1]
+    return rows(bot, tables.SitdownSeries)[-1]
 
 
 def cancel_series(bot: RunningBot, series_id: int, user: str = "UALICE") -> dict[str, Any]:
@@ -96,7 +89,7 @@ def test_new_opens_a_form_in_the_creators_time_zone_and_saving_stores_the_series
     assert zone_block["element"]["initial_value"] == "America/New_York"
     assert channel_block["element"]["initial_conversation"] == JOINT_CHANNEL
     assert reply.body["response_action"] == "update" and "first meeting" in str(reply.body["view"])
-    (series,) = rows(running_bot, SitdownSeries)
+    (series,) = rows(running_bot, tables.SitdownSeries)
     assert_fields(
         series, title="Marketing × IT", cadence="biweekly", weekday=1, local_time="10:00", zone="America/New_York"
     )
@@ -126,7 +119,7 @@ def test_a_bad_form_shows_inline_errors_and_creates_nothing(running_bot: Running
 
     assert reply.body["response_action"] == "errors"
     assert set(reply.body["errors"]) == {"title", "nth", "zone", "leads", "video_link"}
-    assert count(running_bot, SitdownSeries) == 0
+    assert count(running_bot, tables.SitdownSeries) == 0
 
 
 def test_agenda_goes_to_the_channels_next_meeting_stored_as_typed_and_echoed_inert(running_bot: RunningBot) -> None:
@@ -139,7 +132,7 @@ def test_agenda_goes_to_the_channels_next_meeting_stored_as_typed_and_echoed_ine
 
     assert "no active sit-down in this channel" in nowhere.text
     assert "Nothing on the agenda yet" in empty.text and "/sitdown agenda <text>" in empty.text
-    (item,) = rows(running_bot, SitdownAgendaItem)
+    (item,) = rows(running_bot, tables.SitdownAgendaItem)
     assert (item.text, item.added_by, item.added_at) == (
         "<!channel> review <https://evil.example|the plan> with <@U999> & team",
         "UBOB",
@@ -149,11 +142,11 @@ def test_agenda_goes_to_the_channels_next_meeting_stored_as_typed_and_echoed_ine
     assert "<!channel>" not in added.raw and "<https://evil" not in added.raw and "<@U999>" not in added.raw
     for odd in ("'; DROP TABLE sitdown_series; --", "🚀 launch 🎉"):
         running_bot.slack.command("/sitdown", f"agenda {odd}", channel=JOINT_CHANNEL)
-    assert [i.text for i in rows(running_bot, SitdownAgendaItem)][1:] == [
+    assert [i.text for i in rows(running_bot, tables.SitdownAgendaItem)][1:] == [
         "'; DROP TABLE sitdown_series; --",
         "🚀 launch 🎉",
     ]
-    assert count(running_bot, SitdownSeries) == 1
+    assert count(running_bot, tables.SitdownSeries) == 1
     shown = running_bot.slack.command("/sitdown", "agenda", channel=JOINT_CHANNEL)
     assert "🚀 launch 🎉" in shown.text and "&lt;!channel&gt; review" in shown.text and "by <@UBOB>" in shown.text
 
@@ -166,7 +159,7 @@ def test_only_the_owner_or_an_admin_changes_a_series(running_bot: RunningBot) ->
     usage = running_bot.slack.command("/sitdown", "move 1 tomorrow", user="UALICE")
     missing = running_bot.slack.command("/sitdown", "pause 999", user="UALICE")
     bad_date = running_bot.slack.command("/sitdown", f"skip {series.id} 1/12/2026", user="UALICE")
-    assert rows(running_bot, SitdownSeries)[0].status == "active"
+    assert rows(running_bot, tables.SitdownSeries)[0].status == "active"
 
     paused = running_bot.slack.command("/sitdown", f"pause {series.id}", user=ADMIN)
     moved = running_bot.slack.command("/sitdown", f"move {series.id} 2026-12-03 16:30", user="UALICE")
@@ -175,7 +168,7 @@ def test_only_the_owner_or_an_admin_changes_a_series(running_bot: RunningBot) ->
     assert "Usage: `/sitdown move <id> <YYYY-MM-DD> <HH:MM>`" in usage.text
     assert "doesn't exist" in missing.text
     assert "YYYY-MM-DD" in bad_date.text
-    assert "Paused" in paused.text and rows(running_bot, SitdownSeries)[0].status == "paused"
+    assert "Paused" in paused.text and rows(running_bot, tables.SitdownSeries)[0].status == "paused"
     assert "Moved the meeting" in moved.text
     running_bot.dispatch()
     told = [str(m["blocks"]) for m in running_bot.fake.calls_to("chat.postMessage")]
@@ -190,11 +183,11 @@ def test_holidays_are_listed_for_everyone_and_changed_by_admins(running_bot: Run
 
     assert "Only bot admins" in refused.text
     assert "is now a company holiday" in added.text and "YYYY-MM-DD" in bad.text
-    (holiday,) = rows(running_bot, SitdownHoliday)
+    (holiday,) = rows(running_bot, tables.SitdownHoliday)
     assert (holiday.day, holiday.name, holiday.added_by) == (date(2026, 12, 25), "Christmas <!here>", ADMIN)
     assert "Christmas &lt;!here&gt;" in listed.text and "<!here>" not in listed.raw
     removed = running_bot.slack.command("/sitdown", "holiday remove 2026-12-25", user=ADMIN)
-    assert "Removed" in removed.text and count(running_bot, SitdownHoliday) == 0
+    assert "Removed" in removed.text and count(running_bot, tables.SitdownHoliday) == 0
 
 
 def test_action_items_from_the_followup_to_done(running_bot: RunningBot) -> None:
@@ -228,7 +221,7 @@ def test_action_items_from_the_followup_to_done(running_bot: RunningBot) -> None
     assert bad.body["response_action"] == "errors"
     assert set(bad.body["errors"]) == {"text", "owner", "due_on", "category"}
     assert good.body["response_action"] == "update"
-    (item,) = rows(bot, SitdownActionItem)
+    (item,) = rows(bot, tables.SitdownActionItem)
     assert_fields(item, owner="UCAROL", created_by="UBOB", category="immediate", status="open", series_id=series.id)
     assigned = bot.fake.calls_to("chat.postMessage")[-1]
     assert assigned["channel"] == "UCAROL" and "<@UBOB> gave you an action item" in str(assigned["blocks"])
@@ -246,7 +239,10 @@ def test_action_items_from_the_followup_to_done(running_bot: RunningBot) -> None
     assert "phishing-awareness" in mine.text and "no open action items" in theirs.text
     assert "Only the item's owner" in str(refused)
     assert "Done" in str(closed)
-    assert rows(bot, SitdownActionItem)[0].status == "done" and rows(bot, SitdownActionItem)[0].done_by == "UCAROL"
+    assert (
+        rows(bot, tables.SitdownActionItem)[0].status == "done"
+        and rows(bot, tables.SitdownActionItem)[0].done_by == "UCAROL"
+    )
     stale = len(bot.fake.calls_to("response_url"))
     bot.slack.action("sitdown_done:999", "999", user="UCAROL")
     assert "no longer exists" in str(responses(bot, stale))
@@ -259,11 +255,11 @@ def test_mute_button_mutes_for_the_clicker_only_and_offers_unmute(running_bot: R
     answer = wait_for(lambda: running_bot.fake.calls_to("response_url"))[-1]
 
     assert "Muted" in str(answer) and answer.get("replace_original") is False
-    assert [(m.series_id, m.user_id) for m in rows(running_bot, SitdownMute)] == [(series.id, "UBOB")]
+    assert [(m.series_id, m.user_id) for m in rows(running_bot, tables.SitdownMute)] == [(series.id, "UBOB")]
     assert "muted for you" in running_bot.slack.command("/sitdown", "list", user="UBOB").text
     assert "muted for you" not in running_bot.slack.command("/sitdown", "list", user="UALICE").text
     running_bot.slack.action("sitdown_unmute", str(series.id), user="UBOB")
-    wait_for(lambda: count(running_bot, SitdownMute) == 0)
+    wait_for(lambda: count(running_bot, tables.SitdownMute) == 0)
 
 
 def test_add_to_calendar_sends_an_ics_with_the_series_rule_and_zone(running_bot: RunningBot) -> None:
@@ -295,7 +291,7 @@ def test_buttons_for_a_cancelled_series_answer_politely_and_change_nothing(runni
     assert "doesn't exist (or was cancelled)" in str(answer)
     assert running_bot.fake.calls_to("views.open") == [running_bot.fake.calls_to("views.open")[0]]
     assert "too long" in long_text.text
-    assert count(running_bot, SitdownAgendaItem) == 0
+    assert count(running_bot, tables.SitdownAgendaItem) == 0
     assert "No sit-downs yet" in running_bot.slack.command("/sitdown", "list").text
 
 
@@ -317,7 +313,7 @@ def test_notes_from_the_followup_are_stored_and_shared_inert(running_bot: Runnin
 
     assert empty.body["response_action"] == "errors" and "notes" in empty.body["errors"]
     assert saved.body["response_action"] == "update"
-    (meeting,) = rows(bot, SitdownMeeting)
+    (meeting,) = rows(bot, tables.SitdownMeeting)
     assert (meeting.notes, meeting.notes_by) == ("Agreed: <!channel> SSO first & CRM later", "UBOB")
     shared = bot.fake.calls_to("chat.postMessage")[-1]
     assert shared["channel"] == JOINT_CHANNEL

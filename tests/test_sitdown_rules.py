@@ -14,18 +14,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from icalendar import Calendar
 
+from bot import sitdown_recurrence as recur
 from bot.outcomes import Rejected
 from bot.sitdown_calendar import series_calendar
+from bot.sitdown_recurrence import Cadence, Occurrence, Recurrence
 from bot.sitdown_rules import (
     DURATION_CHOICES,
     LEAD_CHOICES,
-    Cadence,
-    Occurrence,
-    Override,
-    Recurrence,
-    next_occurrence,
-    occurrence_on,
-    occurrences_between,
     parse_day,
     parse_time_of_day,
     plan,
@@ -135,11 +130,11 @@ def test_holidays_skips_and_moves_change_single_occurrences() -> None:
     recurrence = weekly("Europe/London", starts_on=date(2026, 12, 1))
     skipped, moved = utc(2026, 12, 8, 10), utc(2026, 12, 15, 10)
     overrides = {
-        skipped: Override(skipped, skipped, "skipped"),
-        moved: Override(moved, utc(2026, 12, 17, 14), "moved"),
+        skipped: recur.Override(skipped, skipped, "skipped"),
+        moved: recur.Override(moved, utc(2026, 12, 17, 14), "moved"),
     }
 
-    found = occurrences_between(recurrence, overrides, {date(2026, 12, 22)}, utc(2026, 11, 30), utc(2026, 12, 31))
+    found = recur.occurrences_between(recurrence, overrides, {date(2026, 12, 22)}, utc(2026, 11, 30), utc(2026, 12, 31))
 
     assert [(o.start, o.status) for o in found] == [
         (utc(2026, 12, 1, 10), "scheduled"),
@@ -148,11 +143,11 @@ def test_holidays_skips_and_moves_change_single_occurrences() -> None:
         (utc(2026, 12, 22, 10), "holiday"),
         (utc(2026, 12, 29, 10), "scheduled"),
     ]
-    after_first = next_occurrence(recurrence, overrides, {date(2026, 12, 22)}, utc(2026, 12, 1, 11))
+    after_first = recur.next_occurrence(recurrence, overrides, {date(2026, 12, 22)}, utc(2026, 12, 1, 11))
     assert after_first == Occurrence(moved, utc(2026, 12, 17, 14), "moved")
-    on_day = occurrence_on(recurrence, overrides, set(), date(2026, 12, 29), utc(2026, 12, 1))
+    on_day = recur.occurrence_on(recurrence, overrides, set(), date(2026, 12, 29), utc(2026, 12, 1))
     assert on_day is not None and on_day.start == utc(2026, 12, 29, 10)
-    assert occurrence_on(recurrence, overrides, set(), date(2026, 12, 30), utc(2026, 12, 1)) is None
+    assert recur.occurrence_on(recurrence, overrides, set(), date(2026, 12, 30), utc(2026, 12, 1)) is None
 
 
 def test_plan_gives_one_reminder_per_lead_a_followup_and_one_holiday_notice() -> None:
@@ -192,7 +187,7 @@ def test_planning_window_after_window_plans_every_message_exactly_once(
 
     def planned(after: datetime, until: datetime) -> list[tuple[str, datetime, int]]:
         low, high = planning_bounds(after, until, leads, duration)
-        occurrences = occurrences_between(recurrence, {}, {holiday}, low, high)
+        occurrences = recur.occurrences_between(recurrence, {}, {holiday}, low, high)
         planned = plan(occurrences, leads, duration, after, until, recurrence.tz)
         return [(p.kind, p.due, p.lead_minutes) for p in planned]
 
@@ -347,7 +342,9 @@ def test_a_watermark_that_jumps_ahead_still_plans_every_message_once_and_on_time
     planned = [(p.kind, p.due, p.lead_minutes) for _, due in rounds for p in due]
     end = moments[-1] if moments else start
     low, high = planning_bounds(start, end, leads, duration)
-    whole = plan(occurrences_between(recurrence, {}, {holiday}, low, high), leads, duration, start, end, recurrence.tz)
+    whole = plan(
+        recur.occurrences_between(recurrence, {}, {holiday}, low, high), leads, duration, start, end, recurrence.tz
+    )
     assert sorted(planned) == sorted((p.kind, p.due, p.lead_minutes) for p in whole)
     assert len(set(planned)) == len(planned)
     previous = start
