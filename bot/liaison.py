@@ -32,7 +32,6 @@ from bot.liaison_base import (
     LiaisonMessages,
     Overview,
     Preview,
-    Refused,
     SetupOutcome,
     TermPicker,
 )
@@ -42,6 +41,7 @@ from bot.liaison_planning import PlanningPart
 from bot.liaison_pools import PoolsPart
 from bot.liaison_rotation import RotationPart
 from bot.liaison_turns import TurnsPart
+from bot.outcomes import Refused
 
 __all__ = [
     "BOT",

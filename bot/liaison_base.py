@@ -56,15 +56,6 @@ class LiaisonMessages(Protocol):
     def intro_follow_up(self, channel: str, pair: IntroPairView) -> dict[str, Any]: ...
 
 
-class Refused(Exception):
-    """A request that changes nothing; `reason` names why (the handler words it)."""
-
-    def __init__(self, reason: str, **details: Any) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.details = details
-
-
 @dataclass(frozen=True)
 class JoinOutcome:
     side: str

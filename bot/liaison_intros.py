@@ -14,13 +14,13 @@ from bot.liaison_base import (
     LOOKAHEAD,
     ConversationOpener,
     LiaisonPart,
-    Refused,
     TermPicker,
     liaison_key,
 )
 from bot.liaison_rules import INTRO_FOLLOW_UP, SIDES, local_date, pair_for_intros, recency_window
 from bot.liaison_views import IntroPairView, IntroStats, RotationView
 from bot.notify import Outgoing
+from bot.outcomes import Refused
 from storage.liaison import LiaisonRepository
 
 log = logging.getLogger("bot.liaison")  # the service's log, whichever part writes it

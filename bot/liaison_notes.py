@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from bot.kit import UnitOfWork
-from bot.liaison_base import LiaisonPart, Refused, liaison_key
+from bot.liaison_base import LiaisonPart, liaison_key
 from bot.liaison_rules import check_note
 from bot.liaison_views import NoteView, TermView
 from bot.notify import Outgoing
+from bot.outcomes import Refused
 from storage.liaison import LiaisonRepository
 
 

@@ -6,10 +6,11 @@ import logging
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from bot.liaison_base import BOT, GROUP_SYNC_EVERY, AwayOutcome, GroupReader, JoinOutcome, Refused
+from bot.liaison_base import BOT, GROUP_SYNC_EVERY, AwayOutcome, GroupReader, JoinOutcome
 from bot.liaison_rules import SIDES, Member, local_date
 from bot.liaison_seats import SeatsPart
 from bot.liaison_views import TermView
+from bot.outcomes import Refused
 from storage.liaison import LiaisonRepository
 
 log = logging.getLogger("bot.liaison")  # the service's log, whichever part writes it

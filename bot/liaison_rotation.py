@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 
-from bot.liaison_base import Overview, Preview, Refused, SetupOutcome
+from bot.liaison_base import Overview, Preview, SetupOutcome
 from bot.liaison_planning import PlanningPart
 from bot.liaison_rules import (
     SIDES,
@@ -22,6 +22,7 @@ from bot.liaison_rules import (
     valid_zone,
 )
 from bot.liaison_views import RotationView, Standing, TermView, Turn
+from bot.outcomes import Refused
 from storage.liaison import LiaisonRepository
 
 log = logging.getLogger("bot.liaison")  # the service's log, whichever part writes it

@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from bot.kit import UnitOfWork
-from bot.liaison_base import BOT, LiaisonPart, Refused, liaison_key
+from bot.liaison_base import BOT, LiaisonPart, liaison_key
 from bot.liaison_rules import last_served_by, local_date, pick_liaison
 from bot.liaison_views import TermView
 from bot.notify import Outgoing
+from bot.outcomes import Refused
 from storage.liaison import LiaisonRepository
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from bot.kit import UnitOfWork
-from bot.liaison_base import Refused, liaison_key
+from bot.liaison_base import liaison_key
 from bot.liaison_rules import SIDES, SwapChange, SwapRefused, local_date, plan_swap
 from bot.liaison_seats import SeatsPart
 from bot.liaison_views import TermView
 from bot.notify import Outgoing
+from bot.outcomes import Refused
 from storage.liaison import LiaisonRepository
 
 

@@ -29,7 +29,7 @@ from bot.lunchlearn_rules import (
     summarize_ratings,
 )
 from bot.notify import Outgoing
-from bot.outcomes import DraftRejected, NoChannelConfigured, NotAllowed
+from bot.outcomes import DraftRejected, NoChannelConfigured, NotAllowed, Refused
 from storage.lunchlearn import LunchLearnRepository
 
 # Other modules import these from here, wherever they are defined.
@@ -53,12 +53,11 @@ __all__ = [
 ALREADY_PLANNED = "Someone has planned this idea as a session meanwhile, so I didn't plan it twice."
 
 
-class CannotCancel(Exception):
+class CannotCancel(Refused):
     """The session can no longer be cancelled: `reason` is 'cancelled' (already) or 'started' (or held)."""
 
     def __init__(self, reason: str, session: SessionView) -> None:
-        super().__init__(reason)
-        self.reason = reason
+        super().__init__(reason, session=session)
         self.session = session
 
 

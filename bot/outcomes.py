@@ -6,6 +6,8 @@ Every feature raises these (never its own copies), so the edge words each kind o
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class Outcome(Exception):
     """Nothing was changed; the message, when there is one, is written for the person who asked."""
@@ -29,6 +31,16 @@ class DraftRejected(Rejected):
     def __init__(self, errors: dict[str, str]) -> None:
         super().__init__("; ".join(errors.values()))
         self.errors = errors
+
+
+class Refused(Outcome):
+    """A request the feature's rules turn down: `reason` names why, `details` hold what the edge needs to word it
+    (the feature's messages module words each reason)."""
+
+    def __init__(self, reason: str, **details: Any) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.details = details
 
 
 class Conflict(Outcome):

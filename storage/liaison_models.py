@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.models import Base
+from storage.models import Base, Created
 
 
 class LiaisonMember(Base):
@@ -26,7 +26,7 @@ class LiaisonMember(Base):
     away_until: Mapped[date | None] = mapped_column(Date)
 
 
-class LiaisonRotation(Base):
+class LiaisonRotation(Created, Base):
     """One row per setup; the latest active one drives the terms."""
 
     __tablename__ = "liaison_rotations"
@@ -39,8 +39,6 @@ class LiaisonRotation(Base):
     channels: Mapped[list[str]] = mapped_column(JSON)
     intro_weeks: Mapped[int] = mapped_column(default=0)  # 0: no cross-team intros
     active: Mapped[bool]
-    created_by: Mapped[str] = mapped_column(String(32))
-    created_at: Mapped[datetime]
 
 
 class LiaisonTerm(Base):

@@ -31,10 +31,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bot.lunchlearn_rules import IdeaView, RatingView, SessionDraft, SessionView
-from storage.models import Base, add_flushed, in_chunks, is_one_of, update_rows, view_of
+from storage.models import Base, Created, add_flushed, in_chunks, is_one_of, update_rows, view_of
 
 
-class LunchSession(Base):
+class LunchSession(Created, Base):
     __tablename__ = "lunchlearn_sessions"
     __table_args__ = (
         CheckConstraint("capacity >= 1", name="ck_lunchlearn_sessions_capacity"),
@@ -56,8 +56,6 @@ class LunchSession(Base):
     status: Mapped[str] = mapped_column(String(16))  # "scheduled" or "cancelled"
     channel_id: Mapped[str] = mapped_column(String(32))
     idea_id: Mapped[int | None] = mapped_column(ForeignKey("lunchlearn_ideas.id", ondelete="SET NULL"))
-    created_by: Mapped[str] = mapped_column(String(32))
-    created_at: Mapped[datetime]
     cancelled_by: Mapped[str | None] = mapped_column(String(32))
     cancelled_at: Mapped[datetime | None]
 
@@ -92,15 +90,13 @@ class LunchRating(Base):
     rated_at: Mapped[datetime]
 
 
-class LunchIdea(Base):
+class LunchIdea(Created, Base):
     __tablename__ = "lunchlearn_ideas"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     topic: Mapped[str] = mapped_column(String(150))
     key: Mapped[str] = mapped_column(String(150), unique=True)
     channel_id: Mapped[str] = mapped_column(String(32))
-    created_by: Mapped[str] = mapped_column(String(32))
-    created_at: Mapped[datetime]
     session_id: Mapped[int | None] = mapped_column(Integer)
 
 

@@ -147,14 +147,19 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON}
 
 
-class Term(Base):
+class Created:
+    """Who made the row, and when: everything a person creates names them (a mixin for the tables that hold it)."""
+
+    created_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+
+
+class Term(Created, Base):
     __tablename__ = "terms"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
     key: Mapped[str] = mapped_column(String(120), unique=True)
-    created_by: Mapped[str] = mapped_column(String(32))
-    created_at: Mapped[datetime]
     updated_by: Mapped[str] = mapped_column(String(32))
     updated_at: Mapped[datetime] = mapped_column(index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)

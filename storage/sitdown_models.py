@@ -7,10 +7,10 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.models import Base
+from storage.models import Base, Created
 
 
-class SitdownSeries(Base):
+class SitdownSeries(Created, Base):
     __tablename__ = "sitdown_series"
     __table_args__ = (Index("ix_sitdown_series_planning", "status", "planned_until"),)
 
@@ -28,8 +28,6 @@ class SitdownSeries(Base):
     video_link: Mapped[str | None] = mapped_column(String(500))
     status: Mapped[str] = mapped_column(String(16), index=True)  # active, paused, cancelled
     owner: Mapped[str] = mapped_column(String(32))
-    created_by: Mapped[str] = mapped_column(String(32))
-    created_at: Mapped[datetime]
     updated_by: Mapped[str] = mapped_column(String(32))
     updated_at: Mapped[datetime]
     # Every message due up to here is in the outbox, and none is due between the last planning round and here.
@@ -65,7 +63,7 @@ class SitdownAgendaItem(Base):
     added_at: Mapped[datetime]
 
 
-class SitdownActionItem(Base):
+class SitdownActionItem(Created, Base):
     __tablename__ = "sitdown_action_items"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -77,8 +75,6 @@ class SitdownActionItem(Base):
     category: Mapped[str] = mapped_column(String(16))  # immediate, long_term
     status: Mapped[str] = mapped_column(String(16), index=True)  # open, done
     reminder_planned: Mapped[bool] = mapped_column(default=False)
-    created_by: Mapped[str] = mapped_column(String(32))
-    created_at: Mapped[datetime]
     done_by: Mapped[str | None] = mapped_column(String(32))
     done_at: Mapped[datetime | None]
 
