@@ -9,6 +9,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from bot.outcomes import FieldErrors
+
 DIRECTIONS = {
     "marketing_to_it": "Marketing teaches IT",
     "it_to_marketing": "IT teaches marketing",
@@ -45,31 +47,36 @@ class SessionDraft:
 
 def check_draft(draft: SessionDraft, now: datetime) -> dict[str, str]:
     """Field name -> what is wrong, in words a person can act on (empty when the draft is fine)."""
-    errors: dict[str, str] = {}
-    if not draft.topic.strip():
-        errors["topic"] = "Give the session a topic."
-    elif len(draft.topic) > MAX_TOPIC:
-        errors["topic"] = f"Keep the topic under {MAX_TOPIC} characters."
-    if len(draft.abstract) > MAX_ABSTRACT:
-        errors["abstract"] = f"Keep the abstract under {MAX_ABSTRACT} characters."
-    if not draft.presenters:
-        errors["presenters"] = "Pick at least one presenter."
-    elif len(draft.presenters) > MAX_PRESENTERS:
-        errors["presenters"] = f"At most {MAX_PRESENTERS} presenters."
-    if draft.direction not in DIRECTIONS:
-        errors["direction"] = "Pick who teaches whom."
-    if draft.starts_at is None:
-        errors["starts_at"] = "Pick a date and time."
-    elif draft.starts_at <= now:
-        errors["starts_at"] = "That moment has passed: pick a time in the future."
-    if draft.duration_minutes not in DURATIONS:
-        errors["duration"] = "Pick a duration."
-    if not draft.place.strip():
-        errors["place"] = "Say where it happens: a room or a video link."
-    elif len(draft.place) > MAX_PLACE:
-        errors["place"] = f"Keep the place under {MAX_PLACE} characters."
-    if draft.capacity is None or not 1 <= draft.capacity <= MAX_CAPACITY:
-        errors["capacity"] = f"Capacity is a whole number from 1 to {MAX_CAPACITY}."
+    errors = FieldErrors()
+    errors.text(
+        "topic",
+        draft.topic,
+        MAX_TOPIC,
+        missing="Give the session a topic.",
+        too_long=f"Keep the topic under {MAX_TOPIC} characters.",
+    )
+    errors.text(
+        "abstract", draft.abstract, MAX_ABSTRACT, too_long=f"Keep the abstract under {MAX_ABSTRACT} characters."
+    )
+    errors.check("presenters", bool(draft.presenters), "Pick at least one presenter.")
+    errors.check("presenters", len(draft.presenters) <= MAX_PRESENTERS, f"At most {MAX_PRESENTERS} presenters.")
+    errors.check("direction", draft.direction in DIRECTIONS, "Pick who teaches whom.")
+    errors.check("starts_at", draft.starts_at is not None, "Pick a date and time.")
+    errors.check(
+        "starts_at",
+        draft.starts_at is None or draft.starts_at > now,
+        "That moment has passed: pick a time in the future.",
+    )
+    errors.check("duration", draft.duration_minutes in DURATIONS, "Pick a duration.")
+    errors.text(
+        "place",
+        draft.place,
+        MAX_PLACE,
+        missing="Say where it happens: a room or a video link.",
+        too_long=f"Keep the place under {MAX_PLACE} characters.",
+    )
+    capacity_ok = draft.capacity is not None and 1 <= draft.capacity <= MAX_CAPACITY
+    errors.check("capacity", capacity_ok, f"Capacity is a whole number from 1 to {MAX_CAPACITY}.")
     return errors
 
 

@@ -11,6 +11,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from bot.outcomes import FieldErrors
+
 MAX_NAME = 150
 MAX_TEXT = 3000
 MAX_NOTE = 2000
@@ -113,24 +115,35 @@ class Intake:
 
 def check_draft(draft: IntakeDraft, today: date) -> dict[str, str]:
     """Form errors by field name; empty when the draft can be stored."""
-    errors: dict[str, str] = {}
-    if not draft.name.strip():
-        errors["name"] = "Give the project a name, even a working title."
-    elif len(draft.name) > MAX_NAME:
-        errors["name"] = f"Keep the name under {MAX_NAME} characters; the details go below."
-    if not draft.business_case.strip():
-        errors["business_case"] = "Say in a sentence or two why the business wants this."
-    if draft.launch_date is None:
-        errors["launch_date"] = "Pick a target launch date (a best guess is fine; you can say so in the outcomes)."
-    elif draft.launch_date < today:
-        errors["launch_date"] = f"That date is in the past (today is {today:%d %b %Y}). Pick the launch you aim for."
-    if draft.personal_data not in PERSONAL_DATA_CHOICES:
-        errors["personal_data"] = "Say whether the data includes personal data (or that you're not sure)."
-    if draft.budget and draft.budget not in BUDGET_CHOICES:
-        errors["budget"] = "Pick one of the budget ranges."
+    errors = FieldErrors()
+    errors.text(
+        "name",
+        draft.name,
+        MAX_NAME,
+        missing="Give the project a name, even a working title.",
+        too_long=f"Keep the name under {MAX_NAME} characters; the details go below.",
+    )
+    errors.check(
+        "business_case", bool(draft.business_case.strip()), "Say in a sentence or two why the business wants this."
+    )
+    errors.check(
+        "launch_date",
+        draft.launch_date is not None,
+        "Pick a target launch date (a best guess is fine; you can say so in the outcomes).",
+    )
+    errors.check(
+        "launch_date",
+        draft.launch_date is None or draft.launch_date >= today,
+        f"That date is in the past (today is {today:%d %b %Y}). Pick the launch you aim for.",
+    )
+    errors.check(
+        "personal_data",
+        draft.personal_data in PERSONAL_DATA_CHOICES,
+        "Say whether the data includes personal data (or that you're not sure).",
+    )
+    errors.check("budget", not draft.budget or draft.budget in BUDGET_CHOICES, "Pick one of the budget ranges.")
     for name in ("business_case", "outcomes", "audiences", "data_needed", "integrations", "new_vendors"):
-        if len(getattr(draft, name)) > MAX_TEXT and name not in errors:
-            errors[name] = f"Keep this under {MAX_TEXT} characters."
+        errors.text(name, getattr(draft, name), MAX_TEXT, too_long=f"Keep this under {MAX_TEXT} characters.")
     return errors
 
 

@@ -43,6 +43,21 @@ class Refused(Outcome):
         self.details = details
 
 
+class FieldErrors(dict[str, str]):
+    """A form's errors by field, filled by its rules one check at a time; the first error of a field stands."""
+
+    def text(self, field: str, value: str, limit: int, *, missing: str = "", too_long: str) -> None:
+        """A text field: `missing` when it is blank (blank is fine without one), `too_long` over `limit`."""
+        if missing and not value.strip():
+            self.setdefault(field, missing)
+        elif len(value) > limit:
+            self.setdefault(field, too_long)
+
+    def check(self, field: str, holds: bool, problem: str) -> None:
+        if not holds:
+            self.setdefault(field, problem)
+
+
 class Conflict(Outcome):
     """Someone else changed or took it meanwhile."""
 

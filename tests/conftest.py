@@ -20,6 +20,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Engine, create_engine, inspect, make_url, text
 from sqlalchemy.pool import NullPool
 
@@ -36,6 +37,10 @@ from tests.slack_requests import SIGNING_SECRET, SlackSender
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REQUIRE_POSTGRES = os.environ.get("BRIDGEBOT_REQUIRE_POSTGRES") == "1"
+
+# No deadline on property tests: a time limit is a timed assertion, and CI's machine is shared (speed is bench/'s).
+hypothesis_settings.register_profile("bridgebot", deadline=None)
+hypothesis_settings.load_profile("bridgebot")
 
 TEST_START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # the tests' clock starts here; templates are made then
 IT_CHANNEL, MARKETING_CHANNEL, JOINT_CHANNEL = "CITINTAKE", "CMARKETING", "CJOINT"
