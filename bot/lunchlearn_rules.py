@@ -48,16 +48,8 @@ class SessionDraft:
 def check_draft(draft: SessionDraft, now: datetime) -> dict[str, str]:
     """Field name -> what is wrong, in words a person can act on (empty when the draft is fine)."""
     errors = FieldErrors()
-    errors.text(
-        "topic",
-        draft.topic,
-        MAX_TOPIC,
-        missing="Give the session a topic.",
-        too_long=f"Keep the topic under {MAX_TOPIC} characters.",
-    )
-    errors.text(
-        "abstract", draft.abstract, MAX_ABSTRACT, too_long=f"Keep the abstract under {MAX_ABSTRACT} characters."
-    )
+    errors.text("topic", draft.topic, MAX_TOPIC, "the topic", missing="Give the session a topic.")
+    errors.text("abstract", draft.abstract, MAX_ABSTRACT, "the abstract")
     errors.check("presenters", bool(draft.presenters), "Pick at least one presenter.")
     errors.check("presenters", len(draft.presenters) <= MAX_PRESENTERS, f"At most {MAX_PRESENTERS} presenters.")
     errors.check("direction", draft.direction in DIRECTIONS, "Pick who teaches whom.")
@@ -68,13 +60,7 @@ def check_draft(draft: SessionDraft, now: datetime) -> dict[str, str]:
         "That moment has passed: pick a time in the future.",
     )
     errors.check("duration", draft.duration_minutes in DURATIONS, "Pick a duration.")
-    errors.text(
-        "place",
-        draft.place,
-        MAX_PLACE,
-        missing="Say where it happens: a room or a video link.",
-        too_long=f"Keep the place under {MAX_PLACE} characters.",
-    )
+    errors.text("place", draft.place, MAX_PLACE, "the place", missing="Say where it happens: a room or a video link.")
     capacity_ok = draft.capacity is not None and 1 <= draft.capacity <= MAX_CAPACITY
     errors.check("capacity", capacity_ok, f"Capacity is a whole number from 1 to {MAX_CAPACITY}.")
     return errors

@@ -116,13 +116,7 @@ class Intake:
 def check_draft(draft: IntakeDraft, today: date) -> dict[str, str]:
     """Form errors by field name; empty when the draft can be stored."""
     errors = FieldErrors()
-    errors.text(
-        "name",
-        draft.name,
-        MAX_NAME,
-        missing="Give the project a name, even a working title.",
-        too_long=f"Keep the name under {MAX_NAME} characters; the details go below.",
-    )
+    errors.text("name", draft.name, MAX_NAME, "the name", missing="Give the project a name, even a working title.")
     errors.check(
         "business_case", bool(draft.business_case.strip()), "Say in a sentence or two why the business wants this."
     )
@@ -143,7 +137,7 @@ def check_draft(draft: IntakeDraft, today: date) -> dict[str, str]:
     )
     errors.check("budget", not draft.budget or draft.budget in BUDGET_CHOICES, "Pick one of the budget ranges.")
     for name in ("business_case", "outcomes", "audiences", "data_needed", "integrations", "new_vendors"):
-        errors.text(name, getattr(draft, name), MAX_TEXT, too_long=f"Keep this under {MAX_TEXT} characters.")
+        errors.text(name, getattr(draft, name), MAX_TEXT)
     return errors
 
 

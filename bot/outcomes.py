@@ -46,12 +46,13 @@ class Refused(Outcome):
 class FieldErrors(dict[str, str]):
     """A form's errors by field, filled by its rules one check at a time; the first error of a field stands."""
 
-    def text(self, field: str, value: str, limit: int, *, missing: str = "", too_long: str) -> None:
-        """A text field: `missing` when it is blank (blank is fine without one), `too_long` over `limit`."""
+    def text(self, field: str, value: str, limit: int, what: str = "this", *, missing: str = "") -> None:
+        """A text field: `missing` when it is blank (blank is fine without one); over `limit`, how long `what` (the
+        field as a person calls it) may be."""
         if missing and not value.strip():
             self.setdefault(field, missing)
         elif len(value) > limit:
-            self.setdefault(field, too_long)
+            self.setdefault(field, f"Keep {what} under {limit:,} characters.")
 
     def check(self, field: str, holds: bool, problem: str) -> None:
         if not holds:
