@@ -28,7 +28,7 @@ from bot.app import build_services, create_app
 from bot.config import Settings
 from bot.server import make_http_server, wsgi_app
 from bot.services import Services
-from handlers import slack_calls
+from handlers import features, slack_calls
 from storage import db
 from storage.models import Base
 from tests.fake_clock import FakeClock
@@ -400,6 +400,20 @@ def running_bot(services: Services, fake_slack: FakeSlack, clock: FakeClock) -> 
         server.server_close()
         # Work Bolt runs after the acknowledgement (e.g. recording a lookup) must end before the database goes away.
         after_ack.shutdown(wait=True)
+
+
+def bot_with_only_home_section(section: Any) -> Any:
+    """A `bot` fixture for a module: the running bot with only `section` on Home (handlers/features.py registers
+    every section and its listeners; the app reads them when it is built, so the patch comes first)."""
+
+    @pytest.fixture
+    def bot(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, database_url: str) -> RunningBot:
+        """(database_url is named so that pytest knows this fixture runs on each database.)"""
+        monkeypatch.setattr(features, "HOME_SECTIONS", (section,))
+        running: RunningBot = request.getfixturevalue("running_bot")
+        return running
+
+    return bot
 
 
 def wait_for(predicate: Any, timeout: float = SETTLE_SECONDS) -> Any:

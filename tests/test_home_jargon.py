@@ -6,28 +6,18 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
-from handlers import features
 from handlers.home import HomeTab
 from handlers.jargon_home import LOOKUP_ACTION, LOOKUP_VIEW, section
 from storage.models import DefinitionRequest, JargonLookup, Term
-from tests.conftest import RunningBot, wait_for
+from tests.conftest import RunningBot, bot_with_only_home_section, wait_for
 from tests.test_jargon_editing import GOOD_FORM
 
 HOSTILE = "<!channel> <@UBOSS> <https://evil.example|the docs>"
 
 
-@pytest.fixture
-def home_with_glossary(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The app with only this section on Home (handlers/features.py registers every section and its listeners)."""
-    monkeypatch.setattr(features, "HOME_SECTIONS", (section,))
-
-
-@pytest.fixture
-def bot(home_with_glossary: None, running_bot: RunningBot) -> RunningBot:
-    return running_bot
+bot = bot_with_only_home_section(section)
 
 
 def published(bot: RunningBot, user: str) -> list[dict[str, Any]]:

@@ -6,27 +6,16 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-import pytest
-
 from bot.lunchlearn import UserSessions
-from handlers import features
 from handlers.home import HomeTab
 from handlers.lunchlearn_home import ROOM, section, shown
-from tests.conftest import RunningBot, wait_for
+from tests.conftest import RunningBot, bot_with_only_home_section, wait_for
 from tests.test_lunchlearn_service import PRESENTER, plan, signups
 
 HOSTILE = "<!channel> <@UBOSS> <https://evil.example|the docs>"
 
 
-@pytest.fixture
-def home_with_this_section(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Home built with this section (handlers.features registers the sections; the app reads them when built)."""
-    monkeypatch.setattr(features, "HOME_SECTIONS", (section,))
-
-
-@pytest.fixture
-def bot(home_with_this_section: None, running_bot: RunningBot) -> RunningBot:
-    return running_bot
+bot = bot_with_only_home_section(section)
 
 
 def published(bot: RunningBot, user: str | None = None) -> list[dict[str, Any]]:
