@@ -70,17 +70,15 @@ def set_up_with_intros(bot: RunningBot) -> None:
 
 
 def test_opting_in_needs_a_side_and_opting_out_stops_it(running_bot: RunningBot) -> None:
-    unknown = running_bot.slack.command("/liaison", "intros on", user="UBOB")
-    odd = running_bot.slack.command("/liaison", "intros on finance", user="UBOB")
-    never = running_bot.slack.command("/liaison", "intros off", user="UBOB")
-    on = running_bot.slack.command("/liaison", "intros on it", user="UBOB")
-    off = running_bot.slack.command("/liaison", "intros off", user="UBOB")
-
-    assert "Which team are you on?" in unknown.text
-    assert "/liaison intros on [marketing|it]" in odd.text
-    assert "weren't signed up" in never.text
-    assert "as IT" in on.text
-    assert "out of cross-team intros" in off.text
+    typed_in_turn_and_told = [
+        ("intros on", "Which team are you on?"),
+        ("intros on finance", "/liaison intros on [marketing|it]"),
+        ("intros off", "weren't signed up"),
+        ("intros on it", "as IT"),
+        ("intros off", "out of cross-team intros"),
+    ]
+    for typed, told in typed_in_turn_and_told:
+        assert told in running_bot.slack.command("/liaison", typed, user="UBOB").text, typed
     assert running_bot.services.liaison.intro_side("UBOB") is None
 
 
