@@ -5,19 +5,21 @@ from __future__ import annotations
 
 import json
 import logging
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from slack_bolt import BoltRequest
 
 from bot import metrics
+from bot.app import create_app
 from bot.config import ConfigError, settings_from
 from bot.logs import LOG_FORMAT, JsonFormatter, SafeFormatter
 from bot.metrics_server import PrometheusMetrics, serve_metrics
+from bot.services import Services
 from handlers.observed import request_kind
 from tests.conftest import RunningBot, wait_for
+from tests.test_production_observability import get
 
 TYPED = "kiwi <!channel> secret"
 
@@ -67,6 +69,20 @@ def test_a_listener_that_fails_before_acknowledging_is_logged_with_the_outcome_e
     assert record.__dict__["fields"]["outcome"] == "error"
 
 
+def test_a_socket_mode_request_the_envelope_refuses_is_logged_with_the_outcome_refused(
+    services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = create_app(services, token_verification=False)
+    body = {"command": "/jargon", "text": "SQL", "user_id": 42, "team_id": "T0001", "channel_id": "CGENERAL"}
+
+    with caplog.at_level(logging.INFO):
+        response = app.dispatch(BoltRequest(body=body, mode="socket_mode"))  # as Socket Mode hands it over
+
+    assert response.status == 200, "a slash command is told, with a 200, that nothing went through"
+    [record] = request_records(caplog)
+    assert record.__dict__["fields"]["outcome"] == "refused"
+
+
 def test_an_event_and_an_interaction_are_named_by_their_type() -> None:
     assert request_kind({"type": "event_callback", "event": {"type": "app_home_opened"}}) == "event app_home_opened"
     assert request_kind({"type": "block_actions", "actions": [{"action_id": "jargon_show:12"}]}) == "block_actions"
@@ -97,14 +113,6 @@ def metrics_port() -> Iterator[tuple[str, Health, Callable[[], dict[str, int]]]]
     finally:
         server.shutdown()
         metrics.use(metrics.Metrics())  # the no-op hooks again, for the other tests
-
-
-def get(url: str) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(url, timeout=10) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode()
 
 
 def test_the_metrics_port_serves_healthz_and_says_when_the_database_is_down(
