@@ -21,17 +21,27 @@ from sqlalchemy import Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
 from bot import logs
-from bot.config import ConfigError, Settings, database_url_from, load_environment, settings_from
+from bot.config import (
+    ConfigError,
+    Settings,
+    database_url_from,
+    load_environment,
+    log_format_from,
+    log_level_from,
+    settings_from,
+)
 
 if TYPE_CHECKING:
     from slack_bolt import App
 
+    from bot.server import HttpServer
     from bot.services import Services
 
 log = logging.getLogger("bot")
 
 POLL_SECONDS = 0.2
 STARTUP_LOCK_KEY = 0x62726964  # "brid": the PostgreSQL advisory lock replicas take turns on while starting
+METRICS_HOST = "0.0.0.0"  # Prometheus scrapes from elsewhere (another container, another host)
 MIGRATE_COMMAND = ("db", "upgrade")  # what the bot runs as a child process when migrations are pending
 
 
@@ -57,9 +67,8 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    logs.configure()
-    logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
+        configure_logging()
         if args.command == "db":
             return upgrade_database()
         if args.command == "glossary":
@@ -71,6 +80,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return fail(f"cannot reach the database at DATABASE_URL ({_shown_database_url()}): {_first_line(error)}")
     except OSError as error:
         return fail(f"{error.strerror or error}: {getattr(error, 'filename', '') or 'check PORT and file paths'}")
+
+
+def configure_logging() -> None:
+    """LOG_FORMAT is read first: a bad LOG_LEVEL, or any setting after it, is then reported in that format."""
+    env = load_environment()
+    log_format = "text"
+    try:
+        log_format = log_format_from(env)
+        level = log_level_from(env)
+    except ConfigError:
+        logs.configure(log_format=log_format)
+        raise
+    logs.configure(level, log_format)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def _shown_database_url() -> str:
@@ -90,7 +113,7 @@ def _first_line(error: OperationalError) -> str:
 
 
 def fail(message: str) -> int:
-    print(f"bridgebot: {message}", file=sys.stderr)
+    logs.error_line(message)
     return 2
 
 
@@ -113,7 +136,7 @@ def upgrade_database() -> int:
             db.upgrade(engine)
         finally:
             engine.dispose()
-    print("database is up to date")
+    logs.report("database is up to date")
     return 0
 
 
@@ -126,16 +149,16 @@ def glossary_import(file: Path) -> int:
     except GlossaryCsvError as error:
         return fail(f"{file}: {error}; nothing was imported")
     if not added and not replaced:
-        print(f"imported {file}: nothing changed (every term already says what the file says)")
+        logs.report(f"imported {file}: nothing changed (every term already says what the file says)")
     else:
-        print(f"imported {file}: {added} terms added, {replaced} replaced")
+        logs.report(f"imported {file}: {added} terms added, {replaced} replaced")
     return 0
 
 
 def glossary_export(file: Path) -> int:
     services = _offline_services()
     file.write_text(services.glossary.export_csv(), encoding="utf-8")
-    print(f"exported the glossary to {file}")
+    logs.report(f"exported the glossary to {file}")
     return 0
 
 
@@ -159,6 +182,7 @@ def _run() -> int:
     services = start_services(settings, migration)
     app = create_app(services)
     freeze_startup_heap()
+    metrics_server = start_metrics(settings, services)
     scheduler = start_scheduler(services.dispatcher, services.planners())
     try:
         if settings.socket_mode:
@@ -169,6 +193,8 @@ def _run() -> int:
         services.dispatcher.stop()  # the pass in progress finishes; no new one starts, nor any wait for pacing
         finish_listeners(app)  # work Bolt runs after acknowledging (respond, views.open, …)
         scheduler.shutdown(wait=True)  # waits for the pass in progress: every row it claimed is sent and marked
+        if metrics_server is not None:
+            metrics_server.shutdown()
         services.engine.dispose()
     log.info("bridgebot stopped cleanly (%s): requests answered, outbox dispatch finished", stop.reason or "done")
     return 0
@@ -197,7 +223,7 @@ def start_migrating(database_url: str | None) -> subprocess.Popen[bytes] | None:
     finally:
         engine.dispose()
     log.info("migrating the database: python -m bot %s", " ".join(MIGRATE_COMMAND))
-    environment = {**os.environ, "DATABASE_URL": database_url} if database_url else None
+    environment = {**os.environ, **logs.environment(), **({"DATABASE_URL": database_url} if database_url else {})}
     return subprocess.Popen([sys.executable, "-m", "bot", *MIGRATE_COMMAND], env=environment, stdout=subprocess.DEVNULL)
 
 
@@ -258,12 +284,37 @@ def one_replica_starting_at_a_time(database_url: str | None) -> Iterator[None]:
         engine.dispose()
 
 
-def serve_http(app: App, services: Services, settings: Settings, stop: StopSignal) -> None:
-    from bot.server import EVENTS_PATH, make_http_server, wsgi_app
+def health_check(services: Services) -> Callable[[], None]:
+    """What /healthz checks, on PORT (HTTP mode) and on METRICS_PORT: raises when the bot is not healthy."""
     from storage import db
 
+    return lambda: db.ping(services.engine)
+
+
+def start_metrics(settings: Settings, services: Services) -> HttpServer | None:
+    """Prometheus on METRICS_PORT, when set (prometheus_client is imported only then)."""
+    if settings.metrics_port is None:
+        return None
+    from bot.metrics_server import METRICS_PATH, serve_metrics
+
+    try:
+        server = serve_metrics(
+            METRICS_HOST,
+            settings.metrics_port,
+            health_check=health_check(services),
+            outbox_counts=services.dispatcher.rows_by_state,
+        )
+    except OSError as error:
+        raise ConfigError(f"METRICS_PORT {settings.metrics_port}: {error.strerror or error}.") from error
+    log.info("metrics on http://%s:%s%s (and /healthz)", METRICS_HOST, settings.metrics_port, METRICS_PATH)
+    return server
+
+
+def serve_http(app: App, services: Services, settings: Settings, stop: StopSignal) -> None:
+    from bot.server import EVENTS_PATH, make_http_server, wsgi_app
+
     server = make_http_server(
-        wsgi_app(app, lambda: db.ping(services.engine), signing_secret=settings.signing_secret),
+        wsgi_app(app, health_check(services), signing_secret=settings.signing_secret),
         "0.0.0.0",
         settings.port,
     )

@@ -35,6 +35,7 @@ from handlers.lunchlearn import LunchLearnMessages
 from handlers.lunchlearn import renderers as lunchlearn_renderers
 from handlers.newproject import NewProjectMessages
 from handlers.newproject import renderers as newproject_renderers
+from handlers.observed import FAILURE, ObservedApp
 from handlers.sitdown import SitdownMessages
 from storage import db
 
@@ -111,7 +112,7 @@ def create_app(
 ) -> App:
     """`listener_executor` runs what listeners do after their acknowledgement (Bolt's default: 5 threads);
     the tests pass one that tells when that work has finished, so they wait on it instead of polling."""
-    app = App(
+    app = ObservedApp(
         signing_secret=services.settings.signing_secret or "socket-mode-does-not-sign",
         client=services.client,
         token_verification_enabled=token_verification,
@@ -126,6 +127,8 @@ def create_app(
     ) -> BoltResponse | None:
         if response is None and request.context.ack.response is not None:
             request.context[KEPT_ACKNOWLEDGEMENT] = request.context.ack.response
+        if request.context.ack.response is None:  # failed before acknowledging: the request's outcome
+            request.context[FAILURE] = "database_outage" if is_database_outage(error) else "error"
         return _report_failure(error, body, response, api_url=api_url)
 
     app.error(report_failure)

@@ -38,6 +38,9 @@ class Settings:
     escalation_business_days: int = 2
     reminder_grace_minutes: int = 30
     outbox_lease_seconds: int = 120
+    log_level: str = "INFO"
+    log_format: str = "text"
+    metrics_port: int | None = None
 
     @property
     def socket_mode(self) -> bool:
@@ -80,7 +83,29 @@ def settings_from(env: Mapping[str, str]) -> Settings:
         ),
         reminder_grace_minutes=_whole_number(get("REMINDER_GRACE_MINUTES"), "REMINDER_GRACE_MINUTES", 30),
         outbox_lease_seconds=_whole_number(get("OUTBOX_LEASE_SECONDS"), "OUTBOX_LEASE_SECONDS", 120),
+        log_level=log_level_from(env),
+        log_format=log_format_from(env),
+        metrics_port=_metrics_port(get("METRICS_PORT"), http_port=None if app_token else _port(get("PORT"))),
     )
+
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+LOG_FORMATS = ("text", "json")
+
+
+def log_format_from(env: Mapping[str, str]) -> str:
+    """LOG_FORMAT alone: read first, so that even an error in the other settings is written in it."""
+    value = env.get("LOG_FORMAT", "").strip()
+    if value.lower() not in ("", *LOG_FORMATS):
+        raise ConfigError(f"LOG_FORMAT must be text or json (or unset for text), not {value!r}.")
+    return value.lower() or "text"
+
+
+def log_level_from(env: Mapping[str, str]) -> str:
+    value = env.get("LOG_LEVEL", "").strip()
+    if value.upper() not in ("", *LOG_LEVELS):
+        raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)} (or unset for INFO), not {value!r}.")
+    return value.upper() or "INFO"
 
 
 def database_url_from(env: Mapping[str, str]) -> str | None:
@@ -164,9 +189,21 @@ def _whole_number(value: str | None, name: str, default: int) -> int:
     return int(value)
 
 
-def _port(value: str | None) -> int:
+def _port(value: str | None, name: str = "PORT", default: int = 3000) -> int:
     if value is None:
-        return 3000
+        return default
     if not value.isdigit() or not 0 < int(value) < 65536:
-        raise ConfigError(f"PORT must be a TCP port number between 1 and 65535, not {value!r}.")
+        raise ConfigError(f"{name} must be a TCP port number between 1 and 65535, not {value!r}.")
     return int(value)
+
+
+def _metrics_port(value: str | None, *, http_port: int | None) -> int | None:
+    """Prometheus's port: never the one Slack posts to (in HTTP mode), so /metrics is never public with it."""
+    if value is None:
+        return None
+    port = _port(value, "METRICS_PORT")
+    if port == http_port:
+        raise ConfigError(
+            f"METRICS_PORT must differ from PORT ({port}): metrics are served apart from the port Slack posts to."
+        )
+    return port

@@ -25,6 +25,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import metrics
 from bot.clock import Clock
 from storage.outbox import OutboxRepository, lane_spacing, outbox_row
 
@@ -163,6 +164,11 @@ class Dispatcher:
         """Interrupt a run_once waiting for a paced channel (at shutdown); what is left is sent at the next start."""
         self._stopping.set()
 
+    def rows_by_state(self) -> dict[str, int]:
+        """How many outbox rows are in each state (for the metrics, read when scraped)."""
+        with self.sessions() as session:
+            return OutboxRepository(session).count_by_status()
+
     def run_once(self) -> DispatchReport:
         """Send everything due now, one row per channel per pass, waiting (at most `max_wait` at a time) for
         paced channels to free up; returns when nothing is due, or the next moment is further off than that."""
@@ -247,7 +253,12 @@ class Dispatcher:
         except Exception as error:  # a renderer's bug or its database read: try again later, like a failed send
             log.warning("outbox %s: rendering failed: %s", message["key"], type(error).__name__)
             self._retry_or_fail(
-                message, f"rendering failed: {type(error).__name__}", self.policy.backoff(1), report, pace
+                message,
+                f"rendering failed: {type(error).__name__}",
+                self.policy.backoff(1),
+                report,
+                pace,
+                cause="rendering_failed",
             )
             return
         if payload is None:
@@ -261,7 +272,9 @@ class Dispatcher:
             return
         except Exception as error:  # a timeout or a broken connection after slack_sdk's own retries
             wait = self.policy.backoff(message["attempts"])
-            self._retry_or_fail(message, f"{type(error).__name__}: {error}", wait, report, pace)
+            self._retry_or_fail(
+                message, f"{type(error).__name__}: {error}", wait, report, pace, cause=type(error).__name__
+            )
             return
         late = now - message["due_at"] > self.policy.late_after
         with self._recording() as session:
@@ -269,6 +282,7 @@ class Dispatcher:
             outbox.mark_sent(message["id"], now=now, late=late, channel=response.get("channel"), ts=response.get("ts"))
             outbox.pace(message["channel"], not_before=pace.now() + self._spacing(message["channel"]))
         report.sent.append(message["key"])
+        metrics.current.message_sent((now - message["due_at"]).total_seconds())
 
     def _spacing(self, lane: str | None) -> timedelta:
         return lane_spacing(lane, self.per_channel)
@@ -303,14 +317,17 @@ class Dispatcher:
         status = error.response.status_code
         code = error.response.get("error") if isinstance(error.response.data, dict) else None
         description = f"HTTP {status}: {code or 'no error code'}"
+        cause = code if isinstance(code, str) else f"http_{status}"
         if status == 429:
             retry_after = timedelta(seconds=_retry_after_seconds(error.response.headers))
-            self._retry_or_fail(message, description, retry_after, report, pace, channel_wait=retry_after)
+            self._retry_or_fail(message, description, retry_after, report, pace, channel_wait=retry_after, cause=cause)
         elif status >= 500 or code in RETRYABLE_ERRORS:
-            self._retry_or_fail(message, description, self.policy.backoff(message["attempts"]), report, pace)
+            wait = self.policy.backoff(message["attempts"])
+            self._retry_or_fail(message, description, wait, report, pace, cause=cause)
         else:
             self._finish(message, "failed", description, free_at=pace.now() + self._spacing(message["channel"]))
             report.failed.append(message["key"])
+            metrics.current.send_failed(cause, final=True)
             log.warning("outbox %s failed for good: %s", message["key"], description)
 
     def _retry_or_fail(
@@ -322,11 +339,15 @@ class Dispatcher:
         pace: _PaceClock,
         *,
         channel_wait: timedelta | None = None,
+        cause: str,
     ) -> None:
-        """The row waits `wait`; its channel waits `channel_wait` (a 429's Retry-After), else the usual second."""
+        """The row waits `wait`; its channel waits `channel_wait` (a 429's Retry-After), else the usual second.
+        `cause` is the failure's short name, for the metrics (Slack's error code, the exception's class)."""
         spacing = self._spacing(message["channel"])
         free_at = pace.now() + max(channel_wait or spacing, spacing)
-        if message["attempts"] >= self.policy.max_attempts:
+        final = message["attempts"] >= self.policy.max_attempts
+        metrics.current.send_failed(cause, final=final)
+        if final:
             reason = f"gave up after {message['attempts']} attempts; last: {error}"
             self._finish(message, "failed", reason, free_at=free_at)
             report.failed.append(message["key"])

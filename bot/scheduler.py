@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import STATE_RUNNING
 
+from bot import metrics
 from bot.notify import Dispatcher
 from bot.server import is_database_outage
 
@@ -34,11 +36,20 @@ def dispatch_safely(dispatcher: Dispatcher) -> None:
 
 def plan_safely(planners: Sequence[Callable[[], object]], dispatcher: Dispatcher) -> None:
     for plan in planners:
+        name = _planner_name(plan)
+        started = time.perf_counter()
         try:
             plan()
         except Exception as error:  # one feature's failure must not stop the others; the next tick tries again
-            _log_failure(error, f"planner {getattr(plan, '__qualname__', plan)} failed")
+            _log_failure(error, f"planner {name} failed")
+        metrics.current.planner_ran(name, time.perf_counter() - started)
     dispatcher.wake()
+
+
+def _planner_name(plan: Callable[[], object]) -> str:
+    """The feature's service ('SitdownService') for its bound tick, else the callable's own name."""
+    owner = getattr(plan, "__self__", None)
+    return type(owner).__name__ if owner is not None else str(getattr(plan, "__qualname__", plan))
 
 
 def _log_failure(error: Exception, what: str) -> None:

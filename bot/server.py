@@ -42,18 +42,23 @@ def wsgi_app(app: App, health_check: Callable[[], None], *, signing_secret: str)
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") == "GET":
-            return _health(health_check, start_response)
+            return health_response(health_check, start_response)
         return slack(environ, start_response)
 
     return application
 
 
-def _health(health_check: Callable[[], None], start_response: Callable[..., Any]) -> Iterable[bytes]:
+def health_answer(health_check: Callable[[], None]) -> tuple[str, dict[str, Any]]:
+    """What /healthz answers (on PORT in HTTP mode, and on METRICS_PORT): its HTTP status and JSON body."""
     try:
         health_check()
-        status, body = "200 OK", {"ok": True, "database": "reachable"}
+        return "200 OK", {"ok": True, "database": "reachable"}
     except Exception as error:
-        status, body = "503 Service Unavailable", {"ok": False, "database": f"unreachable: {type(error).__name__}"}
+        return "503 Service Unavailable", {"ok": False, "database": f"unreachable: {type(error).__name__}"}
+
+
+def health_response(health_check: Callable[[], None], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    status, body = health_answer(health_check)
     start_response(status, [("Content-Type", "application/json")])
     return [json.dumps(body).encode()]
 

@@ -21,6 +21,7 @@ from slack_bolt import BoltRequest, BoltResponse
 from slack_bolt.middleware import Middleware
 
 from handlers.blocks import unseal
+from handlers.observed import FAILURE
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +84,7 @@ class EnvelopeCheck(Middleware):
             check(body)
         except Malformed as problem:
             log.warning("refused a malformed %s request: %s", _kind(body), problem)
+            req.context[FAILURE] = "refused"  # the request's outcome, even when the refusal is a 200
             return _refusal(body)
         _guard_response_url(req, self.api_url)
         return next()

@@ -231,6 +231,11 @@ class OutboxRepository:
         row = self.session.get_one(OutboxMessage, row_id)
         row.status, row.last_error, row.claimed_until = status, error, None
 
+    def count_by_status(self) -> dict[str, int]:
+        """How many rows are in each state (pending, sending, sent, failed, skipped), for the metrics."""
+        statement = select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+        return {status: int(count) for status, count in self.session.execute(statement)}
+
     def by_status(self, status: str) -> Sequence[OutboxMessage]:
         return self.session.scalars(select(OutboxMessage).where(OutboxMessage.status == status)).all()
 
