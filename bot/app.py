@@ -23,6 +23,7 @@ from bot.lunchlearn import LunchLearnService
 from bot.newproject import NewProjectService
 from bot.newproject_rules import agenda_item
 from bot.notify import Dispatcher
+from bot.people import PeopleService
 from bot.server import DATABASE_OUTAGE, database_outage_response, failure_response, is_database_outage
 from bot.services import Services
 from bot.sitdown import SitdownService
@@ -103,6 +104,7 @@ def build_services(settings: Settings, *, clock: Clock = utc_now, migrate: bool 
         lunchlearn=lunchlearn,
         liaison=LiaisonService(sessions, clock, settings, LiaisonMessages(), wake),
         home=HomeService(sessions, clock, wake),
+        people=PeopleService(sessions, clock, wake),
     )
 
 
