@@ -212,7 +212,7 @@ def _run() -> int:
     services = start_services(settings, migration)
     app = create_app(services)
     freeze_startup_heap()
-    scheduler = start_scheduler(services.dispatcher, services.planners())
+    scheduler = start_scheduler(services.dispatcher, services.planners(), token_check=services.sending.check_token)
     try:
         if settings.socket_mode:
             serve_socket_mode(app, settings, stop)
@@ -312,11 +312,11 @@ def one_replica_starting_at_a_time(database_url: str | None) -> Iterator[None]:
 
 
 def serve_http(app: App, services: Services, settings: Settings, stop: StopSignal) -> None:
+    from bot.app import health_check
     from bot.server import EVENTS_PATH, make_http_server, wsgi_app
-    from storage import db
 
     server = make_http_server(
-        wsgi_app(app, lambda: db.ping(services.engine), signing_secret=settings.signing_secret),
+        wsgi_app(app, health_check(services), signing_secret=settings.signing_secret),
         "0.0.0.0",
         settings.port,
     )

@@ -36,8 +36,9 @@ WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 DATABASE_OUTAGE = "⚠️ I can't reach my database right now, so nothing was changed. Please try again in a moment."
 
 
-def wsgi_app(app: App, health_check: Callable[[], None], *, signing_secret: str) -> WsgiApp:
-    """/healthz, and Bolt at /slack/events behind the border: only signed, well-formed requests reach Bolt."""
+def wsgi_app(app: App, health_check: Callable[[], dict[str, Any] | None], *, signing_secret: str) -> WsgiApp:
+    """/healthz, and Bolt at /slack/events behind the border: only signed, well-formed requests reach Bolt.
+    `health_check` raises when the database is unreachable (503); what it returns is added to the body."""
     slack = verified_only(SlackRequestHandler(app, path=EVENTS_PATH), signing_secret)
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -48,10 +49,10 @@ def wsgi_app(app: App, health_check: Callable[[], None], *, signing_secret: str)
     return application
 
 
-def _health(health_check: Callable[[], None], start_response: Callable[..., Any]) -> Iterable[bytes]:
+def _health(health_check: Callable[[], dict[str, Any] | None], start_response: Callable[..., Any]) -> Iterable[bytes]:
     try:
-        health_check()
-        status, body = "200 OK", {"ok": True, "database": "reachable"}
+        extra = health_check()
+        status, body = "200 OK", {"ok": True, "database": "reachable", **(extra or {})}
     except Exception as error:
         status, body = "503 Service Unavailable", {"ok": False, "database": f"unreachable: {type(error).__name__}"}
     start_response(status, [("Content-Type", "application/json")])

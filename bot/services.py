@@ -18,6 +18,7 @@ from bot.lunchlearn import LunchLearnService
 from bot.newproject import NewProjectService
 from bot.notify import Dispatcher
 from bot.people import PeopleService
+from bot.sending_state import SendingState
 from bot.sitdown import SitdownService
 
 
@@ -36,6 +37,7 @@ class Services:
     liaison: LiaisonService
     home: HomeService
     people: PeopleService
+    sending: SendingState
 
     def planners(self) -> list[Callable[[], object]]:
         """What the scheduler runs every minute: each writes its due reminders into the outbox (idempotent)."""

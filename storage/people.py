@@ -29,6 +29,7 @@ import storage.liaison_models
 import storage.lunchlearn
 import storage.newproject
 import storage.outbox
+import storage.sending
 import storage.sitdown_models
 from storage.models import Base
 
@@ -37,7 +38,7 @@ SHORTEST_USER_ID = 9  # "U" + 8: a text column narrower than this cannot hold a 
 
 # Every model module is imported above, so Base.metadata holds the whole schema.
 SCHEMA_MODULES = [storage.home, storage.liaison_models, storage.lunchlearn, storage.newproject, storage.outbox]
-SCHEMA_MODULES.append(storage.sitdown_models)
+SCHEMA_MODULES += [storage.sitdown_models, storage.sending]
 
 
 class Do(Enum):
@@ -83,6 +84,7 @@ POLICY: dict[str, dict[str, Do]] = {
     },
     "outbox_channels": {"channel": D},
     "home_visits": {"user_id": D},
+    "sending_stops": {"reason": K},  # the event Slack sent
     # /newproject: an intake stays, its requester, owner and IT contact anonymised
     "newproject_intakes": {
         "name": T,
