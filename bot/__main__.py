@@ -133,11 +133,11 @@ def upgrade_database() -> int:
 
 
 def glossary_import(file: Path) -> int:
-    from bot.glossary_csv import GlossaryCsvError
+    from bot.glossary_csv import GlossaryCsvError, decode_csv
 
     services = _offline_services()
     try:
-        added, replaced = services.glossary.import_csv(file.read_text(encoding="utf-8"), by="csv-import")
+        added, replaced = services.glossary.import_csv(decode_csv(file.read_bytes()), by="csv-import")
     except GlossaryCsvError as error:
         return fail(f"{file}: {error}; nothing was imported")
     if not added and not replaced:
