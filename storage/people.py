@@ -31,7 +31,7 @@ import storage.newproject
 import storage.outbox
 import storage.sending
 import storage.sitdown_models
-from storage.models import Base
+from storage.models import Base, Term
 
 FORMER_MEMBER = "a former member"
 SHORTEST_USER_ID = 9  # "U" + 8: a text column narrower than this cannot hold a Slack user id
@@ -164,6 +164,11 @@ POLICY: dict[str, dict[str, Do]] = {
 }
 
 
+# Rows whose change must bump their term's version: replicas keep the glossary in memory, and re-read it when
+# the terms' fingerprint (their count and versions, storage/glossary.py) changes.
+VERSIONED_BY_TERM = {"terms": "id", "senses": "term_id", "term_aliases": "term_id"}
+
+
 def can_hold_a_user_id(column: Any) -> bool:
     """Text wide enough for a user id, free text, or JSON: such a column needs a policy."""
     kind = column.type
@@ -220,6 +225,7 @@ class PeopleRepository:
     def forget(self, user_id: str) -> dict[str, dict[str, int]]:
         """Remove or anonymise every trace of the person; per table, how many rows were deleted, anonymised
         and scrubbed. Deletions come first, so a row that goes is not rewritten before."""
+        touched_terms = self._terms_naming(user_id)
         counts: dict[str, dict[str, int]] = {}
         for table in _tables():
             rules = POLICY[table.name]
@@ -234,7 +240,17 @@ class PeopleRepository:
                     tally["anonymised"] = tally.get("anonymised", 0) + _count(result)
                 elif rule in (T, J):
                     tally["scrubbed"] = tally.get("scrubbed", 0) + self._scrub(table, name, rule, user_id)
+        if touched_terms:
+            self.session.execute(update(Term).where(Term.id.in_(touched_terms)).values(version=Term.version + 1))
         return {name: tally for name, tally in counts.items() if any(tally.values())}
+
+    def _terms_naming(self, user_id: str) -> set[int]:
+        touched: set[int] = set()
+        for name, column in VERSIONED_BY_TERM.items():
+            table = Base.metadata.tables[name]
+            rules = [(c, r) for c, r in POLICY[name].items() if r is not D]
+            touched.update(self.session.execute(select(table.c[column]).where(_names(table, user_id, rules))).scalars())
+        return touched
 
     def _scrub(self, table: Table, name: str, rule: Do, user_id: str) -> int:
         column = table.c[name]
