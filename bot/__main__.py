@@ -30,6 +30,7 @@ from bot.config import (
     log_level_from,
     settings_from,
 )
+from bot.outcomes import Outcome
 
 if TYPE_CHECKING:
     from slack_bolt import App
@@ -62,6 +63,14 @@ def parser() -> argparse.ArgumentParser:
     glossary = commands.add_parser("glossary", help="import or export the glossary as CSV")
     glossary.add_argument("action", choices=["import", "export"])
     glossary.add_argument("file", type=Path, help="the CSV file to read or write")
+    user = commands.add_parser("user", help="one person's data: export it as JSON, or forget it")
+    user_actions = user.add_subparsers(dest="action", metavar="ACTION", required=True)
+    export = user_actions.add_parser("export", help="write everything the bot holds about a person as JSON")
+    export.add_argument("user_id", metavar="USER_ID", help="their Slack user id (U…)")
+    export.add_argument("file", type=Path, nargs="?", help="the JSON file to write (default: standard output)")
+    forget = user_actions.add_parser("forget", help="remove or anonymise everything the bot holds about a person")
+    forget.add_argument("user_id", metavar="USER_ID", help="their Slack user id (U…)")
+    forget.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     return root
 
 
@@ -73,11 +82,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             return upgrade_database()
         if args.command == "glossary":
             return glossary_import(args.file) if args.action == "import" else glossary_export(args.file)
+        if args.command == "user":
+            if args.action == "export":
+                return user_export(args.user_id, args.file)
+            return user_forget(args.user_id, args.yes)
         return run()
     except (ConfigError, MigrationFailed) as error:
         return fail(str(error))
     except OperationalError as error:
         return fail(f"cannot reach the database at DATABASE_URL ({_shown_database_url()}): {_first_line(error)}")
+    except Outcome as error:
+        return fail(str(error))
     except OSError as error:
         return fail(f"{error.strerror or error}: {getattr(error, 'filename', '') or 'check PORT and file paths'}")
 
@@ -141,11 +156,11 @@ def upgrade_database() -> int:
 
 
 def glossary_import(file: Path) -> int:
-    from bot.glossary_csv import GlossaryCsvError
+    from bot.glossary_csv import GlossaryCsvError, decode_csv
 
     services = _offline_services()
     try:
-        added, replaced = services.glossary.import_csv(file.read_text(encoding="utf-8"), by="csv-import")
+        added, replaced = services.glossary.import_csv(decode_csv(file.read_bytes()), by="csv-import")
     except GlossaryCsvError as error:
         return fail(f"{file}: {error}; nothing was imported")
     if not added and not replaced:
@@ -160,6 +175,44 @@ def glossary_export(file: Path) -> int:
     file.write_text(services.glossary.export_csv(), encoding="utf-8")
     logs.report(f"exported the glossary to {file}")
     return 0
+
+
+def user_export(user_id: str, file: Path | None) -> int:
+    """Everything the bot holds about one person, as JSON; what was found, per table, on standard error."""
+    import json
+
+    found = _offline_services().people.export(user_id)
+    text = json.dumps(found.as_json(), indent=2, default=str, ensure_ascii=False) + "\n"
+    if file is None:
+        sys.stdout.write(text)
+    else:
+        file.write_text(text, encoding="utf-8")
+    print(f"{found.user_id}: {_summary(found.counts)}" + (f"; written to {file}" if file else ""), file=sys.stderr)
+    return 0
+
+
+def user_forget(user_id: str, yes: bool) -> int:
+    """Remove or anonymise everything about one person, after showing what that is and asking (unless --yes)."""
+    services = _offline_services()
+    found = services.people.export(user_id)
+    if not found.tables:
+        print(f"{found.user_id}: the bot holds nothing about them; nothing to forget")
+        return 0
+    print(f"{found.user_id}: {_summary(found.counts)}")
+    if not yes:
+        if not sys.stdin.isatty():
+            return fail("forgetting cannot be undone: confirm at a terminal, or pass --yes")
+        answer = input(f"Forget {found.user_id}? This cannot be undone. Type 'yes' to go on: ")
+        if answer.strip().lower() != "yes":
+            print("nothing was changed")
+            return 1
+    done = services.people.forget(found.user_id)
+    print(f"forgot {found.user_id}: " + ", ".join(f"{t} ({_summary(c)})" for t, c in done.items()))
+    return 0
+
+
+def _summary(counts: dict[str, int]) -> str:
+    return ", ".join(f"{name} {count}" for name, count in counts.items()) or "nothing"
 
 
 def run() -> int:
@@ -183,7 +236,7 @@ def _run() -> int:
     app = create_app(services)
     freeze_startup_heap()
     metrics_server = start_metrics(settings, services)
-    scheduler = start_scheduler(services.dispatcher, services.planners())
+    scheduler = start_scheduler(services.dispatcher, services.planners(), token_check=services.sending.check_token)
     try:
         if settings.socket_mode:
             serve_socket_mode(app, settings, stop)
@@ -284,17 +337,11 @@ def one_replica_starting_at_a_time(database_url: str | None) -> Iterator[None]:
         engine.dispose()
 
 
-def health_check(services: Services) -> Callable[[], None]:
-    """What /healthz checks, on PORT (HTTP mode) and on METRICS_PORT: raises when the bot is not healthy."""
-    from storage import db
-
-    return lambda: db.ping(services.engine)
-
-
 def start_metrics(settings: Settings, services: Services) -> HttpServer | None:
     """Prometheus on METRICS_PORT, when set (prometheus_client is imported only then)."""
     if settings.metrics_port is None:
         return None
+    from bot.app import health_check
     from bot.metrics_server import METRICS_PATH, serve_metrics
 
     try:
@@ -311,6 +358,7 @@ def start_metrics(settings: Settings, services: Services) -> HttpServer | None:
 
 
 def serve_http(app: App, services: Services, settings: Settings, stop: StopSignal) -> None:
+    from bot.app import health_check
     from bot.server import EVENTS_PATH, make_http_server, wsgi_app
 
     server = make_http_server(

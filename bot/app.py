@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from concurrent.futures import Executor
 from datetime import timedelta
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.listener.listener_completion_handler import ListenerCompletionHandler
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, ServerErrorRetryHandler
 from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
 from slack_sdk.webhook import WebhookClient
@@ -23,6 +25,8 @@ from bot.lunchlearn import LunchLearnService
 from bot.newproject import NewProjectService
 from bot.newproject_rules import agenda_item
 from bot.notify import Dispatcher
+from bot.people import PeopleService
+from bot.sending_state import SendingState
 from bot.server import DATABASE_OUTAGE, database_outage_response, failure_response, is_database_outage
 from bot.services import Services
 from bot.sitdown import SitdownService
@@ -62,6 +66,19 @@ def web_client(settings: Settings, *, for_outbox: bool = False) -> WebClient:
     return WebClient(**options)
 
 
+def token_works(client: WebClient) -> bool:
+    """Whether Slack takes the bot token (auth.test); an error or no answer: not now, the next check asks again."""
+    try:
+        client.auth_test()
+    except SlackApiError as error:
+        log.debug("auth.test refused the token: %s", error.response.get("error"))
+        return False
+    except Exception as error:  # Slack unreachable
+        log.debug("auth.test failed: %s", type(error).__name__)
+        return False
+    return True
+
+
 def build_services(settings: Settings, *, clock: Clock = utc_now, migrate: bool = True) -> Services:
     engine = db.create_engine_for(settings.database_url)
     if migrate:
@@ -71,6 +88,9 @@ def build_services(settings: Settings, *, clock: Clock = utc_now, migrate: bool 
         sessions, web_client(settings, for_outbox=True), clock, lease=timedelta(seconds=settings.outbox_lease_seconds)
     )
     wake = dispatcher.wake_soon
+    client = web_client(settings)
+    sending = SendingState(sessions, clock, wake, token_works=lambda: token_works(client))
+    dispatcher.may_send = sending.may_send
     glossary = GlossaryService(
         sessions,
         clock,
@@ -96,7 +116,7 @@ def build_services(settings: Settings, *, clock: Clock = utc_now, migrate: bool 
         clock,
         engine,
         sessions,
-        web_client(settings),
+        client,
         dispatcher,
         glossary,
         newproject=newproject,
@@ -104,7 +124,20 @@ def build_services(settings: Settings, *, clock: Clock = utc_now, migrate: bool 
         lunchlearn=lunchlearn,
         liaison=LiaisonService(sessions, clock, settings, LiaisonMessages(), wake),
         home=HomeService(sessions, clock, wake),
+        people=PeopleService(sessions, clock, wake),
+        sending=sending,
     )
+
+
+def health_check(services: Services) -> Callable[[], dict[str, Any]]:
+    """/healthz's check: the database answers (else it raises, and /healthz says 503), and whether the bot may
+    send (stopped after app_uninstalled or tokens_revoked: said in the body, still 200)."""
+
+    def check() -> dict[str, Any]:
+        db.ping(services.engine)
+        return services.sending.health()
+
+    return check
 
 
 def create_app(

@@ -2,10 +2,17 @@
 
 Columns: term, aliases, acronyms, side, definition, example, why_it_matters, added_by, added_at.
 Aliases and acronyms are separated by ';'. added_by / added_at may be empty (the importer is used).
+
+A file is read as UTF-8 (with or without a BOM) when it is; otherwise its encoding is detected with
+charset-normalizer: Excel's "CSV" on Windows writes the ANSI code page (Windows-1252 in Western Europe and the
+Americas). On a short file, the Windows code pages all read as plausible text (cp1250 reads "naïve" as "naďve",
+cp1257 "Café" as "Cafķ", and may score better), so Windows-1252 is taken whenever the detector finds it
+plausible at all; text it reads as a mess (Polish or Cyrillic saved by Excel there, say) goes by the detector.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from collections.abc import Sequence
@@ -27,10 +34,42 @@ COLUMNS = (
 )
 
 
+PREFERRED_ENCODINGS = ("cp1252",)  # Excel's on Western Windows: chosen whenever it reads the file as plausible text
+SHOWN_VALUE = 60  # characters of a bad value quoted in the error
+
+
 class GlossaryCsvError(ValueError):
-    def __init__(self, line: int, message: str) -> None:
-        super().__init__(f"line {line}: {message}")
+    """A bad file: the line, and where known the column and the value found there."""
+
+    def __init__(self, line: int, message: str, *, column: str | None = None, value: str | None = None) -> None:
+        where = f"line {line}" + (f", column {column}" if column else "")
+        if value is not None:
+            shown = value if len(value) <= SHOWN_VALUE else value[: SHOWN_VALUE - 1] + "…"
+            where += f" (“{shown}”)" if shown.strip() else " (empty)"
+        super().__init__(f"{where}: {message}")
         self.line = line
+        self.column = column
+        self.value = value
+
+
+def decode_csv(data: bytes) -> str:
+    """The file's text: UTF-8 when it is (a BOM is dropped), else the encoding charset-normalizer finds."""
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8) :]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes  # only for a file that is not UTF-8
+
+    matches = from_bytes(data)
+    best = matches.best()
+    if best is None:
+        raise GlossaryCsvError(1, "this is not a text file in any encoding I know; save it as “CSV UTF-8”")
+    for preferred in PREFERRED_ENCODINGS:
+        if any(preferred in match.could_be_from_charset for match in matches):
+            return data.decode(preferred)
+    return str(best)
 
 
 @dataclass
@@ -60,11 +99,17 @@ def read_glossary_csv(text: str) -> list[CsvTerm]:
     for row in reader:
         line = reader.line_num
         if None in row:
-            raise GlossaryCsvError(line, "this row has more fields than the header")
+            extra = ",".join(str(v) for v in row[None])[:SHOWN_VALUE]
+            columns = len(reader.fieldnames or [])
+            raise GlossaryCsvError(
+                line,
+                f"this row has more fields than the header's {columns} (extra: {extra}); "
+                "a comma inside a value needs the value in double quotes",
+            )
         name = (row.get("term") or "").strip()
         key = term_key(name)
         if not key:
-            raise GlossaryCsvError(line, "the term is empty")
+            raise GlossaryCsvError(line, "a term needs at least one letter or digit", column="term", value=name)
         term = terms.get(key)
         if term is None:
             term = CsvTerm(line, name, added_by=(row.get("added_by") or "").strip() or None)
@@ -73,7 +118,10 @@ def read_glossary_csv(text: str) -> list[CsvTerm]:
             order.append(term)
         elif previous_key != key:
             raise GlossaryCsvError(
-                line, f"the rows of “{name}” must be consecutive (it also starts on line {term.line})"
+                line,
+                f"the rows of a term must be consecutive (it also starts on line {term.line})",
+                column="term",
+                value=name,
             )
         previous_key = key
         term.aliases += [a for a in _split(row.get("aliases")) if a not in term.aliases]
@@ -87,12 +135,32 @@ def read_glossary_csv(text: str) -> list[CsvTerm]:
             )
         )
         if len(term.senses) > MAX_SENSES:
-            raise GlossaryCsvError(line, f"“{name}” has more than {MAX_SENSES} senses")
+            raise GlossaryCsvError(line, f"“{name}” has more than {MAX_SENSES} senses", column="term", value=name)
         errors = check_draft(term.draft, {})
         if errors:
-            raise GlossaryCsvError(line, next(iter(errors.values())))
+            field_name, message = next(iter(errors.items()))
+            column = _column_of(field_name)
+            raise GlossaryCsvError(line, _csv_reason(column, message), column=column, value=(row.get(column) or ""))
     _check_unique_names(order)
     return order
+
+
+# check_draft's field names (a form's) → the CSV's columns
+_FIELD_COLUMNS = {"name": "term", "aliases": "aliases", "acronyms": "acronyms", "side": "side"}
+_FIELD_COLUMNS |= {"definition": "definition", "example": "example", "why": "why_it_matters"}
+
+
+def _column_of(field_name: str) -> str:
+    return _FIELD_COLUMNS.get(field_name.rsplit("_", 1)[0], field_name)
+
+
+def _csv_reason(column: str, message: str) -> str:
+    """The form's hint, said for a file."""
+    if column == "side":
+        return "the side must be marketing, it or both"
+    if column == "definition" and message.startswith("Write a definition"):
+        return "every row needs a definition"
+    return message[0].lower() + message[1:]
 
 
 def _check_unique_names(terms: Sequence[CsvTerm]) -> None:
@@ -117,7 +185,7 @@ def _parse_time(raw: str, line: int) -> datetime | None:
         parsed = datetime.fromisoformat(raw)
     except ValueError:
         raise GlossaryCsvError(
-            line, f"added_at {raw!r} is not an ISO date-time like 2026-01-31T09:00:00+00:00"
+            line, "not an ISO date-time like 2026-01-31T09:00:00+00:00", column="added_at", value=raw
         ) from None
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 

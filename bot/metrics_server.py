@@ -19,7 +19,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from bot import metrics
-from bot.server import HEALTH_PATH, HttpServer, WsgiApp, health_response, make_http_server
+from bot.server import HEALTH_PATH, HealthCheck, HttpServer, WsgiApp, health_response, make_http_server
 
 METRICS_PATH = "/metrics"
 OUTBOX_STATES = ("pending", "sending", "sent", "failed", "skipped")
@@ -96,7 +96,7 @@ class DatabaseCollector(Collector):
         yield rows
 
 
-def metrics_app(registry: CollectorRegistry, health_check: Callable[[], None]) -> WsgiApp:
+def metrics_app(registry: CollectorRegistry, health_check: HealthCheck) -> WsgiApp:
     prometheus = make_wsgi_app(registry)
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -112,7 +112,7 @@ def metrics_app(registry: CollectorRegistry, health_check: Callable[[], None]) -
 
 
 def serve_metrics(
-    host: str, port: int, *, health_check: Callable[[], None], outbox_counts: Callable[[], dict[str, int]]
+    host: str, port: int, *, health_check: HealthCheck, outbox_counts: Callable[[], dict[str, int]]
 ) -> HttpServer:
     """Start serving on a thread of its own, and put the Prometheus hooks in place; `shutdown()` stops it."""
     registry = CollectorRegistry()

@@ -150,6 +150,9 @@ class Dispatcher:
         self.parallel_from = parallel_from
         self.wake: Callable[[], None] = lambda: None
         self.renderers: dict[str, Renderer] = {}
+        # Asked before each claim: False while Slack has uninstalled the app or revoked its token (set at assembly:
+        # bot.sending_state); the rows then wait, pending.
+        self.may_send: Callable[[], bool] = lambda: True
         self._stopping = threading.Event()
         self._record_lock = threading.Lock()
         # How run_once waits for a paced channel; stop() interrupts it. Tests may move their clock instead.
@@ -216,6 +219,8 @@ class Dispatcher:
         return max((free_at - pace_now).total_seconds(), 0.001)
 
     def _claim(self, pace_now: datetime) -> list[dict[str, Any]]:
+        if not self.may_send():
+            return []
         now = self.clock()
         with self.sessions.begin() as session:
             rows = OutboxRepository(session).claim_due(

@@ -14,6 +14,7 @@ from apscheduler.schedulers.base import STATE_RUNNING
 
 from bot import metrics
 from bot.notify import Dispatcher
+from bot.sending_state import CHECK_EVERY_SECONDS
 from bot.server import is_database_outage
 
 log = logging.getLogger(__name__)
@@ -22,6 +23,7 @@ DISPATCH_EVERY_SECONDS = 5
 DISPATCH_JOB = "outbox-dispatcher"
 PLAN_EVERY_SECONDS = 60
 PLAN_JOB = "feature-planners"
+TOKEN_CHECK_JOB = "token-check"
 
 
 def dispatch_safely(dispatcher: Dispatcher) -> None:
@@ -32,6 +34,13 @@ def dispatch_safely(dispatcher: Dispatcher) -> None:
         return
     if report.failed or report.skipped:
         log.warning("outbox: %s failed, %s skipped", len(report.failed), len(report.skipped))
+
+
+def _safely(job: Callable[[], object], what: str) -> None:
+    try:
+        job()
+    except Exception as error:
+        _log_failure(error, what)
 
 
 def plan_safely(planners: Sequence[Callable[[], object]], dispatcher: Dispatcher) -> None:
@@ -81,9 +90,27 @@ def quiet_scheduler_logs() -> None:
         scheduler_log.addFilter(_ExpectedOverlap())
 
 
-def start_scheduler(dispatcher: Dispatcher, planners: Sequence[Callable[[], object]] = ()) -> BackgroundScheduler:
+def start_scheduler(
+    dispatcher: Dispatcher,
+    planners: Sequence[Callable[[], object]] = (),
+    *,
+    token_check: Callable[[], object] | None = None,
+) -> BackgroundScheduler:
+    """`token_check` (bot.sending_state: while sending is stopped, does a token work again?) runs at start and
+    every CHECK_EVERY_SECONDS."""
     quiet_scheduler_logs()
     scheduler = BackgroundScheduler(timezone=UTC)
+    if token_check is not None:
+        scheduler.add_job(
+            _safely,
+            "interval",
+            args=[token_check, "the token check failed"],
+            seconds=CHECK_EVERY_SECONDS,
+            id=TOKEN_CHECK_JOB,
+            max_instances=1,
+            coalesce=True,
+            next_run_time=datetime.now(UTC),
+        )
     if planners:
         scheduler.add_job(
             plan_safely,

@@ -36,8 +36,12 @@ WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 DATABASE_OUTAGE = "⚠️ I can't reach my database right now, so nothing was changed. Please try again in a moment."
 
 
-def wsgi_app(app: App, health_check: Callable[[], None], *, signing_secret: str) -> WsgiApp:
-    """/healthz, and Bolt at /slack/events behind the border: only signed, well-formed requests reach Bolt."""
+HealthCheck = Callable[[], dict[str, Any] | None]  # raises when the database is unreachable; returns more to say
+
+
+def wsgi_app(app: App, health_check: HealthCheck, *, signing_secret: str) -> WsgiApp:
+    """/healthz, and Bolt at /slack/events behind the border: only signed, well-formed requests reach Bolt.
+    `health_check` raises when the database is unreachable (503); what it returns is added to the body."""
     slack = verified_only(SlackRequestHandler(app, path=EVENTS_PATH), signing_secret)
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -48,16 +52,17 @@ def wsgi_app(app: App, health_check: Callable[[], None], *, signing_secret: str)
     return application
 
 
-def health_answer(health_check: Callable[[], None]) -> tuple[str, dict[str, Any]]:
-    """What /healthz answers (on PORT in HTTP mode, and on METRICS_PORT): its HTTP status and JSON body."""
+def health_answer(health_check: HealthCheck) -> tuple[str, dict[str, Any]]:
+    """What /healthz answers (on PORT in HTTP mode, and on METRICS_PORT): its HTTP status and JSON body; what the
+    check returns is added to the body (a 200 all the same: sending stopped is not a reason to leave the pool)."""
     try:
-        health_check()
-        return "200 OK", {"ok": True, "database": "reachable"}
+        extra = health_check()
+        return "200 OK", {"ok": True, "database": "reachable", **(extra or {})}
     except Exception as error:
         return "503 Service Unavailable", {"ok": False, "database": f"unreachable: {type(error).__name__}"}
 
 
-def health_response(health_check: Callable[[], None], start_response: Callable[..., Any]) -> Iterable[bytes]:
+def health_response(health_check: HealthCheck, start_response: Callable[..., Any]) -> Iterable[bytes]:
     status, body = health_answer(health_check)
     start_response(status, [("Content-Type", "application/json")])
     return [json.dumps(body).encode()]

@@ -17,6 +17,8 @@ from bot.liaison import LiaisonService
 from bot.lunchlearn import LunchLearnService
 from bot.newproject import NewProjectService
 from bot.notify import Dispatcher
+from bot.people import PeopleService
+from bot.sending_state import SendingState
 from bot.sitdown import SitdownService
 
 
@@ -34,6 +36,8 @@ class Services:
     lunchlearn: LunchLearnService
     liaison: LiaisonService
     home: HomeService
+    people: PeopleService
+    sending: SendingState
 
     def planners(self) -> list[Callable[[], object]]:
         """What the scheduler runs every minute: each writes its due reminders into the outbox (idempotent)."""

@@ -8,6 +8,7 @@ from bot.services import Services
 from handlers import (
     admin_home,
     home,
+    installation,
     jargon,
     jargon_home,
     liaison,
@@ -22,7 +23,7 @@ from handlers import (
 )
 from handlers.home import Section
 
-FEATURES = (jargon, newproject, sitdown, lunchlearn, liaison, shortcuts)
+FEATURES = (jargon, newproject, sitdown, lunchlearn, liaison, shortcuts, installation)
 
 # Home's sections, in the order people read them: what comes next for me, what I asked for, then the rest.
 HOME_SECTIONS: tuple[Section, ...] = (

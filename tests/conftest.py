@@ -24,7 +24,7 @@ from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Engine, create_engine, inspect, make_url, text
 from sqlalchemy.pool import NullPool
 
-from bot.app import build_services, create_app
+from bot.app import build_services, create_app, health_check
 from bot.config import Settings
 from bot.server import make_http_server, wsgi_app
 from bot.services import Services
@@ -384,9 +384,7 @@ def running_bot(services: Services, fake_slack: FakeSlack, clock: FakeClock) -> 
     services.glossary.load_starter_glossary_if_empty()
     after_ack = AfterAckWork()
     app = create_app(services, listener_executor=after_ack)
-    server = make_http_server(
-        wsgi_app(app, lambda: db.ping(services.engine), signing_secret=SIGNING_SECRET), "127.0.0.1", 0
-    )
+    server = make_http_server(wsgi_app(app, health_check(services), signing_secret=SIGNING_SECRET), "127.0.0.1", 0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{server.server_address[1]}"

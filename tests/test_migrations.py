@@ -12,6 +12,7 @@ import storage.liaison
 import storage.lunchlearn
 import storage.newproject
 import storage.outbox
+import storage.sending
 import storage.sitdown
 from storage import db
 from storage.models import Base

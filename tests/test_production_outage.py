@@ -158,7 +158,7 @@ def test_healthz_says_503_while_the_database_is_away_and_200_once_it_is_back(bot
 
     assert (status, body["ok"]) == (503, False)
     assert body["database"].startswith("unreachable")
-    assert health(bot) == (200, {"ok": True, "database": "reachable"})
+    assert health(bot) == (200, {"ok": True, "database": "reachable", "sending": "on"})
 
 
 def test_a_command_during_the_outage_is_answered_try_again_in_a_moment_not_a_500(
