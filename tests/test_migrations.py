@@ -13,6 +13,7 @@ import storage.lunchlearn
 import storage.newproject
 import storage.outbox
 import storage.sitdown
+import storage.vendors
 from storage import db
 from storage.models import Base
 
@@ -25,6 +26,7 @@ FEATURE_MODULES = (
     storage.newproject,
     storage.outbox,
     storage.sitdown,
+    storage.vendors,
 )
 
 
