@@ -52,6 +52,9 @@ def parser() -> argparse.ArgumentParser:
     glossary = commands.add_parser("glossary", help="import or export the glossary as CSV")
     glossary.add_argument("action", choices=["import", "export"])
     glossary.add_argument("file", type=Path, help="the CSV file to read or write")
+    vendors = commands.add_parser("vendors", help="export the register of outside tools as CSV")
+    vendors.add_argument("action", choices=["export"])
+    vendors.add_argument("file", type=Path, help="the CSV file to write")
     return root
 
 
@@ -64,6 +67,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return upgrade_database()
         if args.command == "glossary":
             return glossary_import(args.file) if args.action == "import" else glossary_export(args.file)
+        if args.command == "vendors":
+            return vendors_export(args.file)
         return run()
     except (ConfigError, MigrationFailed) as error:
         return fail(str(error))
@@ -136,6 +141,13 @@ def glossary_export(file: Path) -> int:
     services = _offline_services()
     file.write_text(services.glossary.export_csv(), encoding="utf-8")
     print(f"exported the glossary to {file}")
+    return 0
+
+
+def vendors_export(file: Path) -> int:
+    services = _offline_services()
+    file.write_text(services.vendors.export_csv(), encoding="utf-8")
+    print(f"exported the register of outside tools to {file}")
     return 0
 
 

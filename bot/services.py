@@ -18,6 +18,7 @@ from bot.lunchlearn import LunchLearnService
 from bot.newproject import NewProjectService
 from bot.notify import Dispatcher
 from bot.sitdown import SitdownService
+from bot.vendors import VendorService
 
 
 @dataclass
@@ -34,7 +35,8 @@ class Services:
     lunchlearn: LunchLearnService
     liaison: LiaisonService
     home: HomeService
+    vendors: VendorService
 
     def planners(self) -> list[Callable[[], object]]:
         """What the scheduler runs every minute: each writes its due reminders into the outbox (idempotent)."""
-        return [self.newproject.tick, self.sitdown.tick, self.lunchlearn.tick, self.liaison.tick]
+        return [self.newproject.tick, self.sitdown.tick, self.lunchlearn.tick, self.liaison.tick, self.vendors.tick]
