@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import fields
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
@@ -182,15 +184,7 @@ class VendorRepository:
                 uses[vendor_id].append(VendorUse(intake_id, name, requested_by))
         return [
             Vendor(
-                id=row.id,
-                name=row.name,
-                status=row.status,
-                status_by=row.status_by,
-                status_at=row.status_at,
-                personal_data=row.personal_data,
-                first_intake_id=row.first_intake_id,
-                requested_by=row.requested_by,
-                created_at=row.created_at,
+                **_columns(row, Vendor, "uses", "spellings"),
                 uses=tuple(uses[row.id]),
                 spellings=tuple(spelling.name for spelling in row.spellings),
             )
@@ -205,15 +199,12 @@ class VendorRepository:
         )
         return [
             VendorQuestion(
-                id=row.id,
-                intake_id=row.intake_id,
-                name=row.name,
-                vendor_id=row.vendor_id,
-                candidate_id=row.candidate_id,
-                candidate_name=names.get(row.candidate_id, ""),
-                status=row.status,
-                answered_by=row.answered_by,
-                answered_at=row.answered_at,
+                **_columns(row, VendorQuestion, "candidate_name"), candidate_name=names.get(row.candidate_id, "")
             )
             for row in rows
         ]
+
+
+def _columns(row: object, view: type, *besides: str) -> dict[str, Any]:
+    """The view's fields that the row holds under the same names (all but `besides`)."""
+    return {field.name: getattr(row, field.name) for field in fields(view) if field.name not in besides}
