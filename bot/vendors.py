@@ -120,6 +120,7 @@ class VendorService(FeatureService[VendorMessages]):
         if not names:
             return
         repository = work.repo(VendorRepository)
+        repository.hold()
         known = repository.known()
         personal = intake.draft.personal_data == "yes"
         for name in names:
@@ -157,6 +158,7 @@ class VendorService(FeatureService[VendorMessages]):
         self._check_it(by, it_member)
         with self.work() as work:
             repository = work.repo(VendorRepository)
+            repository.hold()
             question = _found(repository.question(question_id, lock=True))
             if question.status != ASKED:
                 raise AlreadyAnswered(question)

@@ -7,7 +7,7 @@ from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session, selectinload
 
 from bot.vendor_rules import (
@@ -19,14 +19,23 @@ from bot.vendor_rules import (
     VendorQuestion,
     VendorUse,
 )
-from storage.models import add_flushed, get_row, update_rows
+from storage.models import add_flushed, dialect_of, get_row, update_rows
 from storage.newproject import NewProjectIntake
 from storage.vendor_models import VendorQuestionRow, VendorRow, VendorSpelling, VendorThread, VendorUseRow
+
+REGISTER_LOCK_KEY = 0x76656E64  # "vend": PostgreSQL's advisory lock on the register's spellings
 
 
 class VendorRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
+
+    def hold(self) -> None:
+        """One writer of spellings and merges at a time, until this transaction ends: two intakes naming a new
+        tool at once would otherwise both add its key (and the second fail on the unique index), and a merge
+        could move a spelling while an intake joins its entry. SQLite takes one writer anyway."""
+        if dialect_of(self.session) == "postgresql":
+            self.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": REGISTER_LOCK_KEY})
 
     # --- reading -----------------------------------------------------------------------------------------------
 

@@ -4,11 +4,13 @@ answers "Same as …?" in the intake's thread and sets statuses; what Slack rece
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlencode
 
 from sqlalchemy import func, select
 
+from bot.services import Services
 from storage.models import OutboxMessage
 from storage.vendor_models import VendorQuestionRow, VendorRow, VendorUseRow
 from tests.builders import intake_draft
@@ -320,3 +322,12 @@ def test_no_intake_naming_a_tool_adds_nothing(running_bot: RunningBot) -> None:
             session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.key.like("vendors:%")))
             == 0
         )
+
+
+def test_intakes_naming_a_new_tool_at_the_same_moment_give_one_entry(services: Services) -> None:
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        drafts = [intake_draft(name=f"Project {n}", new_vendors="Brand New Tool") for n in range(4)]
+        submitted = list(pool.map(lambda draft: services.newproject.submit(draft, by=REQUESTER), drafts))
+
+    page = services.vendors.register()
+    assert [(v.name, v.intake_ids) for v in page.vendors] == [("Brand New Tool", sorted(i.id for i in submitted))]
