@@ -198,11 +198,12 @@ class NewProjectListeners:
         if run.rest and status is None:
             run.answer(unknown_status(run.rest))
             return
+        run.ack()  # first: whether the menu is shown is asked of Slack (who is in IT)
         try:
             can_set = self.is_it(run.user_id)
         except MembershipUnknown:  # the menu is left out; a click would be checked again anyway
             can_set = False
-        run.answer(register_message(self.vendors.register(status, limit=LIST_SHOWN), status, can_set=can_set))
+        run.respond(**register_message(self.vendors.register(status, limit=LIST_SHOWN), status, can_set=can_set))
 
     def _on_existing(self, sub: str, typed_id: str, user_id: str, ack: Ack) -> None:
         intake_id = parse_intake_id(typed_id)

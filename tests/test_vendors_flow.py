@@ -39,9 +39,15 @@ def settle(bot: RunningBot) -> None:
 
 
 def register(bot: RunningBot, text: str = "vendors", *, by: str = IT_PERSON) -> Reply:
+    """`/newproject <text>`: its answer, in the acknowledgement or (after asking Slack who is in IT) after it."""
+    before = len(bot.fake.calls_to("response_url"))
     reply = bot.slack.command("/newproject", text, user=by)
-    assert reply.status == 200 and reply.body.get("response_type", "ephemeral") == "ephemeral"
-    return reply
+    assert reply.status == 200
+    if reply.body:
+        return reply
+    answer: dict[str, Any] = wait_for(lambda: bot.fake.calls_to("response_url")[before:])[0]
+    assert answer.get("response_type", "ephemeral") == "ephemeral"
+    return Reply(200, answer, "")
 
 
 def entries(bot: RunningBot) -> dict[str, list[int]]:
