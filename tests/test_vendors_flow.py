@@ -337,3 +337,19 @@ def test_intakes_naming_a_new_tool_at_the_same_moment_give_one_entry(services: S
 
     page = services.vendors.register()
     assert [(v.name, v.intake_ids) for v in page.vendors] == [("Brand New Tool", sorted(i.id for i in submitted))]
+
+
+def test_the_card_waits_for_the_announcement_and_is_posted_once(running_bot: RunningBot) -> None:
+    bot = running_bot
+    submit_intake(bot, {**FORM, "new_vendors": "LoyaltyLion"})
+
+    bot.services.vendors.tick()  # the announcement is not posted yet: nothing to reply to
+    with bot.services.sessions() as session:
+        waiting = session.scalar(
+            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.key.like("vendors:%"))
+        )
+    settle(bot)
+    settle(bot)
+
+    assert waiting == 0
+    assert len(thread_cards(bot, 1)) == 1 and not bot.fake.calls_to("chat.update")
