@@ -71,6 +71,9 @@ def parser() -> argparse.ArgumentParser:
     forget = user_actions.add_parser("forget", help="remove or anonymise everything the bot holds about a person")
     forget.add_argument("user_id", metavar="USER_ID", help="their Slack user id (U…)")
     forget.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    vendors = commands.add_parser("vendors", help="export the register of outside tools as CSV")
+    vendors.add_argument("action", choices=["export"])
+    vendors.add_argument("file", type=Path, help="the CSV file to write")
     return root
 
 
@@ -86,6 +89,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.action == "export":
                 return user_export(args.user_id, args.file)
             return user_forget(args.user_id, args.yes)
+        if args.command == "vendors":
+            return vendors_export(args.file)
         return run()
     except (ConfigError, MigrationFailed) as error:
         return fail(str(error))
@@ -213,6 +218,13 @@ def user_forget(user_id: str, yes: bool) -> int:
 
 def _summary(counts: dict[str, int]) -> str:
     return ", ".join(f"{name} {count}" for name, count in counts.items()) or "nothing"
+
+
+def vendors_export(file: Path) -> int:
+    services = _offline_services()
+    file.write_text(services.vendors.export_csv(), encoding="utf-8")
+    print(f"exported the register of outside tools to {file}")
+    return 0
 
 
 def run() -> int:

@@ -30,6 +30,7 @@ from bot.sending_state import SendingState
 from bot.server import DATABASE_OUTAGE, database_outage_response, failure_response, is_database_outage
 from bot.services import Services
 from bot.sitdown import SitdownService
+from bot.vendors import VendorService
 from handlers import blocks as bk
 from handlers.envelope import EnvelopeCheck, is_slack_url
 from handlers.features import register_all
@@ -41,6 +42,8 @@ from handlers.newproject import NewProjectMessages
 from handlers.newproject import renderers as newproject_renderers
 from handlers.observed import FAILURE, ObservedApp
 from handlers.sitdown import SitdownMessages
+from handlers.vendors import renderers as vendors_renderers
+from handlers.vendors_messages import VendorMessages
 from storage import db
 
 log = logging.getLogger(__name__)
@@ -108,6 +111,9 @@ def build_services(settings: Settings, *, clock: Clock = utc_now, migrate: bool 
     lunchlearn = LunchLearnService(sessions, clock, settings, LunchLearnMessages(), wake)
     dispatcher.renderers.update(lunchlearn_renderers(lunchlearn))
     dispatcher.renderers.update(newproject_renderers(newproject))
+    vendors = VendorService(sessions, clock, settings, VendorMessages(), wake)
+    newproject.in_submission.append(vendors.record_intake)
+    dispatcher.renderers.update(vendors_renderers(vendors))
     newproject.on_submitted.append(
         lambda intake: sitdown.add_to_next_agenda(agenda_item(intake), intake.owner, source="newproject")
     )
@@ -126,6 +132,7 @@ def build_services(settings: Settings, *, clock: Clock = utc_now, migrate: bool 
         home=HomeService(sessions, clock, wake),
         people=PeopleService(sessions, clock, wake),
         sending=sending,
+        vendors=vendors,
     )
 
 

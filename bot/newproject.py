@@ -93,6 +93,8 @@ class UnclaimedQueue:
 class NewProjectService(FeatureService[NewProjectMessages]):
     def setup(self) -> None:
         self.on_submitted: list[Callable[[Intake], object]] = []
+        # Run in the intake's own transaction (e.g. the register of outside tools): stored with it, or not at all.
+        self.in_submission: list[Callable[[UnitOfWork, Intake], object]] = []
 
     @property
     def channel(self) -> str | None:
@@ -165,6 +167,8 @@ class NewProjectService(FeatureService[NewProjectMessages]):
             )
             payload = self.messages.announcement(intake, self.flags_of(intake), channel)
             work.send(Outgoing(_key(intake.id, "announce"), payload))
+            for record in self.in_submission:
+                record(work, intake)
         self._tell_other_features(intake)
         return intake
 
@@ -304,3 +308,8 @@ class NewProjectService(FeatureService[NewProjectMessages]):
 
 def _key(intake_id: int, *parts: object) -> str:
     return outbox_key("newproject", intake_id, *parts)
+
+
+def announcement_key(intake_id: int) -> str:
+    """The outbox key of the intake's announcement: where it was posted is what its thread replies need."""
+    return _key(intake_id, "announce")

@@ -20,6 +20,7 @@ from bot.notify import Dispatcher
 from bot.people import PeopleService
 from bot.sending_state import SendingState
 from bot.sitdown import SitdownService
+from bot.vendors import VendorService
 
 
 @dataclass
@@ -38,7 +39,8 @@ class Services:
     home: HomeService
     people: PeopleService
     sending: SendingState
+    vendors: VendorService
 
     def planners(self) -> list[Callable[[], object]]:
         """What the scheduler runs every minute: each writes its due reminders into the outbox (idempotent)."""
-        return [self.newproject.tick, self.sitdown.tick, self.lunchlearn.tick, self.liaison.tick]
+        return [self.newproject.tick, self.sitdown.tick, self.lunchlearn.tick, self.liaison.tick, self.vendors.tick]

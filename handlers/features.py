@@ -20,10 +20,11 @@ from handlers import (
     shortcuts,
     sitdown,
     sitdown_home,
+    vendors,
 )
 from handlers.home import Section
 
-FEATURES = (jargon, newproject, sitdown, lunchlearn, liaison, shortcuts, installation)
+FEATURES = (jargon, newproject, vendors, sitdown, lunchlearn, liaison, shortcuts, installation)
 
 # Home's sections, in the order people read them: what comes next for me, what I asked for, then the rest.
 HOME_SECTIONS: tuple[Section, ...] = (

@@ -25,6 +25,7 @@ from bot.newproject_rules import (
 from bot.notify import Renderer
 from bot.outcomes import DraftRejected, NoChannelConfigured, NotAllowed, NotFound
 from bot.services import Services
+from bot.vendor_rules import parse_status
 from handlers import answers, slack_calls
 from handlers import blocks as bk
 from handlers.commands import CommandTable, Invocation, Subcommand
@@ -40,6 +41,7 @@ from handlers.newproject_messages import (
     user_text,
     withdraw_step,
 )
+from handlers.vendors_messages import LIST_SHOWN, register_message, unknown_status
 
 __all__ = ["ItMembership", "MembershipUnknown", "NewProjectListeners", "NewProjectMessages", "register", "renderers"]
 
@@ -121,6 +123,7 @@ class ItMembership:
 class NewProjectListeners:
     def __init__(self, services: Services) -> None:
         self.service = services.newproject
+        self.vendors = services.vendors
         # Only the IT intake channel's members decide: when intakes fall back to the joint channel, its members
         # include marketing, so then only bot admins decide.
         self.it_channel = services.settings.it_intake_channel
@@ -158,6 +161,11 @@ class NewProjectListeners:
                 lambda run: run.answer(stats_message(self.service.stats())),
                 takes_nothing=True,
             ),
+            Subcommand(
+                "vendors [status]",
+                "the register of outside tools intakes name: all, or those proposed, under review, approved…",
+                self._vendors,
+            ),
             Subcommand("help", "this message", lambda run: run.answer(self.commands.help_message())),
         ]
         return CommandTable(
@@ -184,6 +192,18 @@ class NewProjectListeners:
             involving=run.user_id if which == "mine" else None, unclaimed=which == "unclaimed"
         )
         run.answer(list_message(found, which))
+
+    def _vendors(self, run: Invocation) -> None:
+        status = parse_status(run.rest) if run.rest else None
+        if run.rest and status is None:
+            run.answer(unknown_status(run.rest))
+            return
+        run.ack()  # first: whether the menu is shown is asked of Slack (who is in IT)
+        try:
+            can_set = self.is_it(run.user_id)
+        except MembershipUnknown:  # the menu is left out; a click would be checked again anyway
+            can_set = False
+        run.respond(**register_message(self.vendors.register(status, limit=LIST_SHOWN), status, can_set=can_set))
 
     def _on_existing(self, sub: str, typed_id: str, user_id: str, ack: Ack) -> None:
         intake_id = parse_intake_id(typed_id)

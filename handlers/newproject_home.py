@@ -1,5 +1,6 @@
 """/newproject in App Home: the intakes a person submitted (all of them, decided ones too, with Withdraw on the
-open ones) and, for IT, the intakes they took and the queue nobody has taken yet ("Take the oldest").
+open ones) and, for IT, the intakes they took, the queue nobody has taken yet ("Take the oldest") and the outside
+tools under review (handlers/vendors_messages.py).
 
 `section(services, user_id)` is what handlers/home.py renders; `register_home(app, services)` adds the two
 buttons only Home has (Withdraw and Take the oldest). Home's other buttons are the announcement's own, with its
@@ -23,6 +24,7 @@ from handlers import answers
 from handlers import blocks as bk
 from handlers.newproject import DONE_LINES, ItMembership, MembershipUnknown, NewProjectListeners
 from handlers.newproject_messages import COMMAND, IT_BUTTONS, STATUS_ICONS, event_line, launch_text, user_text
+from handlers.vendors_messages import HOME_SHOWN, home_blocks
 
 __all__ = ["TAKE_OLDEST", "WITHDRAW", "NewProjectHomeListeners", "register_home", "section"]
 
@@ -51,6 +53,7 @@ def section(services: Services, user_id: str) -> list[Block]:
         queue = service.unclaimed_queue()
         if queue.oldest is not None:
             waiting_line = [_waiting_block(queue.count, queue.oldest)]
+        waiting_line += home_blocks(services.vendors.under_review(limit=HOME_SHOWN))  # outside tools IT reviews
     if not mine.total and not taken.total and not waiting_line:
         return []
     room = ROOM - 1 - len(waiting_line)  # 1: the header

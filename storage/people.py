@@ -31,6 +31,7 @@ import storage.newproject
 import storage.outbox
 import storage.sending
 import storage.sitdown_models
+import storage.vendor_models
 from storage.models import Base, Term
 
 FORMER_MEMBER = "a former member"
@@ -38,7 +39,7 @@ SHORTEST_USER_ID = 9  # "U" + 8: a text column narrower than this cannot hold a 
 
 # Every model module is imported above, so Base.metadata holds the whole schema.
 SCHEMA_MODULES = [storage.home, storage.liaison_models, storage.lunchlearn, storage.newproject, storage.outbox]
-SCHEMA_MODULES += [storage.sitdown_models, storage.sending]
+SCHEMA_MODULES += [storage.sitdown_models, storage.sending, storage.vendor_models]
 
 
 class Do(Enum):
@@ -103,6 +104,12 @@ POLICY: dict[str, dict[str, Do]] = {
         "it_contact": A,
     },
     "newproject_events": {"action": K, "actor": A, "note": T},
+    # the register of outside tools: tools stay, who asked for them or set their status anonymised
+    "vendors": {"name": T, "status": K, "status_by": A, "requested_by": A},
+    "vendor_spellings": {"key": K, "name": T},
+    "vendor_uses": {"name": T},
+    "vendor_questions": {"name": T, "status": K, "answered_by": A},
+    "vendor_threads": {},
     # /sitdown: series, meetings and items stay; their mutes go
     "sitdown_series": {
         "title": T,

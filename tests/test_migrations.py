@@ -14,6 +14,7 @@ import storage.newproject
 import storage.outbox
 import storage.sending
 import storage.sitdown
+import storage.vendors
 from storage import db
 from storage.models import Base
 
@@ -26,6 +27,7 @@ FEATURE_MODULES = (
     storage.newproject,
     storage.outbox,
     storage.sitdown,
+    storage.vendors,
 )
 
 
