@@ -21,6 +21,7 @@ from sqlalchemy import Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
 from bot import logs
+from bot.clock import Clock, utc_now
 from bot.config import ConfigError, Settings, database_url_from, load_environment, settings_from
 
 if TYPE_CHECKING:
@@ -52,10 +53,18 @@ def parser() -> argparse.ArgumentParser:
     glossary = commands.add_parser("glossary", help="import or export the glossary as CSV")
     glossary.add_argument("action", choices=["import", "export"])
     glossary.add_argument("file", type=Path, help="the CSV file to read or write")
+    digest = commands.add_parser("digest", help="the leadership digest")
+    digest.add_argument(
+        "action",
+        choices=["send", "preview"],
+        help="send: the last complete period's digest, unless it was sent; preview: print the period so far",
+    )
+    digest.add_argument("--again", action="store_true", help="with send: send it once more, even if it was sent")
     return root
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> int:
+    """`clock` is for tests: the admin commands' time (the real clock when None)."""
     args = parser().parse_args(argv)
     logs.configure()
     logging.getLogger("alembic").setLevel(logging.WARNING)
@@ -64,6 +73,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return upgrade_database()
         if args.command == "glossary":
             return glossary_import(args.file) if args.action == "import" else glossary_export(args.file)
+        if args.command == "digest":
+            return digest_send(args.again, clock) if args.action == "send" else digest_preview(clock)
         return run()
     except (ConfigError, MigrationFailed) as error:
         return fail(str(error))
@@ -94,12 +105,52 @@ def fail(message: str) -> int:
     return 2
 
 
-def _offline_services() -> Services:
+def _offline_services(clock: Clock | None = None, settings: Settings | None = None) -> Services:
     """Services for admin commands: the database only, no Slack tokens needed."""
     from bot.app import build_services
 
     database_url = database_url_from(load_environment())
-    return build_services(Settings(bot_token="xoxb-offline", signing_secret="", database_url=database_url))
+    offline = Settings(bot_token="xoxb-offline", signing_secret="", database_url=database_url)
+    return build_services(settings or offline, clock=clock or utc_now)
+
+
+def digest_send(again: bool, clock: Clock | None) -> int:
+    """Queue the last complete period's digest (the scheduled one's key: once per period; `again`: once more),
+    then send what is due, as the running bot's dispatcher would."""
+    from bot.app import build_services
+
+    services = build_services(settings_from(load_environment()), clock=clock or utc_now)
+    try:
+        period, queued = services.digest.send_last(again=again)
+        if not services.digest.recipients():
+            return fail("the digest has nowhere to go: set LEADERSHIP_CHANNEL (or BOT_ADMINS)")
+        report = services.dispatcher.run_once()
+    finally:
+        services.engine.dispose()
+    digests = [key for key in report.sent if key.startswith("digest:")]
+    if not queued and not digests:
+        print(f"the digest for the {period.label()} was queued or sent already; --again sends it once more")
+        return 0
+    failed = [key for key in report.failed + report.retried if key.startswith("digest:")]
+    if failed:
+        return fail(f"the digest for the {period.label()} was not sent yet ({', '.join(failed)}): see the log")
+    print(f"sent the digest for the {period.label()}: {len(digests)} messages (digest and chart)")
+    return 0
+
+
+def digest_preview(clock: Clock | None) -> int:
+    from handlers.digest_messages import digest_text
+
+    try:  # the thresholds (INTAKE_SHORT_NOTICE_DAYS…) when the settings are complete; else the defaults
+        settings: Settings | None = settings_from(load_environment())
+    except ConfigError:
+        settings = None
+    services = _offline_services(clock, settings)
+    try:
+        print(digest_text(services.digest.preview()), end="")
+    finally:
+        services.engine.dispose()
+    return 0
 
 
 def upgrade_database() -> int:

@@ -16,6 +16,7 @@ from slack_sdk.webhook import WebhookClient
 
 from bot.clock import Clock, utc_now
 from bot.config import Settings
+from bot.digest import DigestService, escalation_sent
 from bot.glossary_service import GlossaryService
 from bot.home import HomeService
 from bot.liaison import LiaisonService
@@ -27,6 +28,7 @@ from bot.server import DATABASE_OUTAGE, database_outage_response, failure_respon
 from bot.services import Services
 from bot.sitdown import SitdownService
 from handlers import blocks as bk
+from handlers import digest_messages
 from handlers.envelope import EnvelopeCheck, is_slack_url
 from handlers.features import register_all
 from handlers.jargon import JargonMessages
@@ -36,6 +38,7 @@ from handlers.lunchlearn import renderers as lunchlearn_renderers
 from handlers.newproject import NewProjectMessages
 from handlers.newproject import renderers as newproject_renderers
 from handlers.sitdown import SitdownMessages
+from handlers.slack_calls import SlackClient
 from storage import db
 
 log = logging.getLogger(__name__)
@@ -58,7 +61,7 @@ def web_client(settings: Settings, *, for_outbox: bool = False) -> WebClient:
     }
     if settings.api_url:
         options["base_url"] = settings.api_url
-    return WebClient(**options)
+    return SlackClient(upload_also_allowed=settings.api_url, **options)
 
 
 def build_services(settings: Settings, *, clock: Clock = utc_now, migrate: bool = True) -> Services:
@@ -90,6 +93,11 @@ def build_services(settings: Settings, *, clock: Clock = utc_now, migrate: bool 
     newproject.on_submitted.append(
         lambda intake: sitdown.add_to_next_agenda(agenda_item(intake), intake.owner, source="newproject")
     )
+    liaison = LiaisonService(sessions, clock, settings, LiaisonMessages(), wake)
+    digest = DigestService(sessions, clock, settings, wake, sides=liaison.sides_by_pool)
+    dispatcher.renderers.update(digest_messages.renderers(digest))
+    dispatcher.senders.update(digest_messages.senders())
+    dispatcher.on_sent += [digest.after_sent, escalation_sent]
     return Services(
         settings,
         clock,
@@ -101,8 +109,9 @@ def build_services(settings: Settings, *, clock: Clock = utc_now, migrate: bool 
         newproject=newproject,
         sitdown=sitdown,
         lunchlearn=lunchlearn,
-        liaison=LiaisonService(sessions, clock, settings, LiaisonMessages(), wake),
+        liaison=liaison,
         home=HomeService(sessions, clock, wake),
+        digest=digest,
     )
 
 

@@ -19,8 +19,9 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
+from bot.liaison_rules import valid_zone
 from bot.lunchlearn_rules import PRESENTING_SIDE
 from bot.newproject_rules import names_new_vendor
 
@@ -57,24 +58,13 @@ def check_schedule(weekday: str, at: str, zone: str, period: str) -> tuple[Sched
     match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", at.strip())
     if not match:
         errors["at"] = "Pick the time the digest goes out (HH:MM, 24-hour)."
-    if not _known_zone(zone):
+    if not valid_zone(zone.strip()):
         errors["zone"] = f"“{zone[:64]}” isn't a time zone I know: use an IANA name such as Europe/London."
     if period not in PERIODS:
         errors["period"] = "Pick weekly or monthly."
     if errors or day is None or match is None:
         return None, errors
     return Schedule(day, time(int(match.group(1)), int(match.group(2))), zone.strip(), period), {}
-
-
-def _known_zone(name: str) -> bool:
-    name = name.strip()
-    if not name or ".." in name or name.startswith("/"):
-        return False
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
 
 
 # --- periods -------------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.digest import DigestService
 from bot.glossary_service import GlossaryService
 from bot.home import HomeService
 from bot.liaison import LiaisonService
@@ -34,7 +35,8 @@ class Services:
     lunchlearn: LunchLearnService
     liaison: LiaisonService
     home: HomeService
+    digest: DigestService
 
     def planners(self) -> list[Callable[[], object]]:
         """What the scheduler runs every minute: each writes its due reminders into the outbox (idempotent)."""
-        return [self.newproject.tick, self.sitdown.tick, self.lunchlearn.tick, self.liaison.tick]
+        return [self.newproject.tick, self.sitdown.tick, self.lunchlearn.tick, self.liaison.tick, self.digest.tick]

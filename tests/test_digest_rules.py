@@ -34,7 +34,7 @@ from bot.digest_rules import (
 )
 
 LONDON = "Europe/London"
-WEEK = Period(WEEKLY, date(2026, 11, 23), "UTC")  # Mon 23 Nov – Sun 29 Nov 2026
+WEEK = Period(WEEKLY, date(2026, 11, 23), "UTC")  # Mon 23 Nov to Sun 29 Nov 2026
 
 
 def at(day: int, hour: int = 12, month: int = 11) -> datetime:
