@@ -13,14 +13,15 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
-from bot import logs
+from bot import admin_commands, logs
+from bot.admin_commands import fail
+from bot.clock import Clock
 from bot.config import (
     ConfigError,
     Settings,
@@ -60,37 +61,19 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("run", help="run the bot (the default)")
     database = commands.add_parser("db", help="database administration")
     database.add_argument("action", choices=["upgrade"], help="upgrade: apply pending migrations")
-    glossary = commands.add_parser("glossary", help="import or export the glossary as CSV")
-    glossary.add_argument("action", choices=["import", "export"])
-    glossary.add_argument("file", type=Path, help="the CSV file to read or write")
-    user = commands.add_parser("user", help="one person's data: export it as JSON, or forget it")
-    user_actions = user.add_subparsers(dest="action", metavar="ACTION", required=True)
-    export = user_actions.add_parser("export", help="write everything the bot holds about a person as JSON")
-    export.add_argument("user_id", metavar="USER_ID", help="their Slack user id (U…)")
-    export.add_argument("file", type=Path, nargs="?", help="the JSON file to write (default: standard output)")
-    forget = user_actions.add_parser("forget", help="remove or anonymise everything the bot holds about a person")
-    forget.add_argument("user_id", metavar="USER_ID", help="their Slack user id (U…)")
-    forget.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    vendors = commands.add_parser("vendors", help="export the register of outside tools as CSV")
-    vendors.add_argument("action", choices=["export"])
-    vendors.add_argument("file", type=Path, help="the CSV file to write")
+    admin_commands.add_to(commands)
     return root
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> int:
+    """`clock` is for tests: the admin commands' time (the real clock when None)."""
     args = parser().parse_args(argv)
     try:
         configure_logging()
         if args.command == "db":
             return upgrade_database()
-        if args.command == "glossary":
-            return glossary_import(args.file) if args.action == "import" else glossary_export(args.file)
-        if args.command == "user":
-            if args.action == "export":
-                return user_export(args.user_id, args.file)
-            return user_forget(args.user_id, args.yes)
-        if args.command == "vendors":
-            return vendors_export(args.file)
+        if args.command in admin_commands.NAMES:
+            return admin_commands.run(args, clock)
         return run()
     except (ConfigError, MigrationFailed) as error:
         return fail(str(error))
@@ -132,19 +115,6 @@ def _first_line(error: OperationalError) -> str:
     return lines[0] if lines else type(error.orig or error).__name__
 
 
-def fail(message: str) -> int:
-    logs.error_line(message)
-    return 2
-
-
-def _offline_services() -> Services:
-    """Services for admin commands: the database only, no Slack tokens needed."""
-    from bot.app import build_services
-
-    database_url = database_url_from(load_environment())
-    return build_services(Settings(bot_token="xoxb-offline", signing_secret="", database_url=database_url))
-
-
 def upgrade_database() -> int:
     """Apply pending migrations; replicas starting meanwhile wait (the bot runs this as a child process)."""
     from storage import db
@@ -157,73 +127,6 @@ def upgrade_database() -> int:
         finally:
             engine.dispose()
     logs.report("database is up to date")
-    return 0
-
-
-def glossary_import(file: Path) -> int:
-    from bot.glossary_csv import GlossaryCsvError, decode_csv
-
-    services = _offline_services()
-    try:
-        added, replaced = services.glossary.import_csv(decode_csv(file.read_bytes()), by="csv-import")
-    except GlossaryCsvError as error:
-        return fail(f"{file}: {error}; nothing was imported")
-    if not added and not replaced:
-        logs.report(f"imported {file}: nothing changed (every term already says what the file says)")
-    else:
-        logs.report(f"imported {file}: {added} terms added, {replaced} replaced")
-    return 0
-
-
-def glossary_export(file: Path) -> int:
-    services = _offline_services()
-    file.write_text(services.glossary.export_csv(), encoding="utf-8")
-    logs.report(f"exported the glossary to {file}")
-    return 0
-
-
-def user_export(user_id: str, file: Path | None) -> int:
-    """Everything the bot holds about one person, as JSON; what was found, per table, on standard error."""
-    import json
-
-    found = _offline_services().people.export(user_id)
-    text = json.dumps(found.as_json(), indent=2, default=str, ensure_ascii=False) + "\n"
-    if file is None:
-        sys.stdout.write(text)
-    else:
-        file.write_text(text, encoding="utf-8")
-    print(f"{found.user_id}: {_summary(found.counts)}" + (f"; written to {file}" if file else ""), file=sys.stderr)
-    return 0
-
-
-def user_forget(user_id: str, yes: bool) -> int:
-    """Remove or anonymise everything about one person, after showing what that is and asking (unless --yes)."""
-    services = _offline_services()
-    found = services.people.export(user_id)
-    if not found.tables:
-        print(f"{found.user_id}: the bot holds nothing about them; nothing to forget")
-        return 0
-    print(f"{found.user_id}: {_summary(found.counts)}")
-    if not yes:
-        if not sys.stdin.isatty():
-            return fail("forgetting cannot be undone: confirm at a terminal, or pass --yes")
-        answer = input(f"Forget {found.user_id}? This cannot be undone. Type 'yes' to go on: ")
-        if answer.strip().lower() != "yes":
-            print("nothing was changed")
-            return 1
-    done = services.people.forget(found.user_id)
-    print(f"forgot {found.user_id}: " + ", ".join(f"{t} ({_summary(c)})" for t, c in done.items()))
-    return 0
-
-
-def _summary(counts: dict[str, int]) -> str:
-    return ", ".join(f"{name} {count}" for name, count in counts.items()) or "nothing"
-
-
-def vendors_export(file: Path) -> int:
-    services = _offline_services()
-    file.write_text(services.vendors.export_csv(), encoding="utf-8")
-    print(f"exported the register of outside tools to {file}")
     return 0
 
 

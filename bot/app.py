@@ -18,6 +18,7 @@ from slack_sdk.webhook import WebhookClient
 
 from bot.clock import Clock, utc_now
 from bot.config import Settings
+from bot.digest import DigestService, escalation_sent
 from bot.glossary_service import GlossaryService
 from bot.home import HomeService
 from bot.liaison import LiaisonService
@@ -32,6 +33,7 @@ from bot.services import Services
 from bot.sitdown import SitdownService
 from bot.vendors import VendorService
 from handlers import blocks as bk
+from handlers import digest_messages
 from handlers.envelope import EnvelopeCheck, is_slack_url
 from handlers.features import register_all
 from handlers.jargon import JargonMessages
@@ -42,6 +44,7 @@ from handlers.newproject import NewProjectMessages
 from handlers.newproject import renderers as newproject_renderers
 from handlers.observed import FAILURE, ObservedApp
 from handlers.sitdown import SitdownMessages
+from handlers.slack_calls import SlackClient
 from handlers.vendors import renderers as vendors_renderers
 from handlers.vendors_messages import VendorMessages
 from storage import db
@@ -66,7 +69,7 @@ def web_client(settings: Settings, *, for_outbox: bool = False) -> WebClient:
     }
     if settings.api_url:
         options["base_url"] = settings.api_url
-    return WebClient(**options)
+    return SlackClient(upload_also_allowed=settings.api_url, **options)
 
 
 def token_works(client: WebClient) -> bool:
@@ -117,6 +120,11 @@ def build_services(settings: Settings, *, clock: Clock = utc_now, migrate: bool 
     newproject.on_submitted.append(
         lambda intake: sitdown.add_to_next_agenda(agenda_item(intake), intake.owner, source="newproject")
     )
+    liaison = LiaisonService(sessions, clock, settings, LiaisonMessages(), wake)
+    digest = DigestService(sessions, clock, settings, wake, sides=liaison.sides_by_pool)
+    dispatcher.renderers.update(digest_messages.renderers(digest))
+    dispatcher.senders.update(digest_messages.senders())
+    dispatcher.on_sent += [digest.after_sent, escalation_sent]
     return Services(
         settings,
         clock,
@@ -128,11 +136,12 @@ def build_services(settings: Settings, *, clock: Clock = utc_now, migrate: bool 
         newproject=newproject,
         sitdown=sitdown,
         lunchlearn=lunchlearn,
-        liaison=LiaisonService(sessions, clock, settings, LiaisonMessages(), wake),
+        liaison=liaison,
         home=HomeService(sessions, clock, wake),
         people=PeopleService(sessions, clock, wake),
         sending=sending,
         vendors=vendors,
+        digest=digest,
     )
 
 

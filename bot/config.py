@@ -29,6 +29,7 @@ class Settings:
     it_intake_channel: str | None = None
     marketing_channel: str | None = None
     joint_channel: str | None = None
+    leadership_channel: str | None = None
     admins: frozenset[str] = field(default_factory=frozenset)
     port: int = 3000
     marketing_usergroup: str | None = None
@@ -72,6 +73,7 @@ def settings_from(env: Mapping[str, str]) -> Settings:
         it_intake_channel=_channel(get("IT_INTAKE_CHANNEL"), "IT_INTAKE_CHANNEL"),
         marketing_channel=_channel(get("MARKETING_CHANNEL"), "MARKETING_CHANNEL"),
         joint_channel=_channel(get("JOINT_CHANNEL"), "JOINT_CHANNEL"),
+        leadership_channel=_channel(get("LEADERSHIP_CHANNEL"), "LEADERSHIP_CHANNEL"),
         admins=_admins(get("BOT_ADMINS")),
         port=_port(get("PORT")),
         marketing_usergroup=_usergroup(get("MARKETING_USERGROUP"), "MARKETING_USERGROUP"),

@@ -70,6 +70,12 @@ class Outgoing:
 # A renderer builds a message when it is sent: (subject, the row's payload) -> the payload to send, or None when
 # there is nothing to show any more (the object is gone). Registered by name at assembly (bot/app.py).
 Renderer = Callable[[str, dict[str, Any]], dict[str, Any] | None]
+# A sender makes a call that is not one Web API method (files_upload_v2's three steps): (client, payload) -> the
+# answer, whose "channel" and "ts" (if any) are recorded. Registered by the row's `method` at assembly.
+Sender = Callable[[WebClient, dict[str, Any]], Any]
+# Told, in the transaction that marks a row sent, that Slack took it: (session, key, payload, now). What it writes
+# (an event, the next message of a chain) exists exactly when the row is recorded as sent.
+SentHook = Callable[[Session, str, dict[str, Any], datetime], None]
 
 
 def enqueue(session: Session, message: Outgoing, now: datetime) -> bool:
@@ -153,6 +159,8 @@ class Dispatcher:
         # Asked before each claim: False while Slack has uninstalled the app or revoked its token (set at assembly:
         # bot.sending_state); the rows then wait, pending.
         self.may_send: Callable[[], bool] = lambda: True
+        self.senders: dict[str, Sender] = {}
+        self.on_sent: list[SentHook] = []
         self._stopping = threading.Event()
         self._record_lock = threading.Lock()
         # How run_once waits for a paced channel; stop() interrupts it. Tests may move their clock instead.
@@ -271,7 +279,11 @@ class Dispatcher:
             report.skipped.append(message["key"])
             return
         try:
-            response = self.client.api_call(message["method"], json=payload)
+            sender = self.senders.get(message["method"])
+            if sender is not None:
+                response = sender(self.client, payload)
+            else:
+                response = self.client.api_call(message["method"], json=payload)
         except SlackApiError as error:
             self._handle_api_error(message, error, report, pace)
             return
@@ -286,8 +298,18 @@ class Dispatcher:
             outbox = OutboxRepository(session)
             outbox.mark_sent(message["id"], now=now, late=late, channel=response.get("channel"), ts=response.get("ts"))
             outbox.pace(message["channel"], not_before=pace.now() + self._spacing(message["channel"]))
+            self._tell_hooks(session, message, now)
         report.sent.append(message["key"])
         metrics.current.message_sent((now - message["due_at"]).total_seconds())
+
+    def _tell_hooks(self, session: Session, message: dict[str, Any], now: datetime) -> None:
+        """Each hook in a savepoint of its own: one that fails is logged and undone, never the row's "sent"."""
+        for hook in self.on_sent:
+            try:
+                with session.begin_nested():
+                    hook(session, message["key"], message["payload"], now)
+            except Exception:
+                log.exception("outbox %s: a hook on its sending failed", message["key"])
 
     def _spacing(self, lane: str | None) -> timedelta:
         return lane_spacing(lane, self.per_channel)

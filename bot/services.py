@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.digest import DigestService
 from bot.glossary_service import GlossaryService
 from bot.home import HomeService
 from bot.liaison import LiaisonService
@@ -40,7 +41,15 @@ class Services:
     people: PeopleService
     sending: SendingState
     vendors: VendorService
+    digest: DigestService
 
     def planners(self) -> list[Callable[[], object]]:
         """What the scheduler runs every minute: each writes its due reminders into the outbox (idempotent)."""
-        return [self.newproject.tick, self.sitdown.tick, self.lunchlearn.tick, self.liaison.tick, self.vendors.tick]
+        return [
+            self.newproject.tick,
+            self.sitdown.tick,
+            self.lunchlearn.tick,
+            self.liaison.tick,
+            self.vendors.tick,
+            self.digest.tick,
+        ]

@@ -26,6 +26,7 @@ from handlers.observed import FAILURE
 log = logging.getLogger(__name__)
 
 SLACK_HOOKS = "https://hooks.slack.com/"
+SLACK_FILES = "https://files.slack.com/"  # where files.getUploadURLExternal's upload_url points
 NOT_WELL_FORMED = "⚠️ That request was not well formed, so nothing was changed."
 
 USER_ID = re.compile(r"[UWB][A-Z0-9]{2,20}")
@@ -65,6 +66,13 @@ def is_slack_url(url: Any, *, also_allowed: str | None = None) -> bool:
         allowed, given = urlsplit(also_allowed), urlsplit(url)
         return (given.scheme, given.netloc) == (allowed.scheme, allowed.netloc) and bool(allowed.netloc)
     return False
+
+
+def is_slack_upload_url(url: Any, *, also_allowed: str | None = None) -> bool:
+    """An upload URL the bot may send a file's bytes to: Slack's files host, or SLACK_API_URL's origin."""
+    if isinstance(url, str) and url.startswith(SLACK_FILES) and len(url) <= 2000:
+        return True
+    return is_slack_url(url, also_allowed=also_allowed) and not url.startswith(SLACK_HOOKS)
 
 
 class EnvelopeCheck(Middleware):

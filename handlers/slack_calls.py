@@ -17,7 +17,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackRequestError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+
+from handlers.envelope import is_slack_upload_url
 
 QUICK_SECONDS = 1  # whole seconds: slack_sdk's timeout
 GROUP_TTL_SECONDS = 300.0
@@ -119,3 +122,17 @@ def group_members(client: WebClient) -> GroupMembers:
         if reader is None:
             reader = _group_readers[client] = GroupMembers(client)
         return reader
+
+
+class SlackClient(WebClient):
+    """The bot's Web API client: files_upload_v2 sends a file's bytes only to Slack's files host (or, in tests,
+    to SLACK_API_URL's origin), whatever URL an answer names."""
+
+    def __init__(self, *, upload_also_allowed: str | None = None, **options: Any) -> None:
+        super().__init__(**options)
+        self.upload_also_allowed = upload_also_allowed
+
+    def _upload_file(self, *, url: str, data: bytes, **options: Any) -> Any:
+        if not is_slack_upload_url(url, also_allowed=self.upload_also_allowed):
+            raise SlackRequestError("refused to upload a file to a host that is not Slack's")
+        return super()._upload_file(url=url, data=data, **options)

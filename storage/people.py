@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import JSON, ColumnElement, MetaData, String, Table, Text, cast, delete, false, or_, select, update
 from sqlalchemy.orm import Session
 
+import storage.digest
 import storage.home
 import storage.liaison_models
 import storage.lunchlearn
@@ -38,7 +39,14 @@ FORMER_MEMBER = "a former member"
 SHORTEST_USER_ID = 9  # "U" + 8: a text column narrower than this cannot hold a Slack user id
 
 # Every model module is imported above, so Base.metadata holds the whole schema.
-SCHEMA_MODULES = [storage.home, storage.liaison_models, storage.lunchlearn, storage.newproject, storage.outbox]
+SCHEMA_MODULES = [
+    storage.digest,
+    storage.home,
+    storage.liaison_models,
+    storage.lunchlearn,
+    storage.newproject,
+    storage.outbox,
+]
 SCHEMA_MODULES += [storage.sitdown_models, storage.sending, storage.vendor_models]
 
 
@@ -110,6 +118,9 @@ POLICY: dict[str, dict[str, Do]] = {
     "vendor_uses": {"name": T},
     "vendor_questions": {"name": T, "status": K, "answered_by": A},
     "vendor_threads": {},
+    # the leadership digest: its schedule names the admin who last set it; escalations are keyed by intake
+    "digest_schedule": {"local_time": K, "zone": K, "period": K, "updated_by": A},
+    "newproject_escalations": {"key": T},  # level 2 keys name the admin told
     # /sitdown: series, meetings and items stay; their mutes go
     "sitdown_series": {
         "title": T,

@@ -122,6 +122,7 @@ class FakeSlack:
     missing_channels: set[str] = field(default_factory=set)  # channels that do not exist
     missing_scopes: set[str] = field(default_factory=set)  # methods the token lacks the scope for
     posted: set[tuple[str, str]] = field(default_factory=set)  # (channel, ts) of every message posted
+    uploaded_ids: set[str] = field(default_factory=set)  # file ids whose bytes reached their upload URL
     _triggers: dict[str, float] = field(default_factory=dict)
     _skipped: float = 0.0  # seconds the code under test waited without sleeping (see skip())
     _failures: dict[str, list[Failure]] = field(default_factory=dict)
@@ -138,6 +139,7 @@ class FakeSlack:
                 if self.path.startswith("/upload/"):
                     with fake._lock:
                         fake.uploads.append(data)
+                        fake.uploaded_ids.add(self.path.removeprefix("/upload/"))
                     status, headers, payload = 200, {}, b"OK"
                     self.send_response(status)
                     self.send_header("Content-Length", "2")
@@ -291,10 +293,19 @@ class FakeSlack:
             if issued is None or self.now() - issued > TRIGGER_SECONDS:
                 self._record_problems([f"{method}: trigger_id expired, used already, or never issued"])
                 return "expired_trigger_id"
+        if method == "files.completeUploadExternal" and not self._all_uploaded(body.get("files")):
+            self._record_problems(["files.completeUploadExternal of a file whose bytes were never uploaded"])
+            return "file_not_found"
         if method == "chat.update" and (channel, str(body.get("ts"))) not in self.posted:
             self._record_problems([f"chat.update of a message never posted: {channel} {body.get('ts')}"])
             return "message_not_found"
         return None
+
+    def _all_uploaded(self, files: Any) -> bool:
+        """Slack completes only files whose bytes reached the upload URL it gave (files.getUploadURLExternal)."""
+        listed = json.loads(files) if isinstance(files, str) else files or []
+        with self._lock:
+            return bool(listed) and all(str(f.get("id")) in self.uploaded_ids for f in listed)
 
     def _take_failure(self, method: str) -> Failure | None:
         queue = self._failures.get(method) or []

@@ -164,3 +164,16 @@ def test_channel_members_come_in_pages_of_the_limit_asked(fake: FakeSlack, clien
     assert first["members"] == ["U0", "U1"] and first["response_metadata"]["next_cursor"]
     rest = client.conversations_members(channel="C1", limit=10, cursor=first["response_metadata"]["next_cursor"])
     assert rest["members"] == ["U2", "U3", "U4"] and rest["response_metadata"]["next_cursor"] == ""
+
+
+def test_an_upload_keeps_its_bytes_and_a_file_never_uploaded_is_not_completed(
+    fake: FakeSlack, client: WebClient
+) -> None:
+    client.files_upload_v2(channel="C1", content=b"\x89PNG\r\n\x1a\nbytes", filename="chart.png", title="Chart")
+    assert fake.uploads == [b"\x89PNG\r\n\x1a\nbytes"]
+    assert fake.calls_to("files.completeUploadExternal")[0]["channel_id"] == "C1"
+
+    with pytest.raises(SlackApiError) as refused:
+        client.files_completeUploadExternal(files=[{"id": "FNEVER", "title": "Nothing"}], channel_id="C1")
+    assert refused.value.response["error"] == "file_not_found"
+    assert fake.problems == ["files.completeUploadExternal of a file whose bytes were never uploaded"]

@@ -6,6 +6,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+import storage.digest
 import storage.glossary
 import storage.home
 import storage.liaison
@@ -20,6 +21,7 @@ from storage.models import Base
 
 # Imported so that Base.metadata holds every feature's tables.
 FEATURE_MODULES = (
+    storage.digest,
     storage.glossary,
     storage.home,
     storage.liaison,

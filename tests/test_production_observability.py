@@ -137,6 +137,8 @@ def test_json_logs_and_metrics_from_a_running_bot(launcher: Launcher, database_u
         "SitdownService",
         "LunchLearnService",
         "LiaisonService",
+        "VendorService",
+        "DigestService",
     }
     assert health[0] == 200 and json.loads(health[1])["ok"] is True
 

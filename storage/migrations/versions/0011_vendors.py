@@ -1,7 +1,7 @@
 """vendors: the register of outside tools named in intakes, and the intakes already made read into it
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 
 Existing intakes are read in submission order with the register's own splitting and key
 (bot/vendor_rules.py): names that share a key become one entry, proposed by whoever named it first. No
@@ -16,7 +16,7 @@ from alembic import op
 from bot.vendor_rules import names_in, vendor_key
 
 revision: str = "0011"
-down_revision: str | Sequence[str] | None = "0009"
+down_revision: str | Sequence[str] | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
