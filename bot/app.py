@@ -18,6 +18,7 @@ from bot.clock import Clock, utc_now
 from bot.config import Settings
 from bot.glossary_service import GlossaryService
 from bot.home import HomeService
+from bot.jargon_watch import JargonWatchService
 from bot.liaison import LiaisonService
 from bot.lunchlearn import LunchLearnService
 from bot.newproject import NewProjectService
@@ -30,6 +31,7 @@ from handlers import blocks as bk
 from handlers.envelope import EnvelopeCheck, is_slack_url
 from handlers.features import register_all
 from handlers.jargon import JargonMessages
+from handlers.jargon_watch import JargonWatchMessages
 from handlers.liaison import LiaisonMessages
 from handlers.lunchlearn import LunchLearnMessages
 from handlers.lunchlearn import renderers as lunchlearn_renderers
@@ -103,6 +105,7 @@ def build_services(settings: Settings, *, clock: Clock = utc_now, migrate: bool 
         lunchlearn=lunchlearn,
         liaison=LiaisonService(sessions, clock, settings, LiaisonMessages(), wake),
         home=HomeService(sessions, clock, wake),
+        jargon_watch=JargonWatchService(sessions, clock, settings, JargonWatchMessages(), glossary, wake),
     )
 
 

@@ -13,6 +13,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.glossary_service import GlossaryService
 from bot.home import HomeService
+from bot.jargon_watch import JargonWatchService
 from bot.liaison import LiaisonService
 from bot.lunchlearn import LunchLearnService
 from bot.newproject import NewProjectService
@@ -34,6 +35,7 @@ class Services:
     lunchlearn: LunchLearnService
     liaison: LiaisonService
     home: HomeService
+    jargon_watch: JargonWatchService
 
     def planners(self) -> list[Callable[[], object]]:
         """What the scheduler runs every minute: each writes its due reminders into the outbox (idempotent)."""

@@ -8,6 +8,7 @@ from alembic.migration import MigrationContext
 
 import storage.glossary
 import storage.home
+import storage.jargon_watch
 import storage.liaison
 import storage.lunchlearn
 import storage.newproject
@@ -20,6 +21,7 @@ from storage.models import Base
 FEATURE_MODULES = (
     storage.glossary,
     storage.home,
+    storage.jargon_watch,
     storage.liaison,
     storage.lunchlearn,
     storage.newproject,
