@@ -6,6 +6,7 @@ Slack is the fake Web API; time moves only with the FakeClock; every test runs o
 
 from __future__ import annotations
 
+from itertools import count
 from typing import Any
 
 import pytest
@@ -21,6 +22,7 @@ from tests.conftest import IT_CHANNEL, MARKETING_CHANNEL, RunningBot, wait_for
 WATCHED, OTHER = "CWATCHED", "COTHER"
 POST = "chat.postMessage"
 SQL_MEANINGS = ("Structured Query Language", "Sales-qualified lead")
+MESSAGE_NUMBERS = count(1)
 
 
 def answers(bot: RunningBot, before: int) -> list[dict[str, Any]]:
@@ -52,7 +54,7 @@ def turn_on(bot: RunningBot, channel: str = WATCHED) -> None:
 
 def say(bot: RunningBot, text: str, *, channel: str = WATCHED, **extra: Any) -> str:
     """A message event in the channel (a person's unless `extra` says otherwise); its ts."""
-    ts = f"1800000000.{len(bot.fake.calls) + bot.slack._counter:06d}"
+    ts = f"1800000000.{next(MESSAGE_NUMBERS):06d}"
     event = {"type": "message", "channel": channel, "user": "UBOB", "text": text, "ts": ts, "channel_type": "channel"}
     assert bot.slack.event({**event, **extra}).status == 200
     wait_for(lambda: True)
