@@ -21,6 +21,7 @@ from bot.config import Settings
 from bot.digest import DigestService, escalation_sent
 from bot.glossary_service import GlossaryService
 from bot.home import HomeService
+from bot.jargon_watch import JargonWatchService
 from bot.liaison import LiaisonService
 from bot.lunchlearn import LunchLearnService
 from bot.newproject import NewProjectService
@@ -37,6 +38,7 @@ from handlers import digest_messages
 from handlers.envelope import EnvelopeCheck, is_slack_url
 from handlers.features import register_all
 from handlers.jargon import JargonMessages
+from handlers.jargon_watch import JargonWatchMessages
 from handlers.liaison import LiaisonMessages
 from handlers.lunchlearn import LunchLearnMessages
 from handlers.lunchlearn import renderers as lunchlearn_renderers
@@ -142,6 +144,7 @@ def build_services(settings: Settings, *, clock: Clock = utc_now, migrate: bool 
         sending=sending,
         vendors=vendors,
         digest=digest,
+        jargon_watch=JargonWatchService(sessions, clock, settings, JargonWatchMessages(), glossary, wake),
     )
 
 

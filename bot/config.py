@@ -34,6 +34,7 @@ class Settings:
     port: int = 3000
     marketing_usergroup: str | None = None
     it_usergroup: str | None = None
+    liaison_usergroup: str | None = None
     short_notice_days: int = 30
     urgent_days: int = 14
     escalation_business_days: int = 2
@@ -78,6 +79,7 @@ def settings_from(env: Mapping[str, str]) -> Settings:
         port=_port(get("PORT")),
         marketing_usergroup=_usergroup(get("MARKETING_USERGROUP"), "MARKETING_USERGROUP"),
         it_usergroup=_usergroup(get("IT_USERGROUP"), "IT_USERGROUP"),
+        liaison_usergroup=_liaison_usergroup(get("LIAISON_USERGROUP"), get("MARKETING_USERGROUP"), get("IT_USERGROUP")),
         short_notice_days=_whole_number(get("INTAKE_SHORT_NOTICE_DAYS"), "INTAKE_SHORT_NOTICE_DAYS", 30),
         urgent_days=_whole_number(get("INTAKE_URGENT_DAYS"), "INTAKE_URGENT_DAYS", 14),
         escalation_business_days=_whole_number(
@@ -181,6 +183,18 @@ def _usergroup(value: str | None, name: str) -> str | None:
     if not USERGROUP_ID.match(value):
         raise ConfigError(f"{name} must be a user group ID like S0123ABCD (or unset), not {value!r}.")
     return value
+
+
+def _liaison_usergroup(value: str | None, marketing: str | None, it: str | None) -> str | None:
+    """The group the bot sets to the serving liaison pair: never one of the pools' groups, which it would empty."""
+    group = _usergroup(value, "LIAISON_USERGROUP")
+    for name, other in (("MARKETING_USERGROUP", marketing), ("IT_USERGROUP", it)):
+        if group is not None and group == other:
+            raise ConfigError(
+                f"LIAISON_USERGROUP must be a group of its own (such as @liaisons), not {name}: "
+                "the bot replaces its members with the liaison pair at every handover."
+            )
+    return group
 
 
 def _whole_number(value: str | None, name: str, default: int) -> int:

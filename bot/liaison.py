@@ -35,6 +35,7 @@ from bot.liaison_base import (
     SetupOutcome,
     TermPicker,
 )
+from bot.liaison_group import LiaisonGroup
 from bot.liaison_intros import IntrosPart
 from bot.liaison_notes import NotesPart
 from bot.liaison_planning import PlanningPart
@@ -74,3 +75,4 @@ class LiaisonService(
         self.conversation_opener: ConversationOpener | None = None
         self.term_picker: TermPicker | None = None
         self._groups_synced_at: datetime | None = None
+        self.liaison_group = LiaisonGroup(self.settings.liaison_usergroup)

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from bot.kit import UnitOfWork
 from bot.liaison_base import BOT, CATCH_UP, LOOKAHEAD, liaison_key
+from bot.liaison_group import LiaisonGroup
 from bot.liaison_intros import IntrosPart
 from bot.liaison_notes import NotesPart
 from bot.liaison_pools import PoolsPart
@@ -17,10 +18,13 @@ from storage.liaison import LiaisonRepository
 
 
 class PlanningPart(PoolsPart, IntrosPart, NotesPart):
+    liaison_group: LiaisonGroup  # set by LiaisonService.setup
+
     def tick(self) -> None:
         """Sync the pools from user groups, plan the terms starting within two weeks (a fair pick each) and the
-        intro round now due, and enqueue every ping now due."""
+        intro round now due, and enqueue every ping now due (the liaison group's update at a handover too)."""
         now = self.clock()
+        self.liaison_group.check_once()
         self._sync_groups_if_due(now)
         self._plan(now)
         self._send_intro_prompts(now)
@@ -85,6 +89,9 @@ class PlanningPart(PoolsPart, IntrosPart, NotesPart):
                     key = liaison_key("term", term.id, "announce", channel)
                     payload = self.messages.announcement(channel, term)
                     pings.append(Outgoing(key, payload, due_at=moments.start, expire_at=term.ends_at))
+                handover = self.liaison_group.update(term, repository.last_event_id(term.id), work.now)
+                if handover is not None:
+                    pings.append(handover)
             if moments.checkin <= horizon:
                 for user_id in people:
                     key = liaison_key("term", term.id, "checkin", user_id)

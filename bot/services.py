@@ -14,6 +14,7 @@ from bot.config import Settings
 from bot.digest import DigestService
 from bot.glossary_service import GlossaryService
 from bot.home import HomeService
+from bot.jargon_watch import JargonWatchService
 from bot.liaison import LiaisonService
 from bot.lunchlearn import LunchLearnService
 from bot.newproject import NewProjectService
@@ -42,6 +43,7 @@ class Services:
     sending: SendingState
     vendors: VendorService
     digest: DigestService
+    jargon_watch: JargonWatchService
 
     def planners(self) -> list[Callable[[], object]]:
         """What the scheduler runs every minute: each writes its due reminders into the outbox (idempotent)."""

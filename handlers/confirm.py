@@ -19,9 +19,10 @@ from slack_bolt import Ack, App, Respond
 
 from handlers import blocks as bk
 
-__all__ = ["KEEP", "KEPT", "Ask", "Run"]
+__all__ = ["KEEP", "KEPT", "Ask", "Run", "RunHere"]
 
 Run = Callable[[int, str], dict[str, Any]]  # (the id the button names, who clicked) → the answer to give
+RunHere = Callable[[str, str], dict[str, Any]]  # (the channel the step was answered in, who clicked) → the answer
 KEEP = "Keep it"
 KEPT = "👍 Kept as it was: nothing was changed."
 
@@ -31,6 +32,7 @@ class Ask:
     action_id: str  # the "Yes" button's; "Keep it" is `{action_id}_keep`
     yes: str  # the button: "Yes, cancel it" (Slack's dialog confirms with the same words, "Cancel it")
     title: str  # Slack's dialog: "Cancel this sit-down?"
+    style: str = "danger"  # the "Yes" button's: "primary" for what is public rather than destructive
 
     @property
     def keep_id(self) -> str:
@@ -45,7 +47,7 @@ class Ask:
         """The confirm step: `question` (mrkdwn, user parts escaped by the caller) and `warning`, what happens
         on "Yes"; `value` names the thing acted on (an id; Slack wants a value even when the clicker is all)."""
         buttons = [
-            bk.button(self.yes, self.action_id, value, style="danger", confirm=self.dialog(warning)),
+            bk.button(self.yes, self.action_id, value, style=self.style, confirm=self.dialog(warning)),
             bk.button(KEEP, self.keep_id, value),
         ]
         text = f"{question}\n{warning}"
@@ -53,11 +55,17 @@ class Ask:
 
     def register(self, app: App, run: Run) -> None:
         """The listeners of "Yes" (`run`, from the clicker and the id) and of "Keep it" (nothing changes)."""
+        self._listen(app, lambda action, body, clicker: run(bk.row_id(action.get("value")), clicker))
 
+    def register_in_channel(self, app: App, run: RunHere) -> None:
+        """The same for an action on a channel rather than a row: `run` is given the channel the step was
+        answered in (the payload's, so a member of that channel; the use case asks Slack again) and the clicker."""
+        self._listen(app, lambda action, body, clicker: run(str((body.get("channel") or {}).get("id") or ""), clicker))
+
+    def _listen(self, app: App, answer: Callable[[dict[str, Any], dict[str, Any], str], dict[str, Any]]) -> None:
         def on_yes(ack: Ack, action: dict[str, Any], body: dict[str, Any], respond: Respond) -> None:
             ack()
-            answer = run(bk.row_id(action.get("value")), str((body.get("user") or {}).get("id") or ""))
-            respond(**answer, replace_original=True)
+            respond(**answer(action, body, str((body.get("user") or {}).get("id") or "")), replace_original=True)
 
         def on_keep(ack: Ack, respond: Respond) -> None:
             ack()

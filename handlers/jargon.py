@@ -20,7 +20,7 @@ from bot.glossary import (
 )
 from bot.outcomes import DraftRejected, NoChannelConfigured, NotAllowed
 from bot.services import Services
-from handlers import answers
+from handlers import answers, jargon_watch
 from handlers import blocks as bk
 from handlers.commands import CommandTable, Invocation, Subcommand
 from handlers.jargon_forms import draft_from_state, form_errors, saved_modal, term_modal
@@ -55,6 +55,7 @@ INTRO = "📚 *The shared glossary of marketing and IT*: one word, every meaning
 class JargonListeners:
     def __init__(self, services: Services) -> None:
         self.glossary = services.glossary
+        self.watch = jargon_watch.WatchListeners(services.jargon_watch, services.client)
         self.commands = self._commands()
 
     def _commands(self) -> CommandTable:
@@ -103,6 +104,11 @@ class JargonListeners:
                 "history <term>", "who changed an entry, when, and what it said before", existing, needs_text=True
             ),
             Subcommand("delete <term>", "remove an entry (bot admins only)", existing, needs_text=True),
+            Subcommand(
+                "watch on|off",
+                "explain jargon in this channel's threads when it is used (any member of the channel may)",
+                self.watch.on_command,
+            ),
             Subcommand("help", "this message", lambda run: run.answer(self.commands.help_message())),
         ]
         return CommandTable(
@@ -319,4 +325,5 @@ def register(app: App, services: Services) -> None:
     app.action("jargon_request")(listeners.on_request)
     app.action("jargon_define")(listeners.on_define)
     DELETE_TERM.register(app, listeners.delete)
+    jargon_watch.register(app, listeners.watch)
     app.view("jargon_term")(listeners.on_submit)

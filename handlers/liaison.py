@@ -414,6 +414,7 @@ def register(app: App, services: Services) -> None:
     services.liaison.set_group_reader(slack_calls.group_members(services.client))
     services.liaison.set_conversation_opener(slack_calls.ConversationOpener(services.client))
     services.liaison.set_term_picker(_term_picker(services))
+    services.liaison.liaison_group.check = slack_calls.group_problem(services.client)
     app.command(COMMAND)(listeners.commands.handle)
     app.action("liaison_accept")(listeners.on_accept)
     app.action("liaison_decline")(listeners.on_decline)

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackRequestError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from handlers.envelope import is_slack_upload_url
@@ -110,6 +110,21 @@ def channel_members(client: WebClient, channel: str) -> set[str]:
         cursor = (page.get("response_metadata") or {}).get("next_cursor")
         if not cursor:
             return members
+
+
+def group_problem(client: WebClient) -> Callable[[str], str | None]:
+    """Whether Slack lists a user group: None when it does, else its error code (a free workspace answers
+    `paid_teams_only`); a time-out or a broken connection raises. Through the cached reader, as a pool sync."""
+    reader = group_members(client)
+
+    def problem(group: str) -> str | None:
+        try:
+            reader(group)
+        except SlackApiError as error:
+            return str(error.response.get("error") or "no error code")
+        return None
+
+    return problem
 
 
 _group_readers: weakref.WeakKeyDictionary[WebClient, GroupMembers] = weakref.WeakKeyDictionary()

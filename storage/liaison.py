@@ -187,6 +187,11 @@ class LiaisonRepository:
     def add_event(self, term_id: int, side: str, kind: str, user_id: str, *, by: str, at: datetime) -> None:
         self.session.add(LiaisonTermEvent(term_id=term_id, side=side, kind=kind, user_id=user_id, by=by, at=at))
 
+    def last_event_id(self, term_id: int) -> int:
+        """The latest change to the term's seats (every change is an event): a version of who sits in it."""
+        statement = select(func.max(LiaisonTermEvent.id)).where(LiaisonTermEvent.term_id == term_id)
+        return int(self.session.scalar(statement) or 0)
+
     def passed_over(self, term_id: int, side: str) -> set[str]:
         """People who declined or were skipped for this seat: not picked for it again."""
         statement = select(LiaisonTermEvent.user_id).where(

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 import storage.digest
 import storage.home
+import storage.jargon_watch
 import storage.liaison_models
 import storage.lunchlearn
 import storage.newproject
@@ -47,7 +48,7 @@ SCHEMA_MODULES = [
     storage.newproject,
     storage.outbox,
 ]
-SCHEMA_MODULES += [storage.sitdown_models, storage.sending, storage.vendor_models]
+SCHEMA_MODULES += [storage.sitdown_models, storage.sending, storage.vendor_models, storage.jargon_watch]
 
 
 class Do(Enum):
@@ -119,6 +120,9 @@ POLICY: dict[str, dict[str, Do]] = {
     "vendor_questions": {"name": T, "status": K, "answered_by": A},
     "vendor_threads": {},
     # the leadership digest: its schedule names the admin who last set it; escalations are keyed by intake
+    # the jargon watch: a channel's switch names who last flipped it (anonymised); what was explained stays
+    "jargon_watched_channels": {"channel_id": K, "changed_by": A},
+    "jargon_watch_explained": {"channel_id": K, "message_ts": K},
     "digest_schedule": {"local_time": K, "zone": K, "period": K, "updated_by": A},
     "newproject_escalations": {"key": T},  # level 2 keys name the admin told
     # /sitdown: series, meetings and items stay; their mutes go

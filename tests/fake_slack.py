@@ -121,6 +121,7 @@ class FakeSlack:
     not_in_channel: set[str] = field(default_factory=set)  # channels the bot is not a member of
     missing_channels: set[str] = field(default_factory=set)  # channels that do not exist
     missing_scopes: set[str] = field(default_factory=set)  # methods the token lacks the scope for
+    user_groups_plan: bool = True  # False: a free workspace, where every usergroups.* call is refused
     posted: set[tuple[str, str]] = field(default_factory=set)  # (channel, ts) of every message posted
     uploaded_ids: set[str] = field(default_factory=set)  # file ids whose bytes reached their upload URL
     _triggers: dict[str, float] = field(default_factory=dict)
@@ -282,6 +283,8 @@ class FakeSlack:
         scope the token lacks, an update of a message the bot never posted."""
         if method in self.missing_scopes:
             return "missing_scope"
+        if method.startswith("usergroups.") and not self.user_groups_plan:
+            return "paid_teams_only"
         channel = str(body.get("channel") or "")
         if method.startswith("chat.") and channel in self.missing_channels:
             return "channel_not_found"
@@ -369,6 +372,27 @@ class FakeSlack:
                 "members": page,
                 "response_metadata": {"next_cursor": str(start + limit) if more else ""},
             }
+        if method == "conversations.info":
+            channel = str(body.get("channel") or "")
+            if channel in self.missing_channels or (channel.startswith("G") and channel in self.not_in_channel):
+                return {"ok": False, "error": "channel_not_found"}  # a private channel the bot is not in, too
+            return {
+                "ok": True,
+                "channel": {
+                    "id": channel,
+                    "is_private": channel.startswith("G"),
+                    "is_member": channel not in self.not_in_channel,
+                },
+            }
+        if method == "usergroups.users.update":
+            group, users = str(body.get("usergroup")), [u for u in str(body.get("users") or "").split(",") if u]
+            if group not in self.usergroups:
+                return {"ok": False, "error": "no_such_subteam"}
+            if not users:
+                return {"ok": False, "error": "no_users_provided"}  # Slack will not empty a group
+            with self._lock:
+                self.usergroups[group] = users
+            return {"ok": True, "usergroup": {"id": group, "users": users, "user_count": len(users)}}
         if method == "usergroups.users.list":
             group = str(body.get("usergroup"))
             if group not in self.usergroups:

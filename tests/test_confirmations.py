@@ -261,6 +261,7 @@ DESTRUCTIVE = {
     "jargon_share": "posts an entry in the channel",
     "jargon_request": "posts a request in a team's channel",
     "lunchlearn_suggest": "posts an idea in the joint channel",
+    "jargon_watch_on": "turns the jargon watch on, which tells the channel",
 }
 SENT = ("chat.postMessage", "chat.postEphemeral", "chat.update", "response_url")
 SHOWN = ("views.publish", "views.open", "views.update", "views.push")
@@ -287,6 +288,8 @@ def everything(bot: RunningBot) -> list[dict[str, Any]]:
     for text, user in (("SQL", "UALICE"), ("Zorblax pipeline", "UALICE"), ("delete SQL", ADMIN), ("list", "UBOB")):
         typed("/jargon", text, user)
     answer_to(bot, "jargon_request", "Zorblax pipeline", "UALICE")
+    bot.fake.channel_members[JOINT_CHANNEL] = ["UALICE", "UBOT"]
+    typed("/jargon", "watch on", "UALICE")  # its confirm step comes through the response_url
     session_id = plan_session(bot)
     for user in ("UBOB", "UCAROL", "UDAN"):
         click(bot, "lunchlearn_signup", str(session_id), user)

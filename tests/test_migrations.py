@@ -9,6 +9,7 @@ from alembic.migration import MigrationContext
 import storage.digest
 import storage.glossary
 import storage.home
+import storage.jargon_watch
 import storage.liaison
 import storage.lunchlearn
 import storage.newproject
@@ -24,6 +25,7 @@ FEATURE_MODULES = (
     storage.digest,
     storage.glossary,
     storage.home,
+    storage.jargon_watch,
     storage.liaison,
     storage.lunchlearn,
     storage.newproject,

@@ -127,7 +127,8 @@ def fill_every_table(session: Session, person: str, number: int, now: datetime) 
 
 
 def _generated(column: Column[Any]) -> bool:
-    return bool(column.primary_key and isinstance(column.type, Integer) and not column.foreign_keys)
+    """The database numbers it: the table's one integer key (a key of several columns is given, like any value)."""
+    return column.table.autoincrement_column is column
 
 
 def value_for(column: Column[Any], person: str, number: int, now: datetime, ids: dict[str, Any]) -> Any:
