@@ -25,6 +25,7 @@ from sqlalchemy.pool import NullPool
 
 from bot.app import build_services, create_app
 from bot.config import Settings
+from bot.health import Readiness
 from bot.server import make_http_server, wsgi_app
 from bot.services import Services
 from handlers import slack_calls
@@ -380,7 +381,7 @@ def running_bot(services: Services, fake_slack: FakeSlack, clock: FakeClock) -> 
     after_ack = AfterAckWork()
     app = create_app(services, listener_executor=after_ack)
     server = make_http_server(
-        wsgi_app(app, lambda: db.ping(services.engine), signing_secret=SIGNING_SECRET), "127.0.0.1", 0
+        wsgi_app(app, Readiness(lambda: db.ping(services.engine)), signing_secret=SIGNING_SECRET), "127.0.0.1", 0
     )
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
