@@ -47,6 +47,7 @@ ADMIN_COMMANDS = (
     ("db upgrade", "apply pending migrations (the bot runs this itself, in a child process, when needed)"),
     ("glossary export FILE", "write every term, sense, alias and acronym to a CSV file"),
     ("glossary import FILE", "read a CSV file into the glossary: all or nothing, a bad row named by its line"),
+    ("--version", "print the installed version"),
 )
 
 

@@ -4,6 +4,7 @@ summary line and the warnings it gives, and what it says when Slack refuses the 
 from __future__ import annotations
 
 import errno
+import re
 import socket
 from pathlib import Path
 
@@ -202,3 +203,12 @@ def test_no_network_names_auth_test_at_slacks_own_url_when_slack_api_url_is_unse
         "cannot reach Slack's auth.test at https://slack.com/api/ (Slack's own; SLACK_API_URL is unset): "
         "Network is unreachable. Check the network and SLACK_API_URL."
     )
+
+
+def test_every_setting_is_in_env_example_and_the_readme() -> None:
+    names = set(re.findall(r'get\("([A-Z_]+)"\)', (REPO_ROOT / "bot" / "config.py").read_text(encoding="utf-8")))
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+
+    assert {"HOST", "PORT", "DATABASE_URL"} <= names
+    assert names - set(example_env()) == set()
+    assert {name for name in names if f"| `{name}` |" not in readme} == set()
