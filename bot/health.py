@@ -29,7 +29,9 @@ class Health:
         return "200 OK" if self.ready else "503 Service Unavailable"
 
     def body(self) -> bytes:
-        return json.dumps({"ok": self.ready, **self.checks, "reasons": list(self.reasons)}).encode()
+        """{"ok": true, "database": "reachable"}; when not ready, also "reasons": the sentences saying why."""
+        reasons = {"reasons": list(self.reasons)} if self.reasons else {}
+        return json.dumps({"ok": self.ready, **self.checks, **reasons}).encode()
 
 
 class Readiness:

@@ -4,6 +4,7 @@ summary line and the warnings it gives, and what it says when Slack refuses the 
 from __future__ import annotations
 
 import errno
+import json
 import re
 import socket
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 
 from bot.app import web_client
 from bot.config import ConfigError, Settings, settings_from
+from bot.health import Readiness
 from bot.startup import Identity, StartFailed, bind_failure, channel_warnings, shown_database, summary, who_am_i
 from tests.conftest import make_settings
 from tests.fake_slack import FakeSlack
@@ -212,3 +214,29 @@ def test_every_setting_is_in_env_example_and_the_readme() -> None:
     assert {"HOST", "PORT", "DATABASE_URL"} <= names
     assert names - set(example_env()) == set()
     assert {name for name in names if f"| `{name}` |" not in readme} == set()
+
+
+# --- readiness ---------------------------------------------------------------------------------------------------
+
+
+def test_readiness_says_every_reason_it_is_not_ready_and_nothing_more_once_ready() -> None:
+    def database_away() -> None:
+        raise ConnectionRefusedError("no")
+
+    readiness = Readiness(database_away)
+    readiness.not_ready("slack", "unreachable", "Slack is unreachable in Socket Mode: the WebSocket refused")
+    away = readiness.report()
+    healthy = Readiness()
+    healthy.ready("slack", "connected")
+
+    assert away.status.startswith("503") and json.loads(away.body()) == {
+        "ok": False,
+        "database": "unreachable: ConnectionRefusedError",
+        "slack": "unreachable",
+        "reasons": [
+            "the database at DATABASE_URL does not answer (ConnectionRefusedError)",
+            "Slack is unreachable in Socket Mode: the WebSocket refused",
+        ],
+    }
+    assert healthy.report().status == "200 OK"
+    assert json.loads(healthy.report().body()) == {"ok": True, "slack": "connected"}
