@@ -39,13 +39,14 @@ def serve_bare() -> None:
     from slack_bolt import App
     from slack_sdk import WebClient
 
+    from bot.health import Readiness
     from bot.server import make_http_server, wsgi_app
 
     client = WebClient(token=os.environ["SLACK_BOT_TOKEN"], base_url=os.environ["SLACK_API_URL"])
     app = App(signing_secret=os.environ["SLACK_SIGNING_SECRET"], client=client)  # checks the token, as the bot does
     app.command("/jargon")(lambda ack: ack("constant"))
     server = make_http_server(
-        wsgi_app(app, lambda: None, signing_secret=os.environ["SLACK_SIGNING_SECRET"]),
+        wsgi_app(app, Readiness(), signing_secret=os.environ["SLACK_SIGNING_SECRET"]),
         "0.0.0.0",
         int(os.environ["PORT"]),
     )

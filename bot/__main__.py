@@ -16,8 +16,8 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 
 from bot import admin_commands, logs
 from bot.admin_commands import fail
@@ -32,10 +32,12 @@ from bot.config import (
     settings_from,
 )
 from bot.outcomes import Outcome
+from bot.startup import StartFailed, bind_failure, bridgebot_version, shown_database
 
 if TYPE_CHECKING:
     from slack_bolt import App
 
+    from bot.health import Readiness
     from bot.server import HttpServer
     from bot.services import Services
 
@@ -43,24 +45,41 @@ log = logging.getLogger("bot")
 
 POLL_SECONDS = 0.2
 STARTUP_LOCK_KEY = 0x62726964  # "brid": the PostgreSQL advisory lock replicas take turns on while starting
-METRICS_HOST = "0.0.0.0"  # Prometheus scrapes from elsewhere (another container, another host)
 MIGRATE_COMMAND = ("db", "upgrade")  # what the bot runs as a child process when migrations are pending
 
 
-class MigrationFailed(Exception):
+class MigrationFailed(StartFailed):
     pass
 
 
+# Every admin command, as `--help` lists it (and README's "Admin commands" writes it).
+ADMIN_COMMANDS = (
+    ("run", "run the bot (the default): Socket Mode when SLACK_APP_TOKEN is set, else HTTP on HOST:PORT"),
+    ("db upgrade", "apply pending migrations (the bot runs this itself, in a child process, when needed)"),
+    ("glossary export FILE", "write every term, sense, alias and acronym to a CSV file"),
+    ("glossary import FILE", "read a CSV file into the glossary: all or nothing, a bad row named by its line"),
+    ("user export USER [FILE]", "everything the bot holds about one person, as JSON"),
+    ("user forget USER [--yes]", "remove or anonymise it (asks first)"),
+    ("vendors export FILE", "the register of outside tools as CSV"),
+    ("digest send [--again]", "the last complete period's leadership digest, unless it was sent"),
+    ("digest preview", "print the current, partial period's digest figures"),
+    ("--version", "print the installed version"),
+)
+
+
 def parser() -> argparse.ArgumentParser:
+    listing = "\n".join(f"  python -m bot {usage:<25} {what}" for usage, what in ADMIN_COMMANDS)
     root = argparse.ArgumentParser(
         prog="python -m bot",
-        description="Bridgebot keeps marketing and IT in contact. With no command it runs the bot: Socket Mode "
-        "when SLACK_APP_TOKEN is set, otherwise HTTP on $PORT at /slack/events.",
+        description="Bridgebot keeps marketing and IT in contact. With no command it runs the bot.",
+        epilog=f"commands:\n{listing}\n\nSettings come from the environment and .env (see .env.example).",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    root.add_argument("--version", action="version", version=f"bridgebot {bridgebot_version()}")
     commands = root.add_subparsers(dest="command", metavar="COMMAND")
-    commands.add_parser("run", help="run the bot (the default)")
-    database = commands.add_parser("db", help="database administration")
-    database.add_argument("action", choices=["upgrade"], help="upgrade: apply pending migrations")
+    commands.add_parser("run", help=ADMIN_COMMANDS[0][1])
+    database = commands.add_parser("db", help="database administration: db upgrade")
+    database.add_argument("action", choices=["upgrade"], help=f"upgrade: {ADMIN_COMMANDS[1][1]}")
     admin_commands.add_to(commands)
     return root
 
@@ -75,14 +94,16 @@ def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> in
         if args.command in admin_commands.NAMES:
             return admin_commands.run(args, clock)
         return run()
-    except (ConfigError, MigrationFailed) as error:
+    except (ConfigError, StartFailed) as error:
         return fail(str(error))
     except OperationalError as error:
-        return fail(f"cannot reach the database at DATABASE_URL ({_shown_database_url()}): {_first_line(error)}")
+        shown = shown_database(load_environment().get("DATABASE_URL", "").strip())
+        return fail(f"cannot reach the database at DATABASE_URL ({shown}): {_first_line(error)}")
     except Outcome as error:
         return fail(str(error))
     except OSError as error:
-        return fail(f"{error.strerror or error}: {getattr(error, 'filename', '') or 'check PORT and file paths'}")
+        filename = getattr(error, "filename", None)
+        return fail(f"{error.strerror or error}: {filename}" if filename else f"{error.strerror or error}")
 
 
 def configure_logging() -> None:
@@ -97,17 +118,6 @@ def configure_logging() -> None:
         raise
     logs.configure(level, log_format)
     logging.getLogger("alembic").setLevel(logging.WARNING)
-
-
-def _shown_database_url() -> str:
-    """DATABASE_URL as configured, password hidden; the default when unset."""
-    raw = load_environment().get("DATABASE_URL", "").strip()
-    if not raw:
-        return "unset, so sqlite:///data/bridgebot.db"
-    try:
-        return make_url(raw).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "malformed"
 
 
 def _first_line(error: OperationalError) -> str:
@@ -142,21 +152,26 @@ def run() -> int:
 def _run() -> int:
     settings = settings_from(load_environment())  # before anything heavy: a bad setting is one line
     stop = StopSignal.install()
-    migration = start_migrating(settings.database_url)  # meanwhile, this process loads its code
 
-    from bot.app import create_app
+    from bot.app import create_app, web_client
     from bot.scheduler import start_scheduler
+    from bot.startup import announce, reuse_identity, who_am_i
 
+    identity = who_am_i(web_client(settings), settings)  # a refused token or no network: one line, nothing created
+    migration = start_migrating(settings.database_url)  # meanwhile, this process loads its code
     services = start_services(settings, migration)
-    app = create_app(services)
+    app = create_app(services, token_verification=False)  # the token was checked above: Bolt gets that answer
+    reuse_identity(app, identity)
+    readiness = readiness_of(services)  # what /healthz answers (bot.health): any server may serve it
     freeze_startup_heap()
-    metrics_server = start_metrics(settings, services)
+    metrics_server = start_metrics(settings, services, readiness)
     scheduler = start_scheduler(services.dispatcher, services.planners(), token_check=services.sending.check_token)
     try:
         if settings.socket_mode:
-            serve_socket_mode(app, settings, stop)
+            announce(settings, identity)
+            serve_socket_mode(app, readiness, settings, stop)
         else:
-            serve_http(app, services, settings, stop)
+            serve_http(app, readiness, settings, stop, announce=lambda url: announce(settings, identity, listening=url))
     finally:
         services.dispatcher.stop()  # the pass in progress finishes; no new one starts, nor any wait for pacing
         finish_listeners(app)  # work Bolt runs after acknowledging (respond, views.open, …)
@@ -252,50 +267,59 @@ def one_replica_starting_at_a_time(database_url: str | None) -> Iterator[None]:
         engine.dispose()
 
 
-def start_metrics(settings: Settings, services: Services) -> HttpServer | None:
-    """Prometheus on METRICS_PORT, when set (prometheus_client is imported only then)."""
+def readiness_of(services: Services) -> Readiness:
+    """What /healthz answers, on PORT (HTTP mode) and METRICS_PORT: the database, the Socket Mode link, sending."""
+    from bot.app import health_check
+    from bot.health import Readiness
+
+    return Readiness(health_check(services))
+
+
+def start_metrics(settings: Settings, services: Services, readiness: Readiness) -> HttpServer | None:
+    """Prometheus on METRICS_PORT, when set (prometheus_client is imported only then), with /healthz beside it."""
     if settings.metrics_port is None:
         return None
-    from bot.app import health_check
     from bot.metrics_server import METRICS_PATH, serve_metrics
 
     try:
         server = serve_metrics(
-            METRICS_HOST,
-            settings.metrics_port,
-            health_check=health_check(services),
-            outbox_counts=services.dispatcher.rows_by_state,
+            settings.host, settings.metrics_port, readiness=readiness, outbox_counts=services.dispatcher.rows_by_state
         )
     except OSError as error:
         raise ConfigError(f"METRICS_PORT {settings.metrics_port}: {error.strerror or error}.") from error
-    log.info("metrics on http://%s:%s%s (and /healthz)", METRICS_HOST, settings.metrics_port, METRICS_PATH)
+    log.info("metrics on http://%s:%s%s (and /healthz)", settings.host, settings.metrics_port, METRICS_PATH)
     return server
 
 
-def serve_http(app: App, services: Services, settings: Settings, stop: StopSignal) -> None:
-    from bot.app import health_check
+def serve_http(
+    app: App, readiness: Readiness, settings: Settings, stop: StopSignal, *, announce: Callable[[str], None]
+) -> None:
     from bot.server import EVENTS_PATH, make_http_server, wsgi_app
 
-    server = make_http_server(
-        wsgi_app(app, health_check(services), signing_secret=settings.signing_secret),
-        "0.0.0.0",
-        settings.port,
-    )
+    application = wsgi_app(app, readiness, signing_secret=settings.signing_secret)
+    try:
+        server = make_http_server(application, settings.host, settings.port)
+    except OSError as error:
+        raise bind_failure(error, settings) from None
     stop.on_stop(server.request_stop)
-    log.info("listening on http://0.0.0.0:%s%s (waitress)", settings.port, EVENTS_PATH)
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    announce(f"http://{host}:{settings.port}{EVENTS_PATH} (waitress)")
     server.serve_forever()  # returns once stopped and drained
     log.info("%s: stopped taking requests; the requests in flight were answered", stop.reason)
 
 
-def serve_socket_mode(app: App, settings: Settings, stop: StopSignal) -> None:
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
+def serve_socket_mode(app: App, readiness: Readiness, settings: Settings, stop: StopSignal) -> None:
+    from bot.socket_mode import SocketModeLink
+    from bot.startup import api_url_shown
 
-    handler = SocketModeHandler(app, settings.app_token)
-    handler.connect()
-    log.info("connected in Socket Mode")
-    while not stop.requested:
-        time.sleep(POLL_SECONDS)
-    handler.close()
+    assert settings.app_token is not None, "Socket Mode is chosen by SLACK_APP_TOKEN"
+    link = SocketModeLink(app, settings.app_token, readiness, api_url=api_url_shown(settings))
+    try:
+        while not stop.requested:
+            link.poll()
+            time.sleep(POLL_SECONDS)
+    finally:
+        link.close()
     log.info("%s: disconnected from Slack", stop.reason)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -13,6 +14,13 @@ from dotenv import dotenv_values
 CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 USERGROUP_ID = re.compile(r"^S[A-Z0-9]{2,}$")
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?"
+HOST_NAME = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(?:\.{_LABEL})*$")
+DEFAULT_HOST = "0.0.0.0"  # every interface, as before HOST existed
+DEFAULT_SQLITE_URL = "sqlite:///data/bridgebot.db"
+# What .env.example holds before anyone fills it in (and the shape of such a value): never a real credential.
+PLACEHOLDERS = {"SLACK_BOT_TOKEN": "xoxb-your-bot-token", "SLACK_SIGNING_SECRET": "your-signing-secret-hex"}
+PLACEHOLDER_SHAPE = re.compile(r"your[-_]", re.IGNORECASE)
 
 
 class ConfigError(Exception):
@@ -32,6 +40,7 @@ class Settings:
     leadership_channel: str | None = None
     admins: frozenset[str] = field(default_factory=frozenset)
     port: int = 3000
+    host: str = DEFAULT_HOST
     marketing_usergroup: str | None = None
     it_usergroup: str | None = None
     liaison_usergroup: str | None = None
@@ -65,8 +74,9 @@ def settings_from(env: Mapping[str, str]) -> Settings:
         return value or None
 
     app_token = get("SLACK_APP_TOKEN")
+    bot_token = _token(get("SLACK_BOT_TOKEN"), "SLACK_BOT_TOKEN", "xoxb-", "the app's Bot User OAuth Token")
     return Settings(
-        bot_token=_token(get("SLACK_BOT_TOKEN"), "SLACK_BOT_TOKEN", "xoxb-", "the app's Bot User OAuth Token"),
+        bot_token=bot_token,
         signing_secret=_signing_secret(get("SLACK_SIGNING_SECRET"), socket_mode=bool(app_token)),
         app_token=_token(app_token, "SLACK_APP_TOKEN", "xapp-", "an app-level token") if app_token else None,
         api_url=_api_url(get("SLACK_API_URL")),
@@ -77,6 +87,7 @@ def settings_from(env: Mapping[str, str]) -> Settings:
         leadership_channel=_channel(get("LEADERSHIP_CHANNEL"), "LEADERSHIP_CHANNEL"),
         admins=_admins(get("BOT_ADMINS")),
         port=_port(get("PORT")),
+        host=_host(get("HOST")),
         marketing_usergroup=_usergroup(get("MARKETING_USERGROUP"), "MARKETING_USERGROUP"),
         it_usergroup=_usergroup(get("IT_USERGROUP"), "IT_USERGROUP"),
         liaison_usergroup=_liaison_usergroup(get("LIAISON_USERGROUP"), get("MARKETING_USERGROUP"), get("IT_USERGROUP")),
@@ -117,21 +128,35 @@ def database_url_from(env: Mapping[str, str]) -> str | None:
     return _database_url(env.get("DATABASE_URL", "").strip() or None)
 
 
+def _is_placeholder(value: str, name: str) -> bool:
+    return value == PLACEHOLDERS.get(name) or bool(PLACEHOLDER_SHAPE.search(value))
+
+
 def _token(value: str | None, name: str, prefix: str, what: str) -> str:
     if value is None:
         raise ConfigError(f"{name} is not set: put {what} ({prefix}…) in .env or the environment.")
+    if _is_placeholder(value, name):
+        raise ConfigError(
+            f"{name} is still the placeholder from .env.example ({value}): replace it with {what} ({prefix}…)."
+        )
     if not value.startswith(prefix):
         raise ConfigError(f"{name} must start with '{prefix}' ({what}); check you copied the right token.")
     return value
 
 
 def _signing_secret(value: str | None, *, socket_mode: bool) -> str:
+    placeholder = value is not None and _is_placeholder(value, "SLACK_SIGNING_SECRET")
+    if socket_mode and (value is None or placeholder):
+        return ""  # Socket Mode requests come over the app token's WebSocket: nothing to verify a signature of
     if value is None:
-        if socket_mode:
-            return ""
         raise ConfigError(
             "SLACK_SIGNING_SECRET is not set: copy the Signing Secret from the app's Basic Information page "
             "(or set SLACK_APP_TOKEN to use Socket Mode)."
+        )
+    if placeholder:
+        raise ConfigError(
+            f"SLACK_SIGNING_SECRET is still the placeholder from .env.example ({value}): replace it with the "
+            "Signing Secret from the app's Basic Information page (or set SLACK_APP_TOKEN to use Socket Mode)."
         )
     if not re.fullmatch(r"[0-9a-fA-F]{16,}", value):
         raise ConfigError("SLACK_SIGNING_SECRET looks malformed: it is the hex Signing Secret from Basic Information.")
@@ -153,7 +178,44 @@ def _database_url(value: str | None) -> str | None:
         raise ConfigError(
             "DATABASE_URL must be sqlite:///path.db or postgresql://user@host/db (unset uses data/bridgebot.db)."
         )
+    if "#" in value:
+        where = "password" if "#" in value.split("://", 1)[1].rpartition("@")[0] else "URL"
+        raise ConfigError(
+            f"DATABASE_URL has an unencoded '#' in its {where}, where a URL's fragment would start: write it as %23."
+        )
+    from sqlalchemy import make_url  # only here: the settings load before anything heavy
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        url = make_url(value)
+        port = url.port
+    except (ArgumentError, ValueError):
+        raise ConfigError(
+            "DATABASE_URL is malformed: the port, after the host and a colon, must be a number "
+            "(postgresql://user:password@host:5432/bridgebot)."
+        ) from None
+    if port is not None and not 0 < port < 65536:
+        raise ConfigError(f"DATABASE_URL's port must be between 1 and 65535, not {port}.")
+    if url.get_backend_name() == "postgresql" and not url.database and "dbname" not in url.query:
+        raise ConfigError(
+            "DATABASE_URL names no database: add it after the host (postgresql://user@host:5432/bridgebot); "
+            "without one the bot would use the server's own 'postgres' database."
+        )
+    if url.get_backend_name() == "sqlite":
+        _sqlite_folder_exists(url.database)
     return value
+
+
+def _sqlite_folder_exists(database: str | None) -> None:
+    """The default data/ is created on first start; a file DATABASE_URL names goes only in a folder that exists."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    folder = Path(database).expanduser().parent
+    if not folder.is_dir():
+        raise ConfigError(
+            f"DATABASE_URL names an SQLite file in {folder}/, a folder that does not exist: create it first "
+            "(or leave DATABASE_URL unset for data/bridgebot.db)."
+        )
 
 
 def _channel(value: str | None, name: str) -> str | None:
@@ -203,6 +265,22 @@ def _whole_number(value: str | None, name: str, default: int) -> int:
     if not value.isdigit() or not 0 < int(value) <= 3650:
         raise ConfigError(f"{name} must be a whole number of at least 1, not {value!r}.")
     return int(value)
+
+
+def _host(value: str | None) -> str:
+    if value is None:
+        return DEFAULT_HOST
+    candidate = value[1:-1] if value.startswith("[") and value.endswith("]") else value
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        pass
+    if not HOST_NAME.match(candidate):
+        raise ConfigError(
+            f"HOST must be the address to listen on, such as 0.0.0.0 (every interface, the default), 127.0.0.1 "
+            f"or a host name, not {value!r}."
+        )
+    return candidate
 
 
 def _port(value: str | None, name: str = "PORT", default: int = 3000) -> int:

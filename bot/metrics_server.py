@@ -19,7 +19,8 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from bot import metrics
-from bot.server import HEALTH_PATH, HealthCheck, HttpServer, WsgiApp, health_response, make_http_server
+from bot.health import HEALTH_PATH, Readiness, health_app
+from bot.server import HttpServer, WsgiApp, make_http_server
 
 METRICS_PATH = "/metrics"
 OUTBOX_STATES = ("pending", "sending", "sent", "failed", "skipped")
@@ -96,13 +97,14 @@ class DatabaseCollector(Collector):
         yield rows
 
 
-def metrics_app(registry: CollectorRegistry, health_check: HealthCheck) -> WsgiApp:
+def metrics_app(registry: CollectorRegistry, readiness: Readiness) -> WsgiApp:
     prometheus = make_wsgi_app(registry)
+    health = health_app(readiness)
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO")
         if path == HEALTH_PATH:
-            return health_response(health_check, start_response)
+            return health(environ, start_response)
         if path == METRICS_PATH:
             return prometheus(environ, start_response)
         start_response("404 Not Found", [("Content-Type", "text/plain")])
@@ -112,13 +114,13 @@ def metrics_app(registry: CollectorRegistry, health_check: HealthCheck) -> WsgiA
 
 
 def serve_metrics(
-    host: str, port: int, *, health_check: HealthCheck, outbox_counts: Callable[[], dict[str, int]]
+    host: str, port: int, *, readiness: Readiness, outbox_counts: Callable[[], dict[str, int]]
 ) -> HttpServer:
     """Start serving on a thread of its own, and put the Prometheus hooks in place; `shutdown()` stops it."""
     registry = CollectorRegistry()
     ProcessCollector(registry=registry)
     registry.register(DatabaseCollector(outbox_counts))
     metrics.use(PrometheusMetrics(registry))
-    server = make_http_server(metrics_app(registry, health_check), host, port, threads=METRICS_THREADS)
+    server = make_http_server(metrics_app(registry, readiness), host, port, threads=METRICS_THREADS)
     threading.Thread(target=server.serve_forever, name="metrics", daemon=True).start()
     return server

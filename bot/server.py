@@ -1,4 +1,4 @@
-"""HTTP mode: Bolt's WSGI adapter at /slack/events plus GET /healthz, served by waitress.
+"""HTTP mode: Bolt's WSGI adapter at /slack/events plus GET /healthz (bot.health), served by waitress.
 
 waitress is a production WSGI server (pure Python, threaded) that runs inside this process, so the
 APScheduler dispatcher shares it. It has no graceful stop of its own, so `HttpServer` drives its event
@@ -21,51 +21,31 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from waitress import wasyncore
 from waitress.server import BaseWSGIServer, create_server
 
+from bot.health import HEALTH_PATH, Readiness, WsgiApp, health_app
 from handlers.border import verified_only
 
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
-HEALTH_PATH = "/healthz"
 HTTP_THREADS = 16  # Bolt holds a request's thread until the listener acks (at most 3 s)
 DRAIN_SECONDS = 25.0  # under the usual 30 s between SIGTERM and SIGKILL
 POLL_SECONDS = 0.2
 
-WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-
 DATABASE_OUTAGE = "⚠️ I can't reach my database right now, so nothing was changed. Please try again in a moment."
 
 
-HealthCheck = Callable[[], dict[str, Any] | None]  # raises when the database is unreachable; returns more to say
-
-
-def wsgi_app(app: App, health_check: HealthCheck, *, signing_secret: str) -> WsgiApp:
-    """/healthz, and Bolt at /slack/events behind the border: only signed, well-formed requests reach Bolt.
-    `health_check` raises when the database is unreachable (503); what it returns is added to the body."""
+def wsgi_app(app: App, readiness: Readiness, *, signing_secret: str) -> WsgiApp:
+    """/healthz (bot.health), and Bolt at /slack/events behind the border: only signed, well-formed requests reach
+    Bolt."""
     slack = verified_only(SlackRequestHandler(app, path=EVENTS_PATH), signing_secret)
+    health = health_app(readiness)
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") == "GET":
-            return health_response(health_check, start_response)
+            return health(environ, start_response)
         return slack(environ, start_response)
 
     return application
-
-
-def health_answer(health_check: HealthCheck) -> tuple[str, dict[str, Any]]:
-    """What /healthz answers (on PORT in HTTP mode, and on METRICS_PORT): its HTTP status and JSON body; what the
-    check returns is added to the body (a 200 all the same: sending stopped is not a reason to leave the pool)."""
-    try:
-        extra = health_check()
-        return "200 OK", {"ok": True, "database": "reachable", **(extra or {})}
-    except Exception as error:
-        return "503 Service Unavailable", {"ok": False, "database": f"unreachable: {type(error).__name__}"}
-
-
-def health_response(health_check: HealthCheck, start_response: Callable[..., Any]) -> Iterable[bytes]:
-    status, body = health_answer(health_check)
-    start_response(status, [("Content-Type", "application/json")])
-    return [json.dumps(body).encode()]
 
 
 # --- the database going away while a listener runs ---------------------------------------------------------

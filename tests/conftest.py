@@ -26,6 +26,7 @@ from sqlalchemy.pool import NullPool
 
 from bot.app import build_services, create_app, health_check
 from bot.config import Settings
+from bot.health import Readiness
 from bot.server import make_http_server, wsgi_app
 from bot.services import Services
 from handlers import features, slack_calls
@@ -384,7 +385,9 @@ def running_bot(services: Services, fake_slack: FakeSlack, clock: FakeClock) -> 
     services.glossary.load_starter_glossary_if_empty()
     after_ack = AfterAckWork()
     app = create_app(services, listener_executor=after_ack)
-    server = make_http_server(wsgi_app(app, health_check(services), signing_secret=SIGNING_SECRET), "127.0.0.1", 0)
+    server = make_http_server(
+        wsgi_app(app, Readiness(health_check(services)), signing_secret=SIGNING_SECRET), "127.0.0.1", 0
+    )
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{server.server_address[1]}"

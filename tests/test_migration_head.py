@@ -21,6 +21,7 @@ from sqlalchemy import Engine, text
 
 from storage import db
 from storage.migrations import head_revisions
+from tests.fake_slack import FakeSlack
 from tests.slack_requests import SIGNING_SECRET
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -167,7 +168,9 @@ def test_a_start_on_a_new_database_migrates_in_a_child_process_then_loads_the_gl
     assert second.stdout.strip() == f"False {count_starter_terms()} []", "nothing to migrate; loaded once"
 
 
-def test_a_migration_that_fails_stops_the_bot_with_a_nonzero_exit_naming_the_migration(tmp_path: Path) -> None:
+def test_a_migration_that_fails_stops_the_bot_with_a_nonzero_exit_naming_the_migration(
+    tmp_path: Path, fake_slack: FakeSlack
+) -> None:
     database = tmp_path / "later.db"
     engine = db.create_engine_for(f"sqlite:///{database}")
     db.upgrade(engine)
@@ -180,7 +183,7 @@ def test_a_migration_that_fails_stops_the_bot_with_a_nonzero_exit_naming_the_mig
         "PYTHONPATH": str(REPO_ROOT),
         "SLACK_BOT_TOKEN": "xoxb-test",
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": "http://127.0.0.1:9/",  # never reached
+        "SLACK_API_URL": fake_slack.base_url,  # the token is checked first; then the migration fails
         "DATABASE_URL": f"sqlite:///{database}",
     }
 

@@ -14,6 +14,7 @@ from slack_bolt import BoltRequest
 from bot import metrics
 from bot.app import create_app
 from bot.config import ConfigError, settings_from
+from bot.health import Readiness
 from bot.logs import LOG_FORMAT, JsonFormatter, SafeFormatter
 from bot.metrics_server import PrometheusMetrics, serve_metrics
 from bot.services import Services
@@ -107,7 +108,7 @@ def metrics_port() -> Iterator[tuple[str, Health, Callable[[], dict[str, int]]]]
         health()
         return counts
 
-    server = serve_metrics("127.0.0.1", 0, health_check=health, outbox_counts=outbox_counts)
+    server = serve_metrics("127.0.0.1", 0, readiness=Readiness(health), outbox_counts=outbox_counts)
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}", health, outbox_counts
     finally:

@@ -25,6 +25,7 @@ from bot.notify import Outgoing, enqueue
 from storage import db
 from storage.models import OutboxMessage
 from tests.conftest import poll_until
+from tests.fake_slack import FakeSlack
 from tests.test_production_processes import (
     POST,
     START_SECONDS,
@@ -148,7 +149,7 @@ def test_json_logs_and_metrics_from_a_running_bot(launcher: Launcher, database_u
     messages = [record["message"] for record in records]
     assert "migrating the database: python -m bot db upgrade" in messages
     assert "database is up to date" in messages, "the migration child's own line, in JSON too"
-    assert any(message.startswith("listening on http://") for message in messages)
+    assert any(message.startswith("bridgebot ") and ": HTTP on http://" in message for message in messages)
     [request] = [record for record in records if record["logger"] == "bot.requests"]
     assert request["level"] == "INFO"
     assert request["request_kind"] == "command /jargon"
@@ -163,7 +164,7 @@ def test_json_logs_and_metrics_from_a_running_bot(launcher: Launcher, database_u
 
 
 def run_bot(home: Path, **settings: str) -> subprocess.CompletedProcess[str]:
-    env = bot_environment(home, SLACK_API_URL="http://127.0.0.1:9/", **settings)  # never reached
+    env = bot_environment(home, **{"SLACK_API_URL": "http://127.0.0.1:9/", **settings})  # unreachable unless given
     return subprocess.run([sys.executable, "-m", "bot"], cwd=home, env=env, capture_output=True, text=True, timeout=120)
 
 
@@ -192,7 +193,9 @@ def test_a_bad_log_format_is_one_plain_line_naming_it(tmp_path: Path) -> None:
     assert result.stderr.splitlines() == ["bridgebot: LOG_FORMAT must be text or json (or unset for text), not 'xml'."]
 
 
-def test_a_failed_migration_in_json_is_json_lines_only_even_the_childs_traceback(tmp_path: Path) -> None:
+def test_a_failed_migration_in_json_is_json_lines_only_even_the_childs_traceback(
+    tmp_path: Path, fake_slack: FakeSlack
+) -> None:
     database = tmp_path / "later.db"
     engine = db.create_engine_for(f"sqlite:///{database}")
     db.upgrade(engine)
@@ -200,7 +203,9 @@ def test_a_failed_migration_in_json_is_json_lines_only_even_the_childs_traceback
         connection.exec_driver_sql(f"UPDATE {db.VERSION_TABLE} SET version_num = '9999'")
     engine.dispose()
 
-    result = run_bot(tmp_path, LOG_FORMAT="json", DATABASE_URL=f"sqlite:///{database}")
+    result = run_bot(  # Slack answers auth.test (the start asks it first); the migration then fails
+        tmp_path, LOG_FORMAT="json", DATABASE_URL=f"sqlite:///{database}", SLACK_API_URL=fake_slack.base_url
+    )
 
     assert result.returncode == 2
     records = json_lines(result.stderr)

@@ -214,9 +214,12 @@ def posted(body: dict[str, Any]) -> dict[str, Any]:
 # --- the database is missing at start ------------------------------------------------------------------------
 
 
-def test_an_unreachable_database_at_start_is_one_line_naming_database_url_and_a_nonzero_exit(tmp_path: Path) -> None:
+def test_an_unreachable_database_at_start_is_one_line_naming_database_url_and_a_nonzero_exit(
+    tmp_path: Path, fake_slack: FakeSlack
+) -> None:
     closed = free_port()  # nothing listens there
-    env = bot_environment(tmp_path, DATABASE_URL=f"postgresql://bridgebot:s3cret@127.0.0.1:{closed}/bridgebot")
+    url = f"postgresql://bridgebot:s3cret@127.0.0.1:{closed}/bridgebot"
+    env = bot_environment(tmp_path, DATABASE_URL=url, SLACK_API_URL=fake_slack.base_url)  # the token is checked first
 
     result = subprocess.run(
         [sys.executable, "-m", "bot"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
