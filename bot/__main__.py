@@ -160,6 +160,7 @@ def _run() -> int:
     app = create_app(services)
     freeze_startup_heap()
     scheduler = start_scheduler(services.dispatcher, services.planners())
+    services.glossary.lookups.start()
     try:
         if settings.socket_mode:
             serve_socket_mode(app, settings, stop)
@@ -167,7 +168,8 @@ def _run() -> int:
             serve_http(app, services, settings, stop)
     finally:
         services.dispatcher.stop()  # the pass in progress finishes; no new one starts, nor any wait for pacing
-        finish_listeners(app)  # work Bolt runs after acknowledging (respond, views.open, …)
+        finish_listeners(app)  # work Bolt runs after acknowledging (respond, views.open, recording lookups, …)
+        services.glossary.lookups.stop()  # the buffered lookups' last flush: a SIGTERM loses none
         scheduler.shutdown(wait=True)  # waits for the pass in progress: every row it claimed is sent and marked
         services.engine.dispose()
     log.info("bridgebot stopped cleanly (%s): requests answered, outbox dispatch finished", stop.reason or "done")

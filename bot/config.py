@@ -19,6 +19,10 @@ class ConfigError(Exception):
     """A setting is missing or malformed; the message is one line naming the variable."""
 
 
+LOOKUP_FLUSH_SECONDS = 1  # glossary lookups wait in memory at most this long (bot/glossary_lookups.py)
+LOOKUP_BUFFER_ROWS = 500  # ...and at most this many: what a kill -9 can lose
+
+
 @dataclass(frozen=True)
 class Settings:
     bot_token: str
@@ -38,6 +42,8 @@ class Settings:
     escalation_business_days: int = 2
     reminder_grace_minutes: int = 30
     outbox_lease_seconds: int = 120
+    lookup_flush_seconds: int = LOOKUP_FLUSH_SECONDS
+    lookup_buffer_rows: int = LOOKUP_BUFFER_ROWS
 
     @property
     def socket_mode(self) -> bool:
@@ -80,6 +86,8 @@ def settings_from(env: Mapping[str, str]) -> Settings:
         ),
         reminder_grace_minutes=_whole_number(get("REMINDER_GRACE_MINUTES"), "REMINDER_GRACE_MINUTES", 30),
         outbox_lease_seconds=_whole_number(get("OUTBOX_LEASE_SECONDS"), "OUTBOX_LEASE_SECONDS", 120),
+        lookup_flush_seconds=_whole_number(get("LOOKUP_FLUSH_SECONDS"), "LOOKUP_FLUSH_SECONDS", LOOKUP_FLUSH_SECONDS),
+        lookup_buffer_rows=_whole_number(get("LOOKUP_BUFFER_ROWS"), "LOOKUP_BUFFER_ROWS", LOOKUP_BUFFER_ROWS),
     )
 
 
