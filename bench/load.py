@@ -1,6 +1,7 @@
 """Load benchmark: 50 simulated users over HTTP on loopback, against the real app and a bare Bolt app.
 
-    python bench/load.py [--seconds 60] [--users 50] [--think 0.5] [--block 10]
+    python bench/load.py [--seconds 60] [--users 50] [--think 0.5] [--block 10] [--database-url URL]
+    python bench/load.py --lookups [--users 20] [--database-url postgresql://…/empty_db]
 
 Each app runs in its own process, served by bot.server (the server `python -m bot` uses in HTTP mode):
 the real app with a fresh SQLite database, the starter glossary and its scheduler, and a bare Bolt app
@@ -13,6 +14,10 @@ turns in blocks of --block seconds, so machine noise falls on both, until each h
 Prints p50 / p99 / max acknowledgement time (request sent to answer read), requests per second and errors
 (non-200, connection failures, answers slower than Slack's 3 s) for both, with ratios.
 Target (issue #7): p99 < 300 ms, 0 errors.
+
+--lookups (issue #19): every user only looks up terms that hit, with no think time (defaults to 20 users):
+the bot's requests per second against the bare app's. Target: at least 0.8x. The real app's database is a
+fresh SQLite file unless --database-url names another (an empty PostgreSQL database: it is migrated).
 """
 
 from __future__ import annotations
@@ -48,13 +53,15 @@ GLOSSARY = ROOT / "bot" / "data" / "starter_glossary.csv"
 # --- the servers (child processes) -------------------------------------------------------------------------
 
 
-def serve(kind: str, api_url: str) -> None:
+def serve(kind: str, api_url: str, database_url: str | None) -> None:
     """Run one app on a free port, print the port and the server's name, serve until killed."""
     from bot.server import make_http_server, wsgi_app
 
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "Task queue depth": counted by the p99 instead
     application = (
-        real_app(api_url) if kind == "bot" else wsgi_app(bare_app(api_url), lambda: None, signing_secret=SIGNING_SECRET)
+        real_app(api_url, database_url)
+        if kind == "bot"
+        else wsgi_app(bare_app(api_url), lambda: None, signing_secret=SIGNING_SECRET)
     )
     server = make_http_server(application, "127.0.0.1", 0)
     name = "waitress" if "waitress" in sys.modules else type(server).__name__
@@ -62,7 +69,7 @@ def serve(kind: str, api_url: str) -> None:
     server.serve_forever()
 
 
-def real_app(api_url: str) -> Any:
+def real_app(api_url: str, database_url: str | None) -> Any:
     from bot.app import build_services, create_app
     from bot.config import Settings
     from bot.scheduler import start_scheduler
@@ -74,7 +81,7 @@ def real_app(api_url: str) -> Any:
         bot_token="xoxb-load",
         signing_secret=SIGNING_SECRET,
         api_url=api_url,
-        database_url=f"sqlite:///{folder}/bridgebot.db",
+        database_url=database_url or f"sqlite:///{folder}/bridgebot.db",
         it_intake_channel="CIT",
         marketing_channel="CMKT",
         joint_channel="CJOINT",
@@ -82,6 +89,7 @@ def real_app(api_url: str) -> Any:
     services = build_services(settings)
     services.glossary.load_starter_glossary_if_empty()
     start_scheduler(services.dispatcher, services.planners())
+    services.glossary.lookups.start()
     return wsgi_app(create_app(services), lambda: db.ping(services.engine), signing_secret=SIGNING_SECRET)
 
 
@@ -94,9 +102,10 @@ def bare_app(api_url: str) -> Any:
     return app
 
 
-def start_server(kind: str, api_url: str) -> tuple[subprocess.Popen[str], int, str]:
+def start_server(kind: str, api_url: str, database_url: str | None) -> tuple[subprocess.Popen[str], int, str]:
+    database = ["--database-url", database_url] if database_url else []
     process = subprocess.Popen(
-        [sys.executable, __file__, "--serve", kind, "--api-url", api_url],
+        [sys.executable, __file__, "--serve", kind, "--api-url", api_url, *database],
         stdout=subprocess.PIPE,
         text=True,
         cwd=ROOT,
@@ -171,10 +180,12 @@ class KeepAliveSender(SlackSender):
             self.connection = None
 
 
-def simulated_user(sender: KeepAliveSender, rng: random.Random, terms: list[str], until: float, think: float) -> None:
+def simulated_user(
+    sender: KeepAliveSender, rng: random.Random, terms: list[str], until: float, think: float, lookups: bool
+) -> None:
     user = f"ULOAD{rng.randrange(10_000)}"
     while time.monotonic() < until:
-        roll = rng.random()
+        roll = 0.0 if lookups else rng.random()
         if roll < 0.5:
             sender.command("/jargon", rng.choice(terms), user=user)
         elif roll < 0.7:
@@ -194,7 +205,14 @@ def run_block(port: int, fake: FakeSlack, tally: Tally, terms: list[str], args: 
     threads = [
         threading.Thread(
             target=simulated_user,
-            args=(KeepAliveSender(port, fake, tally), random.Random(seed * 1000 + n), terms, until, args.think),
+            args=(
+                KeepAliveSender(port, fake, tally),
+                random.Random(seed * 1000 + n),
+                terms,
+                until,
+                args.think,
+                args.lookups,
+            ),
         )
         for n in range(args.users)
     ]
@@ -231,7 +249,10 @@ def summary(tally: Tally) -> dict[str, float]:
 
 def report(bare: Tally, bot: Tally, args: argparse.Namespace, server: str) -> None:
     b, r = summary(bare), summary(bot)
-    print(f"\n{args.users} users, think time {args.think:.2f} s on average, {server}, {args.seconds:.0f} s per app")
+    mix = "hits only" if args.lookups else "mixed requests"
+    print(
+        f"\n{args.users} users, {mix}, think time {args.think:.2f} s on average, {server}, {args.seconds:.0f} s per app"
+    )
     print("                   requests    req/s     p50 ms     p99 ms     max ms   errors")
     for name, figures in (("bare Bolt app", b), ("Bridgebot", r)):
         print(
@@ -245,6 +266,10 @@ def report(bare: Tally, bot: Tally, args: argparse.Namespace, server: str) -> No
     for name, tally in (("bare", bare), ("bot", bot)):
         if tally.errors:
             print(f"  {name} errors: {tally.errors}")
+    if args.lookups:
+        ratio = r["per_second"] / b["per_second"]
+        print(f"  lookups: {ratio:.2f}× bare Bolt (target ≥ 0.8×: {'met' if ratio >= 0.8 else 'NOT met'})")
+        return
     verdict = "met" if r["p99"] < 300 and r["errors"] == 0 else "NOT met"
     print(f"  target p99 < 300 ms and 0 errors: {verdict}")
 
@@ -252,22 +277,28 @@ def report(bare: Tally, bot: Tally, args: argparse.Namespace, server: str) -> No
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=60.0, help="load time per app")
-    parser.add_argument("--users", type=int, default=50)
-    parser.add_argument("--think", type=float, default=0.5, help="mean pause between a user's requests (0: none)")
+    parser.add_argument("--users", type=int, help="default 50 (20 with --lookups)")
+    parser.add_argument("--think", type=float, help="mean pause between a user's requests (0: none; default 0.5)")
+    parser.add_argument("--lookups", action="store_true", help="hits only, no think time: requests/s against bare")
+    parser.add_argument("--database-url", help="the real app's database (default: a fresh SQLite file)")
     parser.add_argument("--block", type=float, default=10.0, help="seconds per turn before the other app's turn")
     parser.add_argument("--serve", choices=["bot", "bare"], help=argparse.SUPPRESS)
     parser.add_argument("--api-url", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve(args.serve, args.api_url)
+        serve(args.serve, args.api_url, args.database_url)
         return
+    if args.users is None:
+        args.users = 20 if args.lookups else 50
+    if args.think is None:
+        args.think = 0.0 if args.lookups else 0.5
 
     terms = starter_terms()
     fake = FakeSlack().start()
     processes = {}
     try:
         for kind in ("bare", "bot"):
-            processes[kind] = start_server(kind, fake.base_url)
+            processes[kind] = start_server(kind, fake.base_url, args.database_url)
         tallies = {"bare": Tally(), "bot": Tally()}
         warm = argparse.Namespace(**{**vars(args), "block": 2.0})
         for kind in ("bare", "bot"):

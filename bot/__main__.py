@@ -166,6 +166,7 @@ def _run() -> int:
     freeze_startup_heap()
     metrics_server = start_metrics(settings, services, readiness)
     scheduler = start_scheduler(services.dispatcher, services.planners(), token_check=services.sending.check_token)
+    services.glossary.lookups.start()
     try:
         if settings.socket_mode:
             announce(settings, identity)
@@ -174,7 +175,8 @@ def _run() -> int:
             serve_http(app, readiness, settings, stop, announce=lambda url: announce(settings, identity, listening=url))
     finally:
         services.dispatcher.stop()  # the pass in progress finishes; no new one starts, nor any wait for pacing
-        finish_listeners(app)  # work Bolt runs after acknowledging (respond, views.open, …)
+        finish_listeners(app)  # work Bolt runs after acknowledging (respond, views.open, recording lookups, …)
+        services.glossary.lookups.stop()  # the buffered lookups' last flush: a SIGTERM loses none
         scheduler.shutdown(wait=True)  # waits for the pass in progress: every row it claimed is sent and marked
         if metrics_server is not None:
             metrics_server.shutdown()

@@ -152,6 +152,7 @@ def user_forget(user_id: str, yes: bool) -> int:
     services = _offline_services()
     found = services.people.export(user_id)
     if not found.tables:
+        _purge_buffered_lookups(services, found.user_id)
         print(f"{found.user_id}: the bot holds nothing about them; nothing to forget")
         return 0
     print(f"{found.user_id}: {_summary(found.counts)}")
@@ -163,8 +164,21 @@ def user_forget(user_id: str, yes: bool) -> int:
             print("nothing was changed")
             return 1
     done = services.people.forget(found.user_id)
+    _purge_buffered_lookups(services, found.user_id)
     print(f"forgot {found.user_id}: " + ", ".join(f"{t} ({_summary(c)})" for t, c in done.items()))
     return 0
+
+
+def _purge_buffered_lookups(services: Services, user_id: str) -> None:
+    """Running bots hold the newest lookups in memory for a flush interval: they drop this person's at their next
+    flush, while the request is in the database (two intervals), and what they wrote meanwhile is deleted."""
+    from bot.config import LOOKUP_FLUSH_SECONDS
+    from bot.glossary_lookups import purge_lookups_of
+
+    raw = load_environment().get("LOOKUP_FLUSH_SECONDS", "").strip()  # the running bots' interval
+    wait = 2 * (int(raw) if raw.isdigit() and int(raw) > 0 else LOOKUP_FLUSH_SECONDS)
+    print(f"waiting {wait} s for running bots to drop lookups of {user_id} they still hold in memory", file=sys.stderr)
+    purge_lookups_of(services.sessions, user_id, wait_seconds=wait)
 
 
 def _summary(counts: dict[str, int]) -> str:

@@ -19,6 +19,7 @@ from slack_sdk.webhook import WebhookClient
 from bot.clock import Clock, utc_now
 from bot.config import Settings
 from bot.digest import DigestService, escalation_sent
+from bot.glossary_lookups import LookupBuffer
 from bot.glossary_service import GlossaryService
 from bot.home import HomeService
 from bot.jargon_watch import JargonWatchService
@@ -110,6 +111,9 @@ def build_services(settings: Settings, *, clock: Clock = utc_now, migrate: bool 
         },
         admins=settings.admins,
         wake_outbox=wake,
+        lookups=LookupBuffer(
+            sessions, clock, flush_seconds=settings.lookup_flush_seconds, max_rows=settings.lookup_buffer_rows
+        ),
     )
     newproject = NewProjectService(sessions, clock, settings, NewProjectMessages(), wake)
     sitdown = SitdownService(sessions, clock, settings, SitdownMessages(), wake)

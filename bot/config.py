@@ -27,6 +27,10 @@ class ConfigError(Exception):
     """A setting is missing or malformed; the message is one line naming the variable."""
 
 
+LOOKUP_FLUSH_SECONDS = 1  # glossary lookups wait in memory at most this long (bot/glossary_lookups.py)
+LOOKUP_BUFFER_ROWS = 500  # ...and at most this many: what a kill -9 can lose
+
+
 @dataclass(frozen=True)
 class Settings:
     bot_token: str
@@ -52,6 +56,8 @@ class Settings:
     log_level: str = "INFO"
     log_format: str = "text"
     metrics_port: int | None = None
+    lookup_flush_seconds: int = LOOKUP_FLUSH_SECONDS
+    lookup_buffer_rows: int = LOOKUP_BUFFER_ROWS
 
     @property
     def socket_mode(self) -> bool:
@@ -101,6 +107,8 @@ def settings_from(env: Mapping[str, str]) -> Settings:
         log_level=log_level_from(env),
         log_format=log_format_from(env),
         metrics_port=_metrics_port(get("METRICS_PORT"), http_port=None if app_token else _port(get("PORT"))),
+        lookup_flush_seconds=_whole_number(get("LOOKUP_FLUSH_SECONDS"), "LOOKUP_FLUSH_SECONDS", LOOKUP_FLUSH_SECONDS),
+        lookup_buffer_rows=_whole_number(get("LOOKUP_BUFFER_ROWS"), "LOOKUP_BUFFER_ROWS", LOOKUP_BUFFER_ROWS),
     )
 
 

@@ -27,6 +27,7 @@ from bot.glossary import (
     term_key,
 )
 from bot.glossary_csv import GlossaryCsvError, read_glossary_csv, write_glossary_csv
+from bot.glossary_lookups import LookupBuffer
 from bot.glossary_views import AnswerableRequests, RequestView, RevisionView
 from bot.kit import Transactions, UnitOfWork, outbox_key
 from bot.notify import Outgoing
@@ -89,6 +90,7 @@ class GlossaryService(Transactions):
         admins: frozenset[str],
         wake_outbox: Callable[[], None] = lambda: None,
         refresh_seconds: float = 2.0,
+        lookups: LookupBuffer | None = None,
     ) -> None:
         super().__init__(sessions, clock, wake_outbox)
         self.messages = messages
@@ -99,6 +101,8 @@ class GlossaryService(Transactions):
         self._fingerprint: tuple[int, int, int] | None = None
         self._checked_at = 0.0
         self._lock = threading.Lock()
+        # Lookups are written in batches; the buffer's flusher thread is started by `python -m bot`.
+        self.lookups = lookups or LookupBuffer(sessions, clock)
 
     # --- reading -----------------------------------------------------------------------------------------
 
@@ -144,14 +148,16 @@ class GlossaryService(Transactions):
         return self.index().pick_random()
 
     def record_lookup(self, query: str, term_id: int | None, user_id: str) -> None:
-        with self.work() as work:
-            work.repo(GlossaryRepository).record_lookup(query=query, term_id=term_id, user_id=user_id, at=work.now)
+        """Buffered in memory, written with others within a second (bot/glossary_lookups.py)."""
+        self.lookups.record(query, term_id, user_id)
 
     def history(self, term_id: int) -> list[RevisionView]:
         with self.reading() as work:
             return work.repo(GlossaryRepository).history(term_id)
 
     def stats(self) -> GlossaryStats:
+        """This process's buffered lookups included; another replica's within its flush interval."""
+        self.lookups.flush()
         with self.reading() as work:
             repository = work.repo(GlossaryRepository)
             hits, misses = repository.lookup_totals()

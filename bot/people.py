@@ -1,7 +1,8 @@
 """People's data: everything the bot holds about one person (`user export`), and forgetting it (`user forget`).
 
 What happens to each table's columns is decided in one place, storage/people.py's POLICY. Jargon lookups the
-bot still holds in memory, waiting to be written, are not rows yet: the edge that buffers them purges them.
+bot still holds in memory, waiting to be written, are not rows yet: `user forget` (bot/admin_commands.py) has
+running bots drop them (bot/glossary_lookups.purge_lookups_of).
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from bot.glossary import (
@@ -39,8 +40,18 @@ def sense_text(sense: SenseData, *, with_side: bool = True) -> str:
     return "\n".join(sense_lines(sense, with_side=with_side))
 
 
+RENDERED_ENTRIES = 256  # entries whose blocks are kept rendered: a lookup is mostly the same few terms again
+
+
 def entry_blocks(entry: TermEntry) -> list[bk.Block]:
-    """The entry whole: a definition, example or list of names too long for one block goes on in the next."""
+    """The entry whole: a definition, example or list of names too long for one block goes on in the next.
+    Rendered once per version of the entry (a TermEntry is frozen: an edit makes a new one); the blocks are
+    shared between answers, so they are not to be changed, only put in a message."""
+    return list(_entry_blocks(entry))
+
+
+@lru_cache(maxsize=RENDERED_ENTRIES)
+def _entry_blocks(entry: TermEntry) -> tuple[bk.Block, ...]:
     blocks = [bk.header(entry.name)] if bk.fits(entry.name, bk.HEADER_LIMIT) else bk.titled("Glossary", entry.name)
     rest = f"…the rest doesn't fit here: `/jargon {bk.escape(entry.name)}` shows it whole."
     alternates = [*entry.acronyms, *entry.aliases]
@@ -55,7 +66,7 @@ def entry_blocks(entry: TermEntry) -> list[bk.Block]:
         for sense in entry.senses:
             blocks += bk.long_sections(sense_lines(sense), room=5, left_out=lambda _n: rest)
     blocks.append(bk.context(authorship(entry)))
-    return blocks
+    return tuple(blocks)
 
 
 def authorship(entry: TermEntry) -> str:
@@ -69,6 +80,13 @@ def authorship(entry: TermEntry) -> str:
 
 
 def entry_message(entry: TermEntry) -> dict[str, Any]:
+    """A lookup's answer: rendered once per version of the entry, as its blocks are (entry_blocks)."""
+    rendered = _entry_message(entry)
+    return {**rendered, "blocks": list(rendered["blocks"])}
+
+
+@lru_cache(maxsize=RENDERED_ENTRIES)
+def _entry_message(entry: TermEntry) -> dict[str, Any]:
     shared = bk.confirm_dialog(
         "Share in this channel?", "Everyone in this channel sees the entry, and that you shared it.", "Share it"
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from bot.lunchlearn import IDEA_CARD, SESSION_CARD, LunchLearnService
@@ -82,6 +83,14 @@ def card_blocks(session: SessionView) -> list[bk.Block]:
 
 def card_message(session: SessionView) -> dict[str, Any]:
     return bk.message(card_blocks(session), f"Lunch & learn: {session.topic}")
+
+
+@lru_cache(maxsize=64)  # the planner renders a session's reminders one after the other
+def _reminder_body(session: SessionView, kind: str) -> dict[str, Any]:
+    soon = "Tomorrow" if kind == "remind-1d" else "In an hour"
+    text = f"⏰ {soon}: {topic_of(session)}, {when_text(session.starts_at, '{time}')} · 📍 {bk.escape(session.place)}"
+    blocks = [bk.section(text), bk.context("Can't make it? Withdraw so someone on the waitlist gets your seat.")]
+    return bk.message([*blocks, session_buttons(session, signup=False)], f"{soon}: {session.topic}")
 
 
 def dm(user_id: str, blocks: list[bk.Block], text: str) -> dict[str, Any]:
@@ -241,12 +250,8 @@ class LunchLearnMessages:
         return dm(user_id, [intro, session_buttons(session, signup=False)], f"You're in: {session.topic}")
 
     def reminder(self, user_id: str, session: SessionView, kind: str) -> dict[str, Any]:
-        soon = "Tomorrow" if kind == "remind-1d" else "In an hour"
-        text = (
-            f"⏰ {soon}: {topic_of(session)}, {when_text(session.starts_at, '{time}')} · 📍 {bk.escape(session.place)}"
-        )
-        blocks = [bk.section(text), bk.context("Can't make it? Withdraw so someone on the waitlist gets your seat.")]
-        return dm(user_id, [*blocks, session_buttons(session, signup=False)], f"{soon}: {session.topic}")
+        """Every attendee's reads the same: rendered once per session and kind (planning writes thousands)."""
+        return {"channel": user_id, **_reminder_body(session, kind)}
 
     def attendee_list(self, presenter: str, session: SessionView) -> dict[str, Any]:
         seated = people(session.seated) or "_nobody yet_"

@@ -210,17 +210,6 @@ class GlossaryRepository:
 
     # --- lookups -----------------------------------------------------------------------------------------
 
-    def record_lookup(self, *, query: str, term_id: int | None, user_id: str, at: datetime) -> None:
-        self.session.add(
-            JargonLookup(
-                query_key=term_key(query)[:200],
-                query_text=query[:200],
-                term_id=term_id,
-                user_id=user_id,
-                looked_up_at=at,
-            )
-        )
-
     def most_looked_up(self, limit: int) -> list[tuple[str, int]]:
         rows = self.session.execute(
             select(Term.name, func.count(JargonLookup.id).label("n"))

@@ -223,6 +223,17 @@ class JargonLookup(Base):
     looked_up_at: Mapped[datetime]
 
 
+class ForgetRequest(Base):
+    """A person being forgotten (`python -m bot user forget`): while the row exists, every running bot drops that
+    person's lookups from its in-memory buffer (bot/glossary_lookups.py) instead of writing them."""
+
+    __tablename__ = "forget_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(32), index=True)
+    requested_at: Mapped[datetime]
+
+
 class DefinitionRequest(Base):
     """One open request per unknown term; everyone who asked for it follows it."""
 

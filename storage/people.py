@@ -78,6 +78,7 @@ POLICY: dict[str, dict[str, Do]] = {
         "defined_by": A,
     },
     "request_followers": {"user_id": D},
+    "forget_requests": {"user_id": D},  # the forgetting itself, while running bots drop buffered lookups
     # the outbox: DMs to them go, whatever their state (pending ones are so cancelled); others are scrubbed
     "outbox": {
         "channel": D,

@@ -202,6 +202,7 @@ def test_text_postgresql_cannot_store_is_removed_before_it_reaches_the_database(
     reply = bot.slack.command("/jargon", "S\x00QL")
     assert reply.status == 200 and "Structured Query Language" in reply.text
     wait_for(lambda: True)
+    bot.services.glossary.lookups.flush()
     with bot.services.sessions() as session:
         assert session.scalars(select(JargonLookup.query_text)).all() == ["SQL"]
 

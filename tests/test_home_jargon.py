@@ -120,6 +120,7 @@ def test_look_up_a_term_answers_in_the_modal_and_offers_another(bot: RunningBot)
     assert "isn't in the glossary yet" in missing and "&lt;!channel&gt;" in missing and "<!channel>" not in missing
 
     wait_for(lambda: True)
+    bot.services.glossary.lookups.flush()
     with bot.services.sessions() as session:
         lookups = session.execute(select(JargonLookup.query_text, JargonLookup.term_id.is_not(None))).all()
     assert sorted((text, bool(hit)) for text, hit in lookups) == [(HOSTILE, False), ("sql", True)]

@@ -9,6 +9,7 @@ from tests.conftest import RunningBot, wait_for
 
 
 def lookups(bot: RunningBot) -> list[JargonLookup]:
+    bot.services.glossary.lookups.flush()  # written in batches (bot/glossary_lookups.py)
     with bot.services.sessions() as session:
         return list(session.scalars(select(JargonLookup).order_by(JargonLookup.id)))
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import make_url
+from sqlalchemy import make_url, select
 
 from bot.config import Settings
 from bot.glossary import TermEntry
@@ -30,6 +30,7 @@ from bot.notify import Outgoing, enqueue
 from bot.scheduler import dispatch_safely
 from bot.server import DATABASE_OUTAGE
 from bot.services import Services
+from storage.models import JargonLookup
 from storage.outbox import OutboxRepository
 from tests.conftest import FakeClock, RunningBot, make_settings, wait_for
 from tests.fake_slack import FakeSlack, view_problems
@@ -201,17 +202,31 @@ def test_a_form_submitted_during_the_outage_gets_a_notice_on_top_so_the_input_is
 def test_a_button_whose_work_after_the_ack_fails_on_the_database_says_try_again_through_response_url(
     bot: RunningBot, outage: Outage
 ) -> None:
-    entry = bot.services.glossary.lookup("SQL")
-    assert isinstance(entry, TermEntry)
-    term_id = entry.id
-
     outage.cut()
-    reply = bot.slack.action(f"jargon_show:{term_id}", str(term_id))  # answers from memory, then records the view
+    reply = bot.slack.action("jargon_request", "flibbertigibbet")  # acknowledged at once, then writes the request
     follow_ups = wait_for(lambda: [c for c in bot.fake.calls_to("response_url") if c.get("text") == DATABASE_OUTAGE])
     outage.restore()
 
     assert reply.status == 200
     assert follow_ups[0]["response_type"] == "ephemeral"
+
+
+def test_a_lookup_during_the_outage_is_answered_from_memory_and_recorded_once_the_database_is_back(
+    bot: RunningBot, outage: Outage
+) -> None:
+    entry = bot.services.glossary.lookup("SQL")
+    assert isinstance(entry, TermEntry)
+
+    outage.cut()
+    bot.slack.action(f"jargon_show:{entry.id}", str(entry.id))  # answers from memory, buffers the lookup
+    shown = wait_for(lambda: bot.fake.calls_to("response_url"))
+    outage.restore()
+    bot.services.glossary.lookups.flush()
+
+    assert [call.get("text") for call in shown] != [DATABASE_OUTAGE]
+    assert "Structured Query Language" in str(shown[0]["blocks"])
+    with bot.services.sessions() as session:
+        assert session.scalars(select(JargonLookup.term_id)).all() == [entry.id]
 
 
 def put(services: Services, clock: FakeClock, key: str) -> None:

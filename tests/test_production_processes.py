@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.app import SLACK_TIMEOUT_SECONDS
 from bot.notify import Dispatcher, Outgoing, enqueue
 from storage import db
-from storage.models import OutboxMessage, Term
+from storage.models import JargonLookup, OutboxMessage, Term
 from tests.conftest import ADMIN, IT_CHANNEL, JOINT_CHANNEL, MARKETING_CHANNEL, poll_until
 from tests.fake_slack import FakeSlack
 from tests.slack_requests import SIGNING_SECRET, SlackSender
@@ -268,6 +268,19 @@ def test_sigterm_finishes_the_work_in_flight_then_exits_0(
     assert received(fake_slack, "sigterm") == Counter(sent), "what was marked sent is exactly what Slack got"
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", bot.port), timeout=5).close()
+
+
+def test_sigterm_writes_the_lookups_still_buffered(launcher: Launcher, sessions: sessionmaker[Session]) -> None:
+    bot = launcher.start("lookups", LOOKUP_FLUSH_SECONDS="3600").wait_until_ready()  # no flush but the last
+    for user in ("UALICE", "UBOB"):
+        assert bot.slack.command("/jargon", "SQL", user=user).status == 200
+
+    with sessions() as session:
+        assert session.scalar(select(func.count(JargonLookup.id))) == 0, "buffered, not yet written"
+    assert bot.terminate() == 0, bot.log()
+
+    with sessions() as session:
+        assert sorted(session.scalars(select(JargonLookup.user_id))) == ["UALICE", "UBOB"]
 
 
 # --- two replicas ---------------------------------------------------------------------------------------------
