@@ -19,10 +19,11 @@ from handlers import (
     shortcuts,
     sitdown,
     sitdown_home,
+    sitdown_manage,
 )
 from handlers.home import Section
 
-FEATURES = (jargon, newproject, sitdown, lunchlearn, liaison, shortcuts)
+FEATURES = (jargon, newproject, sitdown, sitdown_manage, lunchlearn, liaison, shortcuts)
 
 # Home's sections, in the order people read them: what comes next for me, what I asked for, then the rest.
 HOME_SECTIONS: tuple[Section, ...] = (

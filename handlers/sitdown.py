@@ -196,7 +196,7 @@ class SitdownListeners:
             return error_message(f"Usage: {usage}. The ids are in `/sitdown list`.")
         if sub == "cancel":  # asks first; cancel_series cancels when its "Yes" is clicked
             return self._guarded(lambda: self._ask_cancel(series_id, user_id))
-        return self._guarded(lambda: self._apply_change(sub, series_id, parts[1:], user_id))
+        return self.change_now(sub, series_id, parts[1:], user_id)
 
     def _ask_cancel(self, series_id: int, user_id: str) -> dict[str, Any]:
         """The confirm step, unless the use case would refuse already (it checks again on "Yes")."""
@@ -209,7 +209,11 @@ class SitdownListeners:
 
     def cancel_series(self, series_id: int, user_id: str) -> dict[str, Any]:
         """*Yes, cancel it*: the use case checks again who may, and that the series still runs."""
-        return self._guarded(lambda: self._apply_change("cancel", series_id, [], user_id))
+        return self.change_now("cancel", series_id, [], user_id)
+
+    def change_now(self, sub: str, series_id: int, args: list[str], user_id: str) -> dict[str, Any]:
+        """skip/move/pause/resume/cancel, typed or clicked: the answer, whatever the use case decided."""
+        return self._guarded(lambda: self._apply_change(sub, series_id, args, user_id))
 
     @staticmethod
     def _guarded(change: Callable[[], dict[str, Any]]) -> dict[str, Any]:
