@@ -189,7 +189,7 @@ def status_message(intake: Intake, found: list[str], viewer: str) -> dict[str, A
     head: list[bk.Block] = [*bk.titled(f"#{intake.id}", intake.name, " "), bk.section(summary_text(intake, found))]
     tail: list[bk.Block] = []
     if viewer == intake.requested_by and intake.is_open:
-        tail.append(bk.context(f"Changed your plans? `{COMMAND} withdraw {intake.id}`"))
+        tail.append(bk.actions([withdraw_button(intake)]))
     room = bk.MESSAGE_BLOCK_LIMIT - len(head) - 1 - len(tail)  # 1: the status line
     details = bk.fields_or_sections(
         detail_fields(intake.draft),
@@ -202,13 +202,21 @@ def status_message(intake: Intake, found: list[str], viewer: str) -> dict[str, A
     )
 
 
+def withdraw_warning(intake: Intake) -> str:
+    told = f", and {bk.user(intake.it_contact)} is told" if intake.it_contact else ""
+    return f"It is closed for good: IT sees it withdrawn{told}."
+
+
 def withdraw_step(intake: Intake) -> dict[str, Any]:
     """`/newproject withdraw <id>` asks first, as Home's *Withdraw* does: it is withdrawn on "Yes"."""
-    told = f", and {bk.user(intake.it_contact)} is told" if intake.it_contact else ""
-    warning = f"It is closed for good: IT sees it withdrawn{told}."
     return WITHDRAW_TYPED.step(
-        f"Withdraw *{user_text(intake.name, 200)}* (intake #{intake.id})?", warning, str(intake.id)
+        f"Withdraw *{user_text(intake.name, 200)}* (intake #{intake.id})?", withdraw_warning(intake), str(intake.id)
     )
+
+
+def withdraw_button(intake: Intake) -> bk.Block:
+    """*Withdraw* on the intake itself (its status, the requester's DMs): Slack asks first, then it is withdrawn."""
+    return WITHDRAW_TYPED.button("Withdraw", str(intake.id), withdraw_warning(intake))
 
 
 def history_blocks(events: Sequence[IntakeEvent], room: int) -> list[bk.Block]:
@@ -293,6 +301,8 @@ class NewProjectMessages:
         if event.action == "question":
             blocks.append(bk.context("Answer in the intake's thread in the IT channel, or reply to them directly."))
         blocks.append(bk.context(f"{status_line(intake)} · `{COMMAND} status {intake.id}`"))
+        if user_id == intake.requested_by and intake.is_open:
+            blocks.append(bk.actions([withdraw_button(intake)]))
         fallback = f"{intake.name}: {ACTION_PAST[event.action]}"
         return {"channel": user_id, **bk.message(blocks, fallback)}
 
