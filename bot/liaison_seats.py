@@ -36,6 +36,7 @@ class SeatsPart(LiaisonPart):
         repository = work.repo(LiaisonRepository)
         repository.set_liaison(term.id, side, user_id)
         repository.add_event(term.id, side, "picked", user_id, by=BOT, at=work.now)
+        work.homes_changed(*term.liaisons.values(), user_id)
         self._ask_incoming(work, term.id, [user_id])
 
     def _ask_incoming(self, work: UnitOfWork, term_id: int, people: Sequence[str]) -> None:
@@ -87,6 +88,7 @@ class SeatsPart(LiaisonPart):
 
     def _tell_removed(self, work: UnitOfWork, term: TermView, side: str, user_id: str, *, by: str) -> None:
         """Someone told they were up (or serving) hears it when another person takes their seat away."""
+        work.homes_changed(user_id)
         if by == user_id:
             return
         payload = self.messages.turn_removed(user_id, term, side, by)

@@ -165,6 +165,7 @@ class NewProjectService(FeatureService[NewProjectMessages]):
             )
             payload = self.messages.announcement(intake, self.flags_of(intake), channel)
             work.send(Outgoing(_key(intake.id, "announce"), payload))
+            work.homes_changed(intake.requested_by)
         self._tell_other_features(intake)
         return intake
 
@@ -207,6 +208,7 @@ class NewProjectService(FeatureService[NewProjectMessages]):
             if action == "approve" and approval_waits_for_review(current.status):  # a bot admin's override
                 note = f"{ADMIN_OVERRIDE_NOTE} {note}".strip()
             intake = repository.record(intake_id, action=action, status=status, by=by, at=now, note=note[:MAX_NOTE])
+            work.homes_changed(intake.requested_by, current.it_contact, intake.it_contact)
             self._announce_change(work, intake)
             if intake.status != NEW:
                 self._cancel_escalations(work, intake.id, action)

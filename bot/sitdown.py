@@ -86,6 +86,7 @@ class SitdownService(PlanningPart, MeetingsPart, FeatureService[SitdownMessages]
         with self.work(now) as work:
             repository = work.repo(SitdownRepository)
             series = repository.add_series(spec, by=by, at=now)
+            work.homes_changed(series.owner)
             first = next_occurrence(series.recurrence, {}, repository.holiday_days(), now)
             change = SeriesChange(series, "created", by, first)
             work.send(Outgoing(sitdown_key(series.id, "created"), self._say(change)))
@@ -152,6 +153,7 @@ class SitdownService(PlanningPart, MeetingsPart, FeatureService[SitdownMessages]
             raise NotFound()
         if by != series.owner and not self.settings.is_admin(by):
             raise NotAllowed()
+        work.homes_changed(series.owner)
         return series
 
     def skip(self, series_id: int, day: date | None, *, by: str) -> Occurrence:

@@ -196,6 +196,7 @@ class MeetingsPart(FeatureService[SitdownMessages]):
                 by=by,
                 at=now,
             )
+            work.homes_changed(owner)
             if owner != by and owner not in repository.muted(series.id):
                 work.send(Outgoing(action_key(item.id, "assigned"), self.messages.action_assigned(item)))
         return item
@@ -217,6 +218,7 @@ class MeetingsPart(FeatureService[SitdownMessages]):
             if item.status == "done":
                 return ActionOutcome(item, False)
             repository.complete_action(item_id, by=by, at=self.clock())
+            work.homes_changed(item.owner)
             work.withdraw([action_key(item_id, "due")], reason=f"withdrawn: done by {by}")
             done = repository.action(item_id)
             assert done is not None
