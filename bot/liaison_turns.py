@@ -48,6 +48,7 @@ class TurnsPart(SeatsPart):
         work.send(Outgoing(key, payload, expire_at=term.ends_at))
         if change.old is not None:
             self._tell_removed(work, term, change.side, change.old, by=by)
+            self._tell_partner(work, term, change.side, change.old, change.new)
 
     def skip(self, *, by: str, target: str | None = None) -> TermView:
         """Admins: pick again for the next term that has not started (only `target`'s seat when given).

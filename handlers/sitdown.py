@@ -345,7 +345,7 @@ class SitdownListeners:
             text = f"Already done: {bk.user(item.done_by or '')} closed it. {action_line(item)}"
         else:
             text = f"✅ Done: {action_line(item)}"
-        respond(**error_message(text), replace_original=False)
+        respond(**error_message(text), replace_original=bk.in_direct_message(body))  # a DM becomes its outcome
 
     # --- forms ---
 
