@@ -20,7 +20,7 @@ from bot.glossary import (
 )
 from bot.outcomes import DraftRejected, NoChannelConfigured, NotAllowed
 from bot.services import Services
-from handlers import answers
+from handlers import answers, menus
 from handlers import blocks as bk
 from handlers.commands import CommandTable, Invocation, Subcommand
 from handlers.jargon_forms import draft_from_state, form_errors, saved_modal, term_modal
@@ -110,6 +110,7 @@ class JargonListeners:
             INTRO,
             rows,
             fallback=lambda run: self._look_up(run.text, run.user_id, run.ack),
+            menu=menus.jargon,
             examples=[("SQL", "look a term up: every meaning, side by side (only you see the answer)")],
             max_text=MAX_QUERY,
             too_long=lambda length: bk.answer(
@@ -310,7 +311,7 @@ class JargonListeners:
 
 def register(app: App, services: Services) -> None:
     listeners = JargonListeners(services)
-    app.command(COMMAND)(listeners.commands.handle)
+    listeners.commands.register(app)
     app.action(re.compile(r"^jargon_show:\d+$"))(listeners.on_show)
     app.action("jargon_share")(listeners.on_share)
     app.action("jargon_edit")(listeners.on_edit)

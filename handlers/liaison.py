@@ -24,7 +24,7 @@ from bot.liaison_rules import (
 )
 from bot.services import Services
 from handlers import blocks as bk
-from handlers import slack_calls
+from handlers import menus, slack_calls
 from handlers.commands import CommandTable, Invocation, Subcommand
 from handlers.liaison_forms import element_state, note_modal, setup_modal
 from handlers.liaison_home import AWAY_ACTION, AWAY_FORM, BACK_ACTION, away_modal
@@ -127,6 +127,7 @@ class LiaisonListeners:
             COMMAND,
             "🤝 *Liaisons*: one marketing and one IT person each term, who learn the other side from the inside.",
             rows,
+            menu=menus.liaison,
             max_text=MAX_COMMAND,
             too_long=lambda length: bk.answer(f"That's much longer than any `/liaison` command ({length} characters)."),
         )
@@ -414,7 +415,7 @@ def register(app: App, services: Services) -> None:
     services.liaison.set_group_reader(slack_calls.group_members(services.client))
     services.liaison.set_conversation_opener(slack_calls.ConversationOpener(services.client))
     services.liaison.set_term_picker(_term_picker(services))
-    app.command(COMMAND)(listeners.commands.handle)
+    listeners.commands.register(app)
     app.action("liaison_accept")(listeners.on_accept)
     app.action("liaison_decline")(listeners.on_decline)
     app.action("liaison_note")(listeners.on_note_button)

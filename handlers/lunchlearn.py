@@ -20,7 +20,7 @@ from bot.lunchlearn_calendar import ics_filename, session_ics
 from bot.lunchlearn_rules import MAX_TOPIC, SIDE_NAMES, IdeaView, sides_from_groups, topic_key
 from bot.outcomes import DraftRejected, NoChannelConfigured, NotAllowed
 from bot.services import Services
-from handlers import answers, slack_calls
+from handlers import answers, menus, slack_calls
 from handlers import blocks as bk
 from handlers.commands import CommandTable, Invocation, Subcommand
 from handlers.lunchlearn_forms import comment_modal, created_modal, draft_from, session_modal
@@ -143,6 +143,7 @@ class LunchLearnListeners:
             COMMAND,
             "🍱 *Lunch & learns*: marketing and IT teach each other over lunch.",
             rows,
+            menu=menus.lunchlearn,
             max_text=MAX_COMMAND_TEXT,
             too_long=lambda length: bk.answer(
                 f"That's {length} characters; a topic fits in {MAX_TOPIC}. Try something shorter."
@@ -406,7 +407,7 @@ class LunchLearnListeners:
 
 def register(app: App, services: Services) -> None:
     listeners = LunchLearnListeners(services)
-    app.command(COMMAND)(listeners.commands.handle)
+    listeners.commands.register(app)
     app.action("lunchlearn_signup")(listeners.on_signup)
     app.action("lunchlearn_withdraw")(listeners.on_withdraw)
     app.action("lunchlearn_ics")(listeners.on_calendar)

@@ -325,7 +325,7 @@ class NewProjectListeners:
 
 def register(app: App, services: Services) -> None:
     listeners = NewProjectListeners(services)
-    app.command(COMMAND)(listeners.commands.handle)
+    listeners.commands.register(app)
     for action_id in IT_BUTTONS.values():
         app.action(action_id)(listeners.on_it_button)
     app.action("newproject_ask")(listeners.on_ask)

@@ -20,7 +20,7 @@ from bot.sitdown_rules import (
     parse_time_of_day,
 )
 from bot.sitdown_views import SeriesView
-from handlers import answers, slack_calls
+from handlers import answers, menus, slack_calls
 from handlers import blocks as bk
 from handlers.commands import CommandTable, Invocation, Subcommand
 from handlers.sitdown_calendar import send_calendar
@@ -118,7 +118,7 @@ class SitdownListeners:
             ),
             Subcommand("help", "this message", lambda run: run.answer(self.commands.help_message())),
         ]
-        return CommandTable(COMMAND, INTRO, rows, max_text=MAX_COMMAND_TEXT)
+        return CommandTable(COMMAND, INTRO, rows, max_text=MAX_COMMAND_TEXT, menu=menus.sitdown)
 
     def _new(self, run: Invocation) -> None:
         run.ack()
@@ -420,7 +420,7 @@ class SitdownListeners:
 
 def register(app: App, services: Services) -> None:
     listeners = SitdownListeners(services)
-    app.command(COMMAND)(listeners.commands.handle)
+    listeners.commands.register(app)
     app.action("sitdown_add_agenda")(listeners.on_add_agenda)
     app.action(re.compile(r"^sitdown_(mute|unmute)$"))(listeners.on_mute)
     app.action(re.compile(r"^sitdown_calendar:\d+$"))(listeners.on_calendar)
