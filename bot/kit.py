@@ -22,13 +22,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.notify import Outgoing, enqueue, enqueue_many
+from bot.notify import HOME_RENDERER, Outgoing, enqueue, enqueue_many
 from storage.home import HomeRepository
 from storage.outbox import OutboxRepository
 
 Repository = TypeVar("Repository")
 
-HOME_RENDERER = "home"  # the edge registers the Home tab's renderer under this name (handlers/home.py)
 HOME_DEBOUNCE = timedelta(seconds=2)  # a burst of changes within this publishes a person's Home once
 HOME_VISITORS_WITHIN = timedelta(days=30)  # only the Homes of people who opened theirs since are refreshed
 Messages = TypeVar("Messages")

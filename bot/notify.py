@@ -69,6 +69,7 @@ class Outgoing:
 # A renderer builds a message when it is sent: (subject, the row's payload) -> the payload to send, or None when
 # there is nothing to show any more (the object is gone). Registered by name at assembly (bot/app.py).
 Renderer = Callable[[str, dict[str, Any]], dict[str, Any] | None]
+HOME_RENDERER = "home"  # a person's Home tab (subject: their user id), registered by handlers/home.py
 
 
 def enqueue(session: Session, message: Outgoing, now: datetime) -> bool:

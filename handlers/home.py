@@ -21,7 +21,7 @@ from slack_bolt.middleware import Middleware
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.kit import HOME_RENDERER
+from bot.notify import HOME_RENDERER
 from bot.services import Services
 from handlers import blocks as bk
 
@@ -77,7 +77,7 @@ class HomeTab:
         self.services.home.published(user_id)  # a refresh still waiting would show nothing newer
 
     def rendered(self, user_id: str, _payload: dict[str, Any]) -> dict[str, Any]:
-        """The outbox's renderer (bot.kit.HOME_RENDERER): the person's Home as it is when the refresh is sent."""
+        """The outbox's renderer (bot.notify.HOME_RENDERER): the person's Home as it is when the refresh is sent."""
         return {"user_id": user_id, "view": self.view(user_id)}
 
 

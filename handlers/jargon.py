@@ -20,7 +20,7 @@ from bot.glossary import (
 )
 from bot.outcomes import DraftRejected, NoChannelConfigured, NotAllowed
 from bot.services import Services
-from handlers import answers, menus
+from handlers import answers, menus, objects
 from handlers import blocks as bk
 from handlers.commands import CommandTable, Invocation, Subcommand
 from handlers.jargon_forms import draft_from_state, form_errors, saved_modal, term_modal
@@ -258,10 +258,8 @@ class JargonListeners:
     def on_define(
         self, ack: Ack, action: dict[str, Any], body: dict[str, Any], client: WebClient, respond: Respond
     ) -> None:
-        ack()
-        request = self.glossary.get_request(bk.row_id(action.get("value")))
+        request = objects.named(ack, action, respond, self.glossary.get_request, answers.gone("request"))
         if request is None:
-            bk.tell(respond, answers.gone("request"))
             return
         existing = self.glossary.lookup(request.term_text)
         if isinstance(existing, TermEntry):

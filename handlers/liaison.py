@@ -24,7 +24,7 @@ from bot.liaison_rules import (
 )
 from bot.services import Services
 from handlers import blocks as bk
-from handlers import menus, slack_calls
+from handlers import menus, objects, slack_calls
 from handlers.commands import CommandTable, Invocation, Subcommand
 from handlers.liaison_forms import element_state, note_modal, setup_modal
 from handlers.liaison_home import AWAY_ACTION, AWAY_FORM, BACK_ACTION, away_modal
@@ -259,46 +259,50 @@ class LiaisonListeners:
     # --- buttons ---
 
     def on_accept(self, ack: Ack, action: dict[str, Any], body: dict[str, Any], respond: Respond) -> None:
-        ack()
-        try:
-            term = self.liaison.accept(bk.row_id(action.get("value")), body["user"]["id"])
-        except Refused as refused:
-            respond(**refusal_message(refused), replace_original=False)
-            return
-        text = f"✅ Thank you! You're liaison {span(term)}: {pair_line(term)}. I'll ping you when it starts."
-        respond(**bk.answer(text), replace_original=True)
+        self._answer_turn(ack, action, body, respond, accepted=True)
 
     def on_decline(self, ack: Ack, action: dict[str, Any], body: dict[str, Any], respond: Respond) -> None:
-        ack()
-        try:
-            term = self.liaison.decline(bk.row_id(action.get("value")), body["user"]["id"])
-        except Refused as refused:
-            respond(**refusal_message(refused), replace_original=False)
+        self._answer_turn(ack, action, body, respond, accepted=False)
+
+    def _answer_turn(
+        self, ack: Ack, action: dict[str, Any], body: dict[str, Any], respond: Respond, *, accepted: bool
+    ) -> None:
+        """Accept / Can't — swap me, on the invitation: it becomes the outcome (a refusal goes below it)."""
+        answer = self.liaison.accept if accepted else self.liaison.decline
+        user_id = body["user"]["id"]
+        term = objects.attempted(
+            ack, action, respond, lambda term_id: answer(term_id, user_id), Refused, refusal_message
+        )
+        if term is None:
             return
-        text = f"👍 No problem: I've asked the next person in line. You keep your place. Now: {pair_line(term)}"
+        if accepted:
+            text = f"✅ Thank you! You're liaison {span(term)}: {pair_line(term)}. I'll ping you when it starts."
+        else:
+            text = f"👍 No problem: I've asked the next person in line. You keep your place. Now: {pair_line(term)}"
         respond(**bk.answer(text), replace_original=True)
 
     def on_note_button(
         self, ack: Ack, action: dict[str, Any], body: dict[str, Any], client: WebClient, respond: Respond
     ) -> None:
-        ack()
         user_id = body["user"]["id"]
-        try:
-            term = self.liaison.note_term(bk.row_id(action.get("value")), user_id)
-        except Refused as refused:
-            respond(**refusal_message(refused), replace_original=False)
+        note_term = self.liaison.note_term
+        term = objects.attempted(
+            ack, action, respond, lambda term_id: note_term(term_id, user_id), Refused, refusal_message
+        )
+        if term is None:
             return
         bk.open_modal(
             client, respond, body["trigger_id"], note_modal(term, self.liaison.existing_note(term.id, user_id))
         )
 
     def on_intro_answer(self, ack: Ack, action: dict[str, Any], body: dict[str, Any], respond: Respond) -> None:
-        ack()
         met = action.get("action_id") == "liaison_intro_met"
-        try:
-            pair = self.liaison.record_intro(bk.row_id(action.get("value")), body["user"]["id"], met=met)
-        except Refused as refused:
-            respond(**refusal_message(refused), replace_original=False)
+        user_id = body["user"]["id"]
+        record = self.liaison.record_intro
+        pair = objects.attempted(
+            ack, action, respond, lambda pair_id: record(pair_id, user_id, met=met), Refused, refusal_message
+        )
+        if pair is None:
             return
         if met:
             text = f"🎉 Lovely: {bk.user(pair.marketing_user)} and {bk.user(pair.it_user)} met. Thanks for saying!"

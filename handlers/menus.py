@@ -1,45 +1,42 @@
 """What each command typed alone offers: its main actions, as buttons (CommandTable's `menu`).
 
-Most are the command's own subcommands as buttons (`table.run_button`: a click runs it as if typed); a few are
-the buttons Home already has for the same thing (the glossary's lookup form)."""
+Most are the command's own subcommands as buttons (`table.run_button`: a click runs it as if typed); the
+glossary's lookup is the button Home already has for it (it opens the lookup form)."""
 
 from __future__ import annotations
+
+from collections.abc import Callable, Sequence
 
 from handlers import blocks as bk
 from handlers.commands import CommandTable
 from handlers.jargon_home import LOOKUP_ACTION
 
-
-def sitdown(table: CommandTable) -> list[bk.Block]:
-    return [
-        table.run_button("New sit-down", "new", style="primary"),
-        table.run_button("This channel's agenda", "agenda"),
-        table.run_button("My action items", "actions mine"),
-        table.run_button("All sit-downs", "list"),
-    ]
+Menu = Callable[[CommandTable], list[bk.Block]]
 
 
-def lunchlearn(table: CommandTable) -> list[bk.Block]:
-    return [
-        table.run_button("Upcoming sessions", "list", style="primary"),
-        table.run_button("Plan a session", "new"),
-        table.run_button("Ideas", "ideas"),
-    ]
+def of(*entries: tuple[str, str], first: Sequence[bk.Block] = ()) -> Menu:
+    """A menu of (label, subcommand) buttons, after `first`; the first of all is the primary one."""
+
+    def menu(table: CommandTable) -> list[bk.Block]:
+        buttons = [*first, *(table.run_button(label, text) for label, text in entries)]
+        return [{**buttons[0], "style": "primary"}, *buttons[1:]]
+
+    return menu
 
 
-def liaison(table: CommandTable) -> list[bk.Block]:
-    return [
-        table.run_button("Who's on now", "who", style="primary"),
-        table.run_button("Who's next", "next"),
-        table.run_button("Join as marketing", "join marketing"),
-        table.run_button("Join as IT", "join it"),
-    ]
-
-
-def jargon(table: CommandTable) -> list[bk.Block]:
-    return [
-        bk.button("Look up a term", LOOKUP_ACTION, "lookup", style="primary"),
-        table.run_button("Add a term", "add"),
-        table.run_button("Recently added", "recent"),
-        table.run_button("A random term", "random"),
-    ]
+sitdown = of(
+    ("New sit-down", "new"),
+    ("This channel's agenda", "agenda"),
+    ("My action items", "actions mine"),
+    ("All sit-downs", "list"),
+)
+lunchlearn = of(("Upcoming sessions", "list"), ("Plan a session", "new"), ("Ideas", "ideas"))
+liaison = of(
+    ("Who's on now", "who"), ("Who's next", "next"), ("Join as marketing", "join marketing"), ("Join as IT", "join it")
+)
+jargon = of(
+    ("Add a term", "add"),
+    ("Recently added", "recent"),
+    ("A random term", "random"),
+    first=[bk.button("Look up a term", LOOKUP_ACTION, "lookup")],
+)

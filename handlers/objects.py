@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from slack_bolt import Ack, Respond
+from slack_sdk import WebClient
 
 from handlers import blocks as bk
 
@@ -31,3 +32,37 @@ def named(
     if found is None:
         bk.tell(respond, gone)
     return found
+
+
+Refusal = TypeVar("Refusal", bound=Exception)
+
+
+def attempted(
+    ack: Ack,
+    action: dict[str, Any],
+    respond: Respond,
+    act: Callable[[int], Thing],
+    refusal: type[Refusal],
+    answer: Callable[[Refusal], dict[str, Any]],
+) -> Thing | None:
+    """Acknowledge, then `act` on the id the button's value names (the use case checks it and the clicker); when
+    it refuses (`refusal`), None once the clicker has been given `answer(refused)` below the message."""
+    ack()
+    try:
+        return act(bk.row_id(action.get("value")))
+    except refusal as refused:
+        respond(**answer(refused), replace_original=False)
+        return None
+
+
+def opens_form(
+    read: Callable[[int], Thing | None], gone: str, form: Callable[[Thing], dict[str, Any]]
+) -> Callable[..., None]:
+    """The listener of a button that opens a form about the object it names (`form(thing)`), or says it is gone."""
+
+    def listener(ack: Ack, action: dict[str, Any], body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        found = named(ack, action, respond, read, gone)
+        if found is not None:
+            bk.open_modal(client, respond, str(body.get("trigger_id") or ""), form(found))
+
+    return listener

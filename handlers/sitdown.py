@@ -19,8 +19,8 @@ from bot.sitdown_rules import (
     parse_day,
     parse_time_of_day,
 )
-from bot.sitdown_views import SeriesView
-from handlers import answers, menus, slack_calls
+from bot.sitdown_views import MeetingView, SeriesView
+from handlers import answers, menus, objects, slack_calls
 from handlers import blocks as bk
 from handlers.commands import CommandTable, Invocation, Subcommand
 from handlers.sitdown_calendar import send_calendar
@@ -283,51 +283,32 @@ class SitdownListeners:
 
     # --- buttons ---
 
-    def on_add_agenda(
-        self, ack: Ack, action: dict[str, Any], body: dict[str, Any], client: WebClient, respond: Respond
-    ) -> None:
-        ack()
-        series = self.sitdown.series(bk.row_id(action.get("value")))
-        if series is None or series.status == "cancelled":
-            respond(**error_message(GONE), replace_original=False)
-            return
-        bk.open_modal(client, respond, body["trigger_id"], agenda_modal(series, self.sitdown.next_meeting(series.id)))
+    def running_series(self, series_id: int) -> SeriesView | None:
+        series = self.sitdown.series(series_id)
+        return None if series is None or series.status == "cancelled" else series
+
+    def running_meeting(self, meeting_id: int) -> tuple[SeriesView, MeetingView] | None:
+        found = self.sitdown.meeting(meeting_id)
+        return None if found is None or found[0].status == "cancelled" else found
 
     def on_mute(self, ack: Ack, action: dict[str, Any], body: dict[str, Any], respond: Respond) -> None:
-        ack()
         mute = action["action_id"] == "sitdown_mute"
-        try:
-            series, muted = self._toggle_mute(mute, bk.row_id(action.get("value")), body["user"]["id"])
-        except NotFound:
-            respond(**error_message(GONE), replace_original=False)
-            return
-        respond(**mute_message(series, muted), replace_original=False)
+        toggle = objects.attempted(
+            ack,
+            action,
+            respond,
+            lambda series_id: self._toggle_mute(mute, series_id, body["user"]["id"]),
+            NotFound,
+            lambda _gone: error_message(GONE),
+        )
+        if toggle is not None:
+            respond(**mute_message(*toggle), replace_original=False)
 
     def on_calendar(
         self, ack: Ack, action: dict[str, Any], body: dict[str, Any], client: WebClient, respond: Respond
     ) -> None:
         ack()
         send_calendar(self.sitdown, client, respond, bk.row_id(action.get("value")), body["user"]["id"])
-
-    def on_add_action(
-        self, ack: Ack, action: dict[str, Any], body: dict[str, Any], client: WebClient, respond: Respond
-    ) -> None:
-        ack()
-        found = self.sitdown.meeting(bk.row_id(action.get("value")))
-        if found is None or found[0].status == "cancelled":
-            respond(**error_message(GONE), replace_original=False)
-            return
-        bk.open_modal(client, respond, body["trigger_id"], action_modal(*found))
-
-    def on_add_notes(
-        self, ack: Ack, action: dict[str, Any], body: dict[str, Any], client: WebClient, respond: Respond
-    ) -> None:
-        ack()
-        found = self.sitdown.meeting(bk.row_id(action.get("value")))
-        if found is None:
-            respond(**error_message(GONE), replace_original=False)
-            return
-        bk.open_modal(client, respond, body["trigger_id"], notes_modal(*found))
 
     def on_done(self, ack: Ack, action: dict[str, Any], body: dict[str, Any], respond: Respond) -> None:
         ack()
@@ -421,11 +402,14 @@ class SitdownListeners:
 def register(app: App, services: Services) -> None:
     listeners = SitdownListeners(services)
     listeners.commands.register(app)
-    app.action("sitdown_add_agenda")(listeners.on_add_agenda)
+    next_agenda = listeners.sitdown.next_meeting
+    app.action("sitdown_add_agenda")(
+        objects.opens_form(listeners.running_series, GONE, lambda series: agenda_modal(series, next_agenda(series.id)))
+    )
     app.action(re.compile(r"^sitdown_(mute|unmute)$"))(listeners.on_mute)
     app.action(re.compile(r"^sitdown_calendar:\d+$"))(listeners.on_calendar)
-    app.action("sitdown_add_action")(listeners.on_add_action)
-    app.action("sitdown_add_notes")(listeners.on_add_notes)
+    app.action("sitdown_add_action")(objects.opens_form(listeners.running_meeting, GONE, lambda m: action_modal(*m)))
+    app.action("sitdown_add_notes")(objects.opens_form(listeners.sitdown.meeting, GONE, lambda m: notes_modal(*m)))
     app.action(re.compile(r"^sitdown_done:\d+$"))(listeners.on_done)
     CANCEL_SERIES.register(app, listeners.cancel_series)
     app.view("sitdown_new")(listeners.on_new_submit)

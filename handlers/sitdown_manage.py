@@ -60,7 +60,7 @@ class SeriesButtons:
     def on_move(
         self, ack: Ack, action: dict[str, Any], body: dict[str, Any], client: WebClient, respond: Respond
     ) -> None:
-        series = objects.named(ack, action, respond, self._running, GONE)
+        series = objects.named(ack, action, respond, self.listeners.running_series, GONE)
         if series is None:
             return
         user_id = _user(body)
@@ -85,21 +85,13 @@ class SeriesButtons:
             old, new = self.sitdown.move(
                 bk.row_id(view.get("private_metadata")), day, at, by=_user(body), original=original
             )
-        except NotFound:
-            ack(response_action="errors", errors={"meeting": GONE})
-            return
-        except NotAllowed:
-            ack(response_action="errors", errors={"meeting": REFUSED})
-            return
-        except Rejected as problem:
-            ack(response_action="errors", errors={"day": str(problem)})
+        except (NotFound, NotAllowed, Rejected) as problem:  # on the field it is about, the form stays open
+            known = {NotFound: ("meeting", GONE), NotAllowed: ("meeting", REFUSED)}
+            field, text = known.get(type(problem), ("day", str(problem)))
+            ack(response_action="errors", errors={field: text})
             return
         text = f"📆 Moved the meeting of {when(old.start)} to {when(new)}. I've told the channel."
         ack(response_action="update", view=done_modal("Meeting moved", text))
-
-    def _running(self, series_id: int) -> Any:
-        series = self.sitdown.series(series_id)
-        return None if series is None or series.status == "cancelled" else series
 
 
 def _user(body: dict[str, Any]) -> str:
