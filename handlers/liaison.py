@@ -23,8 +23,9 @@ from bot.liaison_rules import (
     parse_day,
 )
 from bot.services import Services
+from bot.typed_dates import is_iso, read_day
+from handlers import answers, menus, objects, slack_calls
 from handlers import blocks as bk
-from handlers import menus, objects, slack_calls
 from handlers.commands import CommandTable, Invocation, Subcommand
 from handlers.liaison_forms import element_state, note_modal, setup_modal
 from handlers.liaison_home import AWAY_ACTION, AWAY_FORM, BACK_ACTION, away_modal
@@ -200,14 +201,18 @@ class LiaisonListeners:
         if rest.lower() in ("off", "back", "none"):
             until = None
         else:
-            until = parse_day(rest)
+            until = parse_day(rest) or read_day(rest, self.liaison.clock().date())
             if until is None:
                 shown = bk.escape(bk.truncate(rest, 60))
                 return bk.answer(
-                    f"I couldn't read *{shown}* as a date. Use YYYY-MM-DD, e.g. `/liaison away 2027-01-15`."
+                    f"I couldn't read *{shown}* as a date. Use YYYY-MM-DD, 15 Jan or 1/15, "
+                    "e.g. `/liaison away 2027-01-15`."
                 )
         try:
-            return self._away_answer(user_id, until)
+            answer = self._away_answer(user_id, until)
+            if until is not None and not is_iso(rest):  # the reading, as the person can check it
+                answer = bk.answer(f"{answers.read_as(rest, until).strip()}\n{answer['text']}")
+            return answer
         except Refused as refused:
             return refusal_message(refused)
 

@@ -20,6 +20,7 @@ from bot.sitdown_rules import (
     parse_time_of_day,
 )
 from bot.sitdown_views import MeetingView, SeriesView
+from bot.typed_dates import leading_day
 from handlers import answers, menus, objects, slack_calls
 from handlers import blocks as bk
 from handlers.commands import CommandTable, Invocation, Subcommand
@@ -191,9 +192,13 @@ class SitdownListeners:
             "skip": "`/sitdown skip <id> [YYYY-MM-DD]`",
             "move": "`/sitdown move <id> <YYYY-MM-DD> <HH:MM>`",
         }.get(sub, f"`/sitdown {sub} <id>`")
-        expected = {"skip": (1, 2), "move": (3, 3)}.get(sub, (1, 1))
+        expected = {"skip": (1, 5), "move": (3, 7)}.get(sub, (1, 1))  # a date can be words: `Dec 17, 2026`
         if series_id is None or not expected[0] <= len(parts) <= expected[1]:
             return error_message(f"Usage: {usage}. The ids are in `/sitdown list`.")
+        if sub == "skip" and len(parts) > 1:
+            parts = [parts[0], " ".join(parts[1:])]
+        elif sub == "move":
+            parts = [parts[0], " ".join(parts[1:-1]), parts[-1]]
         if sub == "cancel":  # asks first; cancel_series cancels when its "Yes" is clicked
             return self._guarded(lambda: self._ask_cancel(series_id, user_id))
         return self.change_now(sub, series_id, parts[1:], user_id)
@@ -227,14 +232,17 @@ class SitdownListeners:
             return error_message(bk.escape(str(problem)))
 
     def _apply_change(self, sub: str, series_id: int, args: list[str], user_id: str) -> dict[str, Any]:
+        today = self.sitdown.clock().date()
+        read = answers.read_as(args[0], parse_day(args[0], today)) if args else ""
         if sub == "skip":
-            day = parse_day(args[0]) if args else None
-            skipped = self.sitdown.skip(series_id, day, by=user_id)
-            return error_message(f"⏭️ Skipped the meeting of {when(skipped.start)}. I've told the channel.")
+            skipped = self.sitdown.skip(series_id, parse_day(args[0], today) if args else None, by=user_id)
+            return error_message(f"⏭️ Skipped the meeting of {when(skipped.start)}.{read} I've told the channel.")
         if sub == "move":
-            day, at = parse_day(args[0]), parse_time_of_day(args[1])
+            day, at = parse_day(args[0], today), parse_time_of_day(args[1])
             old, new = self.sitdown.move(series_id, day, at, by=user_id)
-            return error_message(f"📆 Moved the meeting of {when(old.start)} to {when(new)}. I've told the channel.")
+            return error_message(
+                f"📆 Moved the meeting of {when(old.start)} to {when(new)}.{read} I've told the channel."
+            )
         changed = {"pause": self.sitdown.pause, "resume": self.sitdown.resume, "cancel": self.sitdown.cancel}[sub](
             series_id, by=user_id
         )
@@ -264,14 +272,18 @@ class SitdownListeners:
             return error_message(
                 "Usage: `/sitdown holiday add <YYYY-MM-DD> [name]`, `holiday list`, `holiday remove <date>`."
             )
-        day_text_typed, _, name = args.partition(" ")
+        found = leading_day(args, self.sitdown.clock().date())
+        day_text_typed, name = (found[1], found[2]) if found else args.partition(" ")[::2]
         try:
-            day = parse_day(day_text_typed)
+            day = parse_day(day_text_typed, self.sitdown.clock().date())
             if verb == "add":
                 added = self.sitdown.add_holiday(day, name, by=user_id)
                 if not added:
                     return error_message(f"{day_text(day)} is already a company holiday.")
-                return error_message(f"🏖️ {day_text(day)} is now a company holiday: sit-downs that day are skipped.")
+                read = answers.read_as(day_text_typed, day)
+                return error_message(
+                    f"🏖️ {day_text(day)} is now a company holiday{read}: sit-downs that day are skipped."
+                )
             removed = self.sitdown.remove_holiday(day, by=user_id)
         except NotAllowed:
             return error_message("Only bot admins can change the company holidays, sorry.")
