@@ -55,12 +55,14 @@ ACTION_LINES = {
     "decline": "said not now",
     "withdraw": "withdrew it",
     "question": "asked a question",
+    "answer": "answered a question",
 }
 IT_BUTTONS = {
     "claim": "newproject_claim",
     "review": "newproject_review",
     "approve": "newproject_approve",
 }
+REPLY = "newproject_reply"  # the requester's *Reply* to IT's question, in the DM that brought it
 WITHDRAW_TYPED = Ask("newproject_withdraw_yes", "Yes, withdraw it", "Withdraw this intake?")
 
 
@@ -298,8 +300,9 @@ class NewProjectMessages:
         blocks = [bk.section(text)]
         if event.note:
             blocks += bk.long_text(quoted(event.note), room=10, rest=f"…the rest: `{COMMAND} status {intake.id}`")
-        if event.action == "question":
-            blocks.append(bk.context("Answer in the intake's thread in the IT channel, or reply to them directly."))
+        if event.action == "question" and user_id == intake.requested_by and intake.is_open:
+            reply = bk.button("Reply", REPLY, str(intake.id), style="primary")
+            blocks += [bk.actions([reply]), bk.context("Your answer goes to the intake's thread in the IT channel.")]
         blocks.append(bk.context(f"{status_line(intake)} · `{COMMAND} status {intake.id}`"))
         if user_id == intake.requested_by and intake.is_open:
             blocks.append(bk.actions([withdraw_button(intake)]))
@@ -307,10 +310,21 @@ class NewProjectMessages:
         return {"channel": user_id, **bk.message(blocks, fallback)}
 
     def question_in_thread(self, intake: Intake, event: IntakeEvent, channel: str, ts: str) -> dict[str, Any]:
+        """A question in the announcement's thread, or the requester's answer to one (*Reply* in their DM)."""
+        rest = f"…the rest: `{COMMAND} status {intake.id}`"
+        if event.action == "answer":
+            answer = f"💬 {bk.user(event.actor)} answers:\n{quoted(event.note)}"
+            return {
+                "channel": channel,
+                "thread_ts": ts,
+                **bk.message(bk.long_text(answer, room=10, rest=rest), f"An answer about {intake.name}"),
+            }
         question = f"❓ {bk.user(event.actor)} asks:\n{quoted(event.note)}"
         blocks = [
-            *bk.long_text(question, room=10, rest=f"…the rest: `{COMMAND} status {intake.id}`"),
-            bk.context(f"{bk.user(intake.requested_by)}, you can answer right here in the thread."),
+            *bk.long_text(question, room=10, rest=rest),
+            bk.context(
+                f"{bk.user(intake.requested_by)}, you can answer right here in the thread, or with *Reply* in my DM."
+            ),
         ]
         return {"channel": channel, "thread_ts": ts, **bk.message(blocks, f"A question about {intake.name}")}
 

@@ -11,7 +11,16 @@ from tests.conftest import IT_CHANNEL, RunningBot, wait_for
 from tests.test_confirmations import buttons_in, database
 from tests.test_lunchlearn_slack import click as click_session
 from tests.test_lunchlearn_slack import plan_session
-from tests.test_newproject_flow import IT_PERSON, REQUESTER, click, dms_to, intake_row, submit_intake
+from tests.test_newproject_flow import (
+    IT_PERSON,
+    REQUESTER,
+    actions_of,
+    click,
+    dms_to,
+    intake_row,
+    opened_view,
+    submit_intake,
+)
 from tests.test_sitdown_commands import rows
 
 WITHDRAW = "newproject_withdraw_yes:object"
@@ -80,3 +89,35 @@ def test_a_presenter_cancels_a_session_from_home(running_bot: RunningBot) -> Non
         for dm in bot.fake.calls_to("chat.postMessage")
         if dm["channel"] == "UBOB"
     )
+
+
+def test_the_requester_replies_to_its_question_from_the_dm_and_the_asker_is_told(running_bot: RunningBot) -> None:
+    bot = running_bot
+    bot.fake.channel_members[IT_CHANNEL] = [IT_PERSON]
+    intake_id = submit_intake(bot)
+    bot.dispatch()
+    bot.slack.action("newproject_ask", str(intake_id), user="UOLGA", channel=IT_CHANNEL)  # anyone may ask
+    bot.slack.submit(opened_view(bot, "newproject_question"), {"note": "Which CRM fields?"}, user="UOLGA")
+    bot.dispatch()
+    question_dm = dms_to(bot, REQUESTER)[-1]
+    reply = by_id(question_dm["blocks"])["newproject_reply"]
+
+    before = len(bot.fake.calls_to("views.open"))
+    refused = click(bot, "newproject_reply", intake_id, IT_PERSON)
+    assert len(bot.fake.calls_to("views.open")) == before and "Only the person who submitted" in refused
+    bot.slack.action(reply["action_id"], reply["value"], user=REQUESTER, channel="DREQUESTER")
+    form = opened_view(bot, "newproject_answer")
+    forged = bot.slack.submit(form, {"note": "Not mine to answer"}, user=IT_PERSON)
+    empty = bot.slack.submit(form, {"note": ""}, user=REQUESTER)
+    answered = bot.slack.submit(form, {"note": "Email and <b>consent</b> only"}, user=REQUESTER)
+    bot.dispatch()
+
+    assert forged.body["response_action"] == "errors" and empty.body["response_action"] == "errors"
+    assert answered.body["response_action"] == "update", answered.body
+    thread = [c for c in bot.fake.calls_to("chat.postMessage") if c.get("thread_ts")]
+    assert [("asks" in str(c["blocks"]), "answers" in str(c["blocks"])) for c in thread] == [(1, 0), (0, 1)]
+    assert thread[-1]["channel"] == IT_CHANNEL and "&lt;b&gt;consent&lt;/b&gt;" in str(thread[-1]["blocks"])
+    told = dms_to(bot, "UOLGA")[-1]
+    assert "answered a question" in str(told["blocks"]) and "consent" in str(told["blocks"])
+    assert [a for a, _ in actions_of(bot, intake_id)] == ["submit", "question", "answer"]
+    assert intake_row(bot, intake_id).status == "new"
