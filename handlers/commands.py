@@ -207,11 +207,22 @@ class CommandTable:
     def did_you_mean(self, lead: str, nearest: Subcommand, rest: str) -> dict[str, Any]:
         """`lead`, then "did you mean" the nearest subcommand, with a button that runs it (with `rest`)."""
         text = f"{lead} Did you mean {self.usage_of(nearest)}? `{self.command} help` lists everything I can do."
+        return bk.message([bk.section(text), self._run_nearest(nearest, rest)], text, text_is_mrkdwn=True)
+
+    def also_meant(self, text: str) -> list[bk.Block]:
+        """For a command whose unknown first word means something else (`/jargon stat` looks "stat" up): when that
+        word is near a subcommand, "or did you mean" it, with its button; nothing otherwise."""
+        word, _, rest = text.partition(" ")
+        nearest = self.suggestion(word.lower())
+        if nearest is None:
+            return []
+        return [bk.section(f"Or did you mean {self.usage_of(nearest)}?"), self._run_nearest(nearest, rest.strip())]
+
+    def _run_nearest(self, nearest: Subcommand, rest: str) -> bk.Block:
         typed = f"{nearest.name} {rest}".strip()
         shown = bk.truncate(f"{self.command} {typed}", 60)
         value = bk.escape(typed)[:2000]  # as Slack sends typed text: `handle` reads it the same way
-        blocks = [bk.section(text), bk.actions([self.run_button(f"Run {shown}", value, style="primary")])]
-        return bk.message(blocks, text, text_is_mrkdwn=True)
+        return bk.actions([self.run_button(f"Run {shown}", value, style="primary")])
 
     def unknown(self, invocation: Invocation) -> None:
         shown = bk.escape(bk.truncate(invocation.text, 60))

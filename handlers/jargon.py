@@ -150,12 +150,10 @@ class JargonListeners:
 
     def _look_up(self, text: str, user_id: str, ack: Ack) -> None:
         found = self.glossary.lookup(text)
-        if isinstance(found, TermEntry):
-            ack(**entry_message(found))
-            self.glossary.record_lookup(text, found.id, user_id)
-        else:
-            ack(**miss_message(found))
-            self.glossary.record_lookup(text, None, user_id)
+        answer = entry_message(found) if isinstance(found, TermEntry) else miss_message(found)
+        also = self.commands.also_meant(text)  # `/jargon lsit`: the lookup, and `list`
+        ack(**({**answer, "blocks": [*answer["blocks"], *also][: bk.MESSAGE_BLOCK_LIMIT]} if also else answer))
+        self.glossary.record_lookup(text, found.id if isinstance(found, TermEntry) else None, user_id)
 
     def _answer_random(self, ack: Ack) -> None:
         entry = self.glossary.random_entry()
