@@ -8,6 +8,7 @@ from typing import Any
 
 from storage.lunchlearn import LunchSession
 from tests.conftest import IT_CHANNEL, RunningBot, wait_for
+from tests.test_cards_follow_state import taken
 from tests.test_confirmations import buttons_in, database
 from tests.test_lunchlearn_slack import click as click_session
 from tests.test_lunchlearn_slack import plan_session
@@ -33,10 +34,7 @@ def by_id(blocks: Any) -> dict[str, dict[str, Any]]:
 
 def test_the_requester_withdraws_from_the_dm_that_told_them_the_news(running_bot: RunningBot) -> None:
     bot = running_bot
-    bot.fake.channel_members[IT_CHANNEL] = [IT_PERSON]
-    intake_id = submit_intake(bot)
-    bot.dispatch()
-    click(bot, "newproject_claim", intake_id, IT_PERSON)
+    intake_id = taken(bot)
     bot.dispatch()
     (news,) = [dm for dm in dms_to(bot, REQUESTER) if "IT contact" in str(dm["blocks"]) or "took" in str(dm)]
     withdraw = by_id(news["blocks"])[WITHDRAW]
