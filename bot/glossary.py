@@ -216,11 +216,15 @@ def words_of(text: str) -> list[str]:
     return [_stem(w) for w in re.findall(r"\w+", folded) if len(w) > 1 and w not in _STOPWORDS]
 
 
+TYPO_SCORE = 85  # rapidfuzz ratio: "retargetting" → "retargeting" (96), "pipline" → "pipeline" (93)
+
+
 @dataclass(frozen=True)
 class Miss:
     query: str
     suggestions: tuple[TermEntry, ...]
     related: tuple[TermEntry, ...]
+    misspelt: bool = False  # the first suggestion is so near (TYPO_SCORE) that the query is a typo of it
 
     def likely_side(self) -> str:
         return likely_side([*self.suggestions, *self.related])
@@ -379,7 +383,10 @@ class GlossaryIndex:
     def miss(self, text: str) -> Miss:
         suggestions = self.suggest(text)
         related = [entry for entry in self.search(text, limit=5) if entry not in suggestions]
-        return Miss(text, tuple(suggestions), tuple(related[:3]))
+        key = term_key(text)
+        best = process.extractOne(key, self._choice_keys, scorer=fuzz.ratio, processor=None) if key else None
+        misspelt = bool(suggestions) and best is not None and best[1] >= TYPO_SCORE
+        return Miss(text, tuple(suggestions), tuple(related[:3]), misspelt)
 
     def recent(self, count: int) -> list[TermEntry]:
         """The terms added or changed last, newest first."""

@@ -19,3 +19,8 @@ class HomeService(Transactions):
         """The person opened their Home tab now; True when it is their first time."""
         with self.work() as work:
             return work.repo(HomeRepository).record_visit(user_id, work.now)
+
+    def published(self, user_id: str) -> None:
+        """The person's Home was just published from the current state: a refresh still waiting is not needed."""
+        with self.work() as work:
+            work.outbox.supersede(f"home:{user_id}", by_key="its Home, published directly")

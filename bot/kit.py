@@ -13,18 +13,23 @@ A use case never opens a session, builds a repository or wakes the dispatcher it
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, Generic, TypeVar
+from uuid import uuid4
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.notify import Outgoing, enqueue, enqueue_many
+from bot.notify import HOME_RENDERER, Outgoing, enqueue, enqueue_many
+from storage.home import HomeRepository
 from storage.outbox import OutboxRepository
 
 Repository = TypeVar("Repository")
+
+HOME_DEBOUNCE = timedelta(seconds=2)  # a burst of changes within this publishes a person's Home once
+HOME_VISITORS_WITHIN = timedelta(days=30)  # only the Homes of people who opened theirs since are refreshed
 Messages = TypeVar("Messages")
 
 
@@ -51,14 +56,46 @@ class UnitOfWork:
         self._context: Any = self._sessions.begin() if self._writes else self._sessions()
         self.session: Session = self._context.__enter__()
         self._repositories: dict[type, object] = {}
+        self._homes: set[str] = set()
         return self
 
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
     ) -> None:
+        if kind is None and self._homes:
+            try:
+                self._refresh_homes()
+            except BaseException as failure:  # the change itself is rolled back with it
+                self._context.__exit__(type(failure), failure, failure.__traceback__)
+                raise
         self._context.__exit__(kind, error, traceback)
         if kind is None and self.queued:
             self._wake()
+
+    def homes_changed(self, *user_ids: str | None) -> None:
+        """What these people see in their Home tab changed: each gets one refresh when this commits (see
+        `_refresh_homes`). A feature only names the people; None and '' are passed over."""
+        self._homes.update(user for user in user_ids if user)
+
+    def _refresh_homes(self) -> None:
+        """One `views.publish` row per person who opened Home in the last HOME_VISITORS_WITHIN, rendered when
+        sent (renderer HOME_RENDERER) and due HOME_DEBOUNCE from now: a newer refresh of the same Home replaces
+        one still waiting, so a burst of changes publishes once, from the state at that moment."""
+        since = self.now - HOME_VISITORS_WITHIN
+        for user in sorted(self.repo(HomeRepository).visited_since(self._homes, since)):
+            key = outbox_key("home", user, self.now.isoformat(), uuid4().hex[:8])  # never the same: not a message
+            self.send(
+                Outgoing(
+                    key,
+                    {"user_id": user},
+                    "views.publish",
+                    due_at=self.now + HOME_DEBOUNCE,
+                    render=HOME_RENDERER,
+                    subject=user,
+                    replaces=f"home:{user}",
+                )
+            )
+        self._homes.clear()
 
     def repo(self, kind: type[Repository]) -> Repository:
         """The repository of this kind, on this transaction's session."""

@@ -33,10 +33,14 @@ class SeatsPart(LiaisonPart):
             exclude=excluded | other_side,
         )
 
-    def _seat(self, work: UnitOfWork, term: TermView, side: str, user_id: str) -> None:
+    def _seat(self, work: UnitOfWork, term: TermView, side: str, user_id: str, *, replacing: str | None = None) -> None:
+        """`user_id` takes the side's seat (from `replacing`, whose counterpart is then told)."""
+        if replacing is not None:
+            self._tell_partner(work, term, side, replacing, user_id)
         repository = work.repo(LiaisonRepository)
         repository.set_liaison(term.id, side, user_id)
         repository.add_event(term.id, side, "picked", user_id, by=BOT, at=work.now)
+        work.homes_changed(*term.liaisons.values(), user_id)
         self._ask_incoming(work, term.id, [user_id])
 
     def _ask_incoming(self, work: UnitOfWork, term_id: int, people: Sequence[str]) -> None:
@@ -60,7 +64,7 @@ class SeatsPart(LiaisonPart):
         if current is not None:
             repository.add_event(term.id, side, kind, current, by=by, at=work.now)
             self._tell_removed(work, term, side, current, by=by)
-        self._seat(work, term, side, replacement)
+        self._seat(work, term, side, replacement, replacing=current)
 
     def _replace_in_future_terms(self, work: UnitOfWork, user_id: str, *, by: str) -> None:
         """Someone who left a side no longer holds its seats in terms that have not started."""
@@ -75,7 +79,7 @@ class SeatsPart(LiaisonPart):
             if replacement is None:
                 repository.set_liaison(term.id, side, None)
             else:
-                self._seat(work, term, side, replacement)
+                self._seat(work, term, side, replacement, replacing=user_id)
 
     def _hand_on(self, work: UnitOfWork, term: TermView, side: str, user_id: str) -> bool:
         """Give `user_id`'s seat in a term that has not started to the next fair pick; False if nobody can."""
@@ -83,11 +87,22 @@ class SeatsPart(LiaisonPart):
         if replacement is None:
             return False
         work.repo(LiaisonRepository).add_event(term.id, side, "skipped", user_id, by=user_id, at=work.now)
-        self._seat(work, term, side, replacement)
+        self._seat(work, term, side, replacement, replacing=user_id)
         return True
+
+    def _tell_partner(self, work: UnitOfWork, term: TermView, side: str, old: str, new: str) -> None:
+        """The other side's liaison of the term hears who their counterpart is now (a pair is told as one)."""
+        partner = next((u for s, u in term.liaisons.items() if s != side and u), None)
+        if partner is None or partner in (old, new):
+            return
+        payload = self.messages.partner_changed(partner, term, side, old, new)
+        key = liaison_key("term", term.id, "partner", partner, new, work.now.isoformat())
+        work.send(Outgoing(key, payload, expire_at=term.ends_at))
+        work.homes_changed(partner)
 
     def _tell_removed(self, work: UnitOfWork, term: TermView, side: str, user_id: str, *, by: str) -> None:
         """Someone told they were up (or serving) hears it when another person takes their seat away."""
+        work.homes_changed(user_id)
         if by == user_id:
             return
         payload = self.messages.turn_removed(user_id, term, side, by)

@@ -43,11 +43,13 @@ class TurnsPart(SeatsPart):
         repository.add_event(change.term_id, change.side, "swapped_in", change.new, by=by, at=work.now)
         term = repository.term(change.term_id)
         assert term is not None
+        work.homes_changed(*term.liaisons.values())
         payload = self.messages.handed_turn(change.new, term, change.side, change.old or by, by)
         key = liaison_key("term", term.id, "handed", change.new, work.now.isoformat())
         work.send(Outgoing(key, payload, expire_at=term.ends_at))
         if change.old is not None:
             self._tell_removed(work, term, change.side, change.old, by=by)
+            self._tell_partner(work, term, change.side, change.old, change.new)
 
     def skip(self, *, by: str, target: str | None = None) -> TermView:
         """Admins: pick again for the next term that has not started (only `target`'s seat when given).

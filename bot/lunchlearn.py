@@ -205,6 +205,7 @@ class LunchLearnService(LunchLearnIdeas, LunchLearnPlanning, FeatureService[Lunc
             former = repository.remove_signup(session_id, user_id)
             if former is None:
                 return WithdrawOutcome("not_signed_up", repository.view(session_id))
+            work.homes_changed(user_id)
             promoted = None
             if former == "seated":
                 promoted = repository.promote_first_waiting(session_id, work.now)
@@ -267,7 +268,9 @@ class LunchLearnService(LunchLearnIdeas, LunchLearnPlanning, FeatureService[Lunc
         return None
 
     def _refresh_card(self, work: UnitOfWork, view: SessionView) -> None:
-        """Bring the announcement's live count up to date (once the announcement itself has been posted)."""
+        """Bring the announcement's live count up to date (once the announcement itself has been posted), and
+        the Homes of the people in it."""
+        work.homes_changed(*view.presenters, *view.seated, *view.waiting)
         for message in self._card_update(work, view):
             work.send(message)
 

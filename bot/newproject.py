@@ -169,6 +169,7 @@ class NewProjectService(FeatureService[NewProjectMessages]):
             work.send(Outgoing(_key(intake.id, "announce"), payload))
             for record in self.in_submission:
                 record(work, intake)
+            work.homes_changed(intake.requested_by)
         self._tell_other_features(intake)
         return intake
 
@@ -211,6 +212,7 @@ class NewProjectService(FeatureService[NewProjectMessages]):
             if action == "approve" and approval_waits_for_review(current.status):  # a bot admin's override
                 note = f"{ADMIN_OVERRIDE_NOTE} {note}".strip()
             intake = repository.record(intake_id, action=action, status=status, by=by, at=now, note=note[:MAX_NOTE])
+            work.homes_changed(intake.requested_by, current.it_contact, intake.it_contact)
             self._announce_change(work, intake)
             if intake.status != NEW:
                 self._cancel_escalations(work, intake.id, action)
@@ -229,8 +231,10 @@ class NewProjectService(FeatureService[NewProjectMessages]):
             raise TransitionRefused(
                 "Approval waits for the privacy/security review, so I can't approve it yet; a bot admin can."
             )
-        if action in ("decline", "question") and not note:
-            what = "a reason" if action == "decline" else "a question"
+        if action == "answer" and by != intake.requested_by:
+            raise NotAllowed("Only the person who submitted the intake can answer here.")
+        if action in ("decline", "question", "answer") and not note:
+            what = {"decline": "a reason", "question": "a question", "answer": "an answer"}[action]
             raise TransitionRefused(f"Please write {what}: the requester will see it.")
 
     def _announce_change(self, work: UnitOfWork, intake: Intake) -> None:
@@ -239,9 +243,13 @@ class NewProjectService(FeatureService[NewProjectMessages]):
         for person in intake.people_to_tell(besides=event.actor):
             payload = self.messages.news_dm(person, intake, event)
             work.send(Outgoing(_key(intake.id, "event", number, "dm", person), payload))
-        if event.action == "withdraw" and intake.it_contact and intake.it_contact != event.actor:
-            payload = self.messages.news_dm(intake.it_contact, intake, event)
-            work.send(Outgoing(_key(intake.id, "event", number, "dm", intake.it_contact), payload))
+        told = {
+            "withdraw": intake.it_contact,  # IT stops working on it
+            "answer": next((e.actor for e in reversed(intake.events) if e.action == "question"), None),  # the asker
+        }.get(event.action)
+        if told and told != event.actor and told not in intake.people_to_tell(besides=event.actor):
+            payload = self.messages.news_dm(told, intake, event)
+            work.send(Outgoing(_key(intake.id, "event", number, "dm", told), payload))
         self._refresh_announcement(work, intake)
 
     def _refresh_announcement(self, work: UnitOfWork, intake: Intake) -> None:
@@ -251,7 +259,7 @@ class NewProjectService(FeatureService[NewProjectMessages]):
         if posted is None:
             return
         for number, event in enumerate(intake.events, start=1):
-            if event.action == "question":
+            if event.action in ("question", "answer"):
                 payload = self.messages.question_in_thread(intake, event, *posted)
                 work.send(Outgoing(_key(intake.id, "event", number, "thread"), payload))
         channel, ts = posted

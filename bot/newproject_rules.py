@@ -41,7 +41,7 @@ STATUS_LABELS = {
 
 # What each action does to the status; None keeps the current one.
 IT_ACTIONS = {"claim": None, "review": REVIEW, "approve": APPROVED, "decline": DECLINED}
-ACTION_TARGETS: dict[str, str | None] = {**IT_ACTIONS, "withdraw": WITHDRAWN, "question": None}
+ACTION_TARGETS: dict[str, str | None] = {**IT_ACTIONS, "withdraw": WITHDRAWN, "question": None, "answer": None}
 
 ACTION_PAST = {
     "submit": "submitted",
@@ -51,6 +51,7 @@ ACTION_PAST = {
     "decline": "declined for now",
     "withdraw": "withdrawn",
     "question": "asked about",
+    "answer": "answered",
 }
 MAX_ID = 2**31 - 1
 

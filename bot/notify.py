@@ -76,6 +76,7 @@ Sender = Callable[[WebClient, dict[str, Any]], Any]
 # Told, in the transaction that marks a row sent, that Slack took it: (session, key, payload, now). What it writes
 # (an event, the next message of a chain) exists exactly when the row is recorded as sent.
 SentHook = Callable[[Session, str, dict[str, Any], datetime], None]
+HOME_RENDERER = "home"  # a person's Home tab (subject: their user id), registered by handlers/home.py
 
 
 def enqueue(session: Session, message: Outgoing, now: datetime) -> bool:

@@ -61,6 +61,9 @@ __all__ = [
 ]
 
 
+UPCOMING = timedelta(days=400)  # how far ahead *Move a meeting* looks for the meetings it offers
+
+
 @dataclass(frozen=True)
 class SeriesSummary:
     series: SeriesView
@@ -83,6 +86,7 @@ class SitdownService(PlanningPart, MeetingsPart, FeatureService[SitdownMessages]
         with self.work(now) as work:
             repository = work.repo(SitdownRepository)
             series = repository.add_series(spec, by=by, at=now)
+            work.homes_changed(series.owner)
             first = next_occurrence(series.recurrence, {}, repository.holiday_days(), now)
             change = SeriesChange(series, "created", by, first)
             work.send(Outgoing(sitdown_key(series.id, "created"), self._say(change)))
@@ -149,6 +153,7 @@ class SitdownService(PlanningPart, MeetingsPart, FeatureService[SitdownMessages]
             raise NotFound()
         if by != series.owner and not self.settings.is_admin(by):
             raise NotAllowed()
+        work.homes_changed(series.owner)
         return series
 
     def skip(self, series_id: int, day: date | None, *, by: str) -> Occurrence:
@@ -173,16 +178,39 @@ class SitdownService(PlanningPart, MeetingsPart, FeatureService[SitdownMessages]
             work.send(Outgoing(sitdown_key(series_id, stamp(target.original), "skipped"), self._say(change)))
         return target
 
-    def move(self, series_id: int, day: date, at: time, *, by: str) -> tuple[Occurrence, datetime]:
-        """Move the next meeting of the series to another local date and time (in the series' zone)."""
+    def upcoming(self, series_id: int, count: int = 6) -> list[Occurrence]:
+        """The next `count` meetings of the series that will take place (what *Move a meeting* offers)."""
+        now = self.clock()
+        with self.reading() as work:
+            repository = work.repo(SitdownRepository)
+            series = repository.series(series_id)
+            if series is None:
+                return []
+            found = occurrences_between(
+                series.recurrence, repository.overrides(series_id), repository.holiday_days(), now, now + UPCOMING
+            )
+            return [occurrence for occurrence in found if occurrence.happens][:count]
+
+    def move(
+        self, series_id: int, day: date, at: time, *, by: str, original: datetime | None = None
+    ) -> tuple[Occurrence, datetime]:
+        """Move a meeting of the series to another local date and time (in the series' zone): the next one, or
+        the one first scheduled at `original` (a claim from a form: it must still be to come and take place)."""
         now = self.clock()
         with self.work(now) as work:
             repository = work.repo(SitdownRepository)
             series = self._changeable(work, series_id, by)
             holidays = repository.holiday_days()
-            target = next_occurrence(series.recurrence, repository.overrides(series_id), holidays, now)
-            if target is None:
-                raise Rejected("This series has no upcoming meeting to move.")
+            overrides = repository.overrides(series_id)
+            if original is None:
+                target = next_occurrence(series.recurrence, overrides, holidays, now)
+                if target is None:
+                    raise Rejected("This series has no upcoming meeting to move.")
+            else:
+                found = occurrences_between(series.recurrence, overrides, holidays, now, now + UPCOMING)
+                target = next((o for o in found if o.original == original and o.happens), None)
+                if target is None:
+                    raise Rejected("That meeting is no longer to come (it passed, or was skipped or cancelled).")
             new_start = series.recurrence.localise(datetime.combine(day, at))
             if new_start <= now:
                 raise Rejected("That moment has already passed; pick a later date or time.")

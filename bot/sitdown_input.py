@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from bot.outcomes import Rejected
 from bot.sitdown_recurrence import ORDINALS, WEEKDAY_NAMES, Cadence, Recurrence
+from bot.typed_dates import read_day
 
 LEAD_CHOICES = {
     10080: "1 week",
@@ -45,11 +46,17 @@ CATEGORY_LABELS = {
 }
 
 
-def parse_day(text: str) -> date:
+def parse_day(text: str, today: date | None = None) -> date:
+    """A date typed as YYYY-MM-DD; given `today`, also as people type them (`24 Dec`, `12/24`: bot.typed_dates)."""
+    day = read_day(text, today) if today is not None else None
+    if day is not None:
+        return day
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
-        raise Rejected(f"“{text}” isn't a date I can read: write it as YYYY-MM-DD, e.g. 2026-12-24.") from None
+        raise Rejected(
+            f"“{text}” isn't a date I can read: write it as YYYY-MM-DD (2026-12-24), 24 Dec or 12/24."
+        ) from None
 
 
 def parse_time_of_day(text: str) -> time:

@@ -188,6 +188,7 @@ class MeetingsPart(FeatureService[SitdownMessages]):
             assert due_on is not None
             new = NewActionItem(text, owner, due_on, category)
             item = repository.add_action(series.id, meeting_id, new, by=by, at=now)
+            work.homes_changed(owner)
             if owner != by and owner not in repository.muted(series.id):
                 work.send(Outgoing(action_key(item.id, "assigned"), self.messages.action_assigned(item)))
         return item
@@ -209,6 +210,7 @@ class MeetingsPart(FeatureService[SitdownMessages]):
             if item.status == "done":
                 return ActionOutcome(item, False)
             repository.complete_action(item_id, by=by, at=self.clock())
+            work.homes_changed(item.owner)
             work.withdraw([action_key(item_id, "due")], reason=f"withdrawn: done by {by}")
             done = repository.action(item_id)
             assert done is not None

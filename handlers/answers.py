@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
+
+from bot.typed_dates import is_iso
+from handlers import blocks as bk
+
 
 def gone(thing: str, *, consequence: str = "so nothing was changed") -> str:
     """What a person is told when what they acted on was deleted, cancelled or never existed."""
@@ -21,3 +26,8 @@ def ask_an_admin(admins: frozenset[str] | set[str], what: str = "") -> str:
 
 def no_joint_channel(admins: frozenset[str] | set[str]) -> str:
     return f"No joint channel is chosen yet: {ask_an_admin(admins, 'choose the joint channel')}."
+
+
+def read_as(typed: str, day: date) -> str:
+    """How a typed date was read, when it was not written YYYY-MM-DD: ` (I read “17 Dec” as Thu 17 Dec 2026.)`."""
+    return "" if is_iso(typed) else f" _(I read “{bk.escape(typed)}” as {day:%a %d %b %Y}.)_"

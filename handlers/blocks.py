@@ -258,6 +258,13 @@ def tell(respond: Respond, text: str) -> None:
     respond(**answer(text), replace_original=False)
 
 
+def in_direct_message(body: dict[str, Any]) -> bool:
+    """The click was on a message in the bot's DM with the clicker: its outcome may replace it (nobody else sees it)."""
+    container = body.get("container") or {}
+    channel = str(container.get("channel_id") or (body.get("channel") or {}).get("id") or "")
+    return container.get("type") == "message" and channel.startswith("D")
+
+
 FORM_DID_NOT_OPEN = "⚠️ Slack didn't let me open the form just now. Please try again."
 
 

@@ -7,6 +7,10 @@ with the id from the button's value (through `bk.row_id`) and the clicker from t
 value: the value is only a claim, so `run` is the feature's usual use case, which checks again who may do it
 and whether it can still be done, and answers as the command answered before. Both answers replace the step,
 so its buttons cannot be clicked twice.
+
+The same action also sits on the object itself (a series' reminder, a session's card, Home): `button(...)`
+is a button carrying Slack's confirm dialog that runs the same `run` at once (Slack asked first), answering
+below the message (only the clicker sees it) instead of replacing it.
 """
 
 from __future__ import annotations
@@ -38,6 +42,15 @@ class Ask:
     def keep_id(self) -> str:
         return f"{self.action_id}_keep"
 
+    @property
+    def object_id(self) -> str:
+        """The action id of the button on the object itself (`button`)."""
+        return f"{self.action_id}:object"
+
+    def button(self, label: str, value: str, warning: str) -> dict[str, Any]:
+        """The action on the object: Slack's dialog asks first, then `run` does it (see `register`)."""
+        return bk.button(label, self.object_id, value, style="danger", confirm=self.dialog(warning))
+
     def dialog(self, warning: str) -> dict[str, Any]:
         """Slack's confirm object for the "Yes" button; `warning` (mrkdwn, no user text: it is cut at 300)."""
         confirm = self.yes.removeprefix("Yes, ")
@@ -63,13 +76,17 @@ class Ask:
         self._listen(app, lambda action, body, clicker: run(str((body.get("channel") or {}).get("id") or ""), clicker))
 
     def _listen(self, app: App, answer: Callable[[dict[str, Any], dict[str, Any], str], dict[str, Any]]) -> None:
-        def on_yes(ack: Ack, action: dict[str, Any], body: dict[str, Any], respond: Respond) -> None:
-            ack()
-            respond(**answer(action, body, str((body.get("user") or {}).get("id") or "")), replace_original=True)
+        def clicked(replace: bool) -> Callable[..., None]:
+            def on_click(ack: Ack, action: dict[str, Any], body: dict[str, Any], respond: Respond) -> None:
+                ack()
+                respond(**answer(action, body, str((body.get("user") or {}).get("id") or "")), replace_original=replace)
+
+            return on_click
 
         def on_keep(ack: Ack, respond: Respond) -> None:
             ack()
             respond(**bk.answer(KEPT), replace_original=True)
 
-        app.action(self.action_id)(on_yes)
+        app.action(self.action_id)(clicked(replace=True))  # the step is replaced by the answer
+        app.action(self.object_id)(clicked(replace=False))  # the object stays; the answer goes below it
         app.action(self.keep_id)(on_keep)

@@ -20,11 +20,12 @@ from handlers import (
     shortcuts,
     sitdown,
     sitdown_home,
+    sitdown_manage,
     vendors,
 )
 from handlers.home import Section
 
-FEATURES = (jargon, newproject, vendors, sitdown, lunchlearn, liaison, shortcuts, installation)
+FEATURES = (jargon, newproject, vendors, sitdown, sitdown_manage, lunchlearn, liaison, shortcuts, installation)
 
 # Home's sections, in the order people read them: what comes next for me, what I asked for, then the rest.
 HOME_SECTIONS: tuple[Section, ...] = (

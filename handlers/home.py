@@ -5,6 +5,9 @@ Home is a view of the same use cases the commands and messages call: each featur
 within Slack's 100 blocks. A button clicked in Home runs the feature's usual listener; what that listener
 would have answered through `respond` (Home has no response_url) becomes a notice at the top of a Home
 re-published from the state after the click, so every button works the same on a message and in Home.
+
+When a person's things change elsewhere, the use case names them (`work.homes_changed(...)`, bot/kit.py) and
+the outbox republishes their Home a moment later, rendered here when sent (`rendered`).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from slack_bolt.middleware import Middleware
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.notify import HOME_RENDERER
 from bot.services import Services
 from handlers import blocks as bk
 
@@ -69,6 +73,12 @@ class HomeTab:
             client.views_publish(user_id=user_id, view=self.view(user_id, first_visit=first_visit, notice=notice))
         except SlackApiError as error:
             log.warning("views.publish failed: %s", error.response.get("error"))
+            return
+        self.services.home.published(user_id)  # a refresh still waiting would show nothing newer
+
+    def rendered(self, user_id: str, _payload: dict[str, Any]) -> dict[str, Any]:
+        """The outbox's renderer (bot.notify.HOME_RENDERER): the person's Home as it is when the refresh is sent."""
+        return {"user_id": user_id, "view": self.view(user_id)}
 
 
 class HomeReplies(Middleware):
@@ -105,6 +115,7 @@ def _first_text(blocks: Any) -> str:
 def register(app: App, services: Services, sections: Sequence[Section]) -> HomeTab:
     home = HomeTab(services, sections)
     app.middleware(HomeReplies(home))
+    services.dispatcher.renderers[HOME_RENDERER] = home.rendered  # the refreshes features ask for (bot.kit)
 
     @app.event("app_home_opened")
     def on_home_opened(event: dict[str, Any], client: WebClient) -> None:

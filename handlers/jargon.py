@@ -20,7 +20,7 @@ from bot.glossary import (
 )
 from bot.outcomes import DraftRejected, NoChannelConfigured, NotAllowed
 from bot.services import Services
-from handlers import answers, jargon_watch
+from handlers import answers, jargon_watch, menus, objects
 from handlers import blocks as bk
 from handlers.commands import CommandTable, Invocation, Subcommand
 from handlers.jargon_forms import draft_from_state, form_errors, saved_modal, term_modal
@@ -116,6 +116,7 @@ class JargonListeners:
             INTRO,
             rows,
             fallback=lambda run: self._look_up(run.text, run.user_id, run.ack),
+            menu=menus.jargon,
             examples=[("SQL", "look a term up: every meaning, side by side (only you see the answer)")],
             max_text=MAX_QUERY,
             too_long=lambda length: bk.answer(
@@ -155,12 +156,10 @@ class JargonListeners:
 
     def _look_up(self, text: str, user_id: str, ack: Ack) -> None:
         found = self.glossary.lookup(text)
-        if isinstance(found, TermEntry):
-            ack(**entry_message(found))
-            self.glossary.record_lookup(text, found.id, user_id)
-        else:
-            ack(**miss_message(found))
-            self.glossary.record_lookup(text, None, user_id)
+        answer = entry_message(found) if isinstance(found, TermEntry) else miss_message(found)
+        also = self.commands.also_meant(text)  # `/jargon lsit`: the lookup, and `list`
+        ack(**({**answer, "blocks": [*answer["blocks"], *also][: bk.MESSAGE_BLOCK_LIMIT]} if also else answer))
+        self.glossary.record_lookup(text, found.id if isinstance(found, TermEntry) else None, user_id)
 
     def _answer_random(self, ack: Ack) -> None:
         entry = self.glossary.random_entry()
@@ -263,10 +262,8 @@ class JargonListeners:
     def on_define(
         self, ack: Ack, action: dict[str, Any], body: dict[str, Any], client: WebClient, respond: Respond
     ) -> None:
-        ack()
-        request = self.glossary.get_request(bk.row_id(action.get("value")))
+        request = objects.named(ack, action, respond, self.glossary.get_request, answers.gone("request"))
         if request is None:
-            bk.tell(respond, answers.gone("request"))
             return
         existing = self.glossary.lookup(request.term_text)
         if isinstance(existing, TermEntry):
@@ -316,7 +313,7 @@ class JargonListeners:
 
 def register(app: App, services: Services) -> None:
     listeners = JargonListeners(services)
-    app.command(COMMAND)(listeners.commands.handle)
+    listeners.commands.register(app)
     app.action(re.compile(r"^jargon_show:\d+$"))(listeners.on_show)
     app.action("jargon_share")(listeners.on_share)
     app.action("jargon_edit")(listeners.on_edit)

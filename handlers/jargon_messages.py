@@ -117,7 +117,15 @@ def show_buttons(entries: list[TermEntry], label: str = "") -> list[bk.Block]:
 
 def miss_message(miss: Miss) -> dict[str, Any]:
     asked = bk.escape(bk.truncate(miss.query, 100))
-    blocks: list[bk.Block] = [bk.section(f"🤔 *{asked}* isn't in the glossary yet.")]
+    if miss.misspelt:  # a typo of a term that exists: that term first, and no request for the typo
+        meant = miss.suggestions[0]
+        blocks: list[bk.Block] = [
+            bk.section(f"🤔 *{asked}* isn't in the glossary. Did you mean *{bk.escape(meant.name)}*?"),
+            *show_buttons(list(miss.suggestions)),
+            bk.context(f"Something else? `/jargon add {asked}` adds it, or `/jargon search {asked}`."),
+        ]
+        return bk.message(blocks, f"Did you mean {meant.name}?")
+    blocks = [bk.section(f"🤔 *{asked}* isn't in the glossary yet.")]
     if miss.suggestions:
         blocks.append(bk.section("*Did you mean…*"))
         blocks += show_buttons(list(miss.suggestions))

@@ -23,8 +23,9 @@ from bot.liaison_rules import (
     parse_day,
 )
 from bot.services import Services
+from bot.typed_dates import is_iso, read_day
+from handlers import answers, menus, objects, slack_calls
 from handlers import blocks as bk
-from handlers import slack_calls
 from handlers.commands import CommandTable, Invocation, Subcommand
 from handlers.liaison_forms import element_state, note_modal, setup_modal
 from handlers.liaison_home import AWAY_ACTION, AWAY_FORM, BACK_ACTION, away_modal
@@ -127,6 +128,7 @@ class LiaisonListeners:
             COMMAND,
             "🤝 *Liaisons*: one marketing and one IT person each term, who learn the other side from the inside.",
             rows,
+            menu=menus.liaison,
             max_text=MAX_COMMAND,
             too_long=lambda length: bk.answer(f"That's much longer than any `/liaison` command ({length} characters)."),
         )
@@ -199,14 +201,18 @@ class LiaisonListeners:
         if rest.lower() in ("off", "back", "none"):
             until = None
         else:
-            until = parse_day(rest)
+            until = parse_day(rest) or read_day(rest, self.liaison.clock().date())
             if until is None:
                 shown = bk.escape(bk.truncate(rest, 60))
                 return bk.answer(
-                    f"I couldn't read *{shown}* as a date. Use YYYY-MM-DD, e.g. `/liaison away 2027-01-15`."
+                    f"I couldn't read *{shown}* as a date. Use YYYY-MM-DD, 15 Jan or 1/15, "
+                    "e.g. `/liaison away 2027-01-15`."
                 )
         try:
-            return self._away_answer(user_id, until)
+            answer = self._away_answer(user_id, until)
+            if until is not None and not is_iso(rest):  # the reading, as the person can check it
+                answer = bk.answer(f"{answers.read_as(rest, until).strip()}\n{answer['text']}")
+            return answer
         except Refused as refused:
             return refusal_message(refused)
 
@@ -258,46 +264,50 @@ class LiaisonListeners:
     # --- buttons ---
 
     def on_accept(self, ack: Ack, action: dict[str, Any], body: dict[str, Any], respond: Respond) -> None:
-        ack()
-        try:
-            term = self.liaison.accept(bk.row_id(action.get("value")), body["user"]["id"])
-        except Refused as refused:
-            respond(**refusal_message(refused), replace_original=False)
-            return
-        text = f"✅ Thank you! You're liaison {span(term)}: {pair_line(term)}. I'll ping you when it starts."
-        respond(**bk.answer(text), replace_original=True)
+        self._answer_turn(ack, action, body, respond, accepted=True)
 
     def on_decline(self, ack: Ack, action: dict[str, Any], body: dict[str, Any], respond: Respond) -> None:
-        ack()
-        try:
-            term = self.liaison.decline(bk.row_id(action.get("value")), body["user"]["id"])
-        except Refused as refused:
-            respond(**refusal_message(refused), replace_original=False)
+        self._answer_turn(ack, action, body, respond, accepted=False)
+
+    def _answer_turn(
+        self, ack: Ack, action: dict[str, Any], body: dict[str, Any], respond: Respond, *, accepted: bool
+    ) -> None:
+        """Accept / Can't — swap me, on the invitation: it becomes the outcome (a refusal goes below it)."""
+        answer = self.liaison.accept if accepted else self.liaison.decline
+        user_id = body["user"]["id"]
+        term = objects.attempted(
+            ack, action, respond, lambda term_id: answer(term_id, user_id), Refused, refusal_message
+        )
+        if term is None:
             return
-        text = f"👍 No problem: I've asked the next person in line. You keep your place. Now: {pair_line(term)}"
+        if accepted:
+            text = f"✅ Thank you! You're liaison {span(term)}: {pair_line(term)}. I'll ping you when it starts."
+        else:
+            text = f"👍 No problem: I've asked the next person in line. You keep your place. Now: {pair_line(term)}"
         respond(**bk.answer(text), replace_original=True)
 
     def on_note_button(
         self, ack: Ack, action: dict[str, Any], body: dict[str, Any], client: WebClient, respond: Respond
     ) -> None:
-        ack()
         user_id = body["user"]["id"]
-        try:
-            term = self.liaison.note_term(bk.row_id(action.get("value")), user_id)
-        except Refused as refused:
-            respond(**refusal_message(refused), replace_original=False)
+        note_term = self.liaison.note_term
+        term = objects.attempted(
+            ack, action, respond, lambda term_id: note_term(term_id, user_id), Refused, refusal_message
+        )
+        if term is None:
             return
         bk.open_modal(
             client, respond, body["trigger_id"], note_modal(term, self.liaison.existing_note(term.id, user_id))
         )
 
     def on_intro_answer(self, ack: Ack, action: dict[str, Any], body: dict[str, Any], respond: Respond) -> None:
-        ack()
         met = action.get("action_id") == "liaison_intro_met"
-        try:
-            pair = self.liaison.record_intro(bk.row_id(action.get("value")), body["user"]["id"], met=met)
-        except Refused as refused:
-            respond(**refusal_message(refused), replace_original=False)
+        user_id = body["user"]["id"]
+        record = self.liaison.record_intro
+        pair = objects.attempted(
+            ack, action, respond, lambda pair_id: record(pair_id, user_id, met=met), Refused, refusal_message
+        )
+        if pair is None:
             return
         if met:
             text = f"🎉 Lovely: {bk.user(pair.marketing_user)} and {bk.user(pair.it_user)} met. Thanks for saying!"
@@ -415,7 +425,7 @@ def register(app: App, services: Services) -> None:
     services.liaison.set_conversation_opener(slack_calls.ConversationOpener(services.client))
     services.liaison.set_term_picker(_term_picker(services))
     services.liaison.liaison_group.check = slack_calls.group_problem(services.client)
-    app.command(COMMAND)(listeners.commands.handle)
+    listeners.commands.register(app)
     app.action("liaison_accept")(listeners.on_accept)
     app.action("liaison_decline")(listeners.on_decline)
     app.action("liaison_note")(listeners.on_note_button)

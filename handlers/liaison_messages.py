@@ -269,6 +269,14 @@ class LiaisonMessages:
         )
         return {"channel": user_id, **bk.message([bk.section(text)], f"Your {SIDE_LABELS[side]} liaison turn moved")}
 
+    def partner_changed(self, user_id: str, term: TermView, side: str, old: str, new: str) -> dict[str, Any]:
+        """To the other side's liaison of a term whose `side` seat moved from `old` to `new`."""
+        text = (
+            f"🔁 Your *{SIDE_LABELS[side]}* counterpart for {span(term)} is now {bk.user(new)}, "
+            f"instead of {bk.user(old)}. `/liaison who` shows the pair."
+        )
+        return {"channel": user_id, **bk.message([bk.section(text)], f"New {SIDE_LABELS[side]} counterpart")}
+
     def intro_prompt(self, channel: str, pair: IntroPairView) -> dict[str, Any]:
         blocks = [
             bk.section(

@@ -20,7 +20,7 @@ from bot.lunchlearn_calendar import ics_filename, session_ics
 from bot.lunchlearn_rules import MAX_TOPIC, SIDE_NAMES, IdeaView, sides_from_groups, topic_key
 from bot.outcomes import DraftRejected, NoChannelConfigured, NotAllowed
 from bot.services import Services
-from handlers import answers, slack_calls
+from handlers import answers, menus, objects, slack_calls
 from handlers import blocks as bk
 from handlers.commands import CommandTable, Invocation, Subcommand
 from handlers.lunchlearn_forms import comment_modal, created_modal, draft_from, session_modal
@@ -143,6 +143,7 @@ class LunchLearnListeners:
             COMMAND,
             "🍱 *Lunch & learns*: marketing and IT teach each other over lunch.",
             rows,
+            menu=menus.lunchlearn,
             max_text=MAX_COMMAND_TEXT,
             too_long=lambda length: bk.answer(
                 f"That's {length} characters; a topic fits in {MAX_TOPIC}. Try something shorter."
@@ -271,10 +272,8 @@ class LunchLearnListeners:
     def on_calendar(
         self, ack: Ack, action: dict[str, Any], body: dict[str, Any], client: WebClient, respond: Respond
     ) -> None:
-        ack()
-        session = self.service.get(bk.row_id(action.get("value")))
+        session = objects.named(ack, action, respond, self.service.get, answers.gone("session"))
         if session is None:
-            bk.tell(respond, answers.gone("session"))
             return
         user_id = body["user"]["id"]
         try:
@@ -319,16 +318,6 @@ class LunchLearnListeners:
             ]
             respond(**bk.message(blocks, "Thanks for your rating"), replace_original=True)
 
-    def on_comment(
-        self, ack: Ack, action: dict[str, Any], body: dict[str, Any], client: WebClient, respond: Respond
-    ) -> None:
-        ack()
-        session = self.service.get(bk.row_id(action.get("value")))
-        if session is None:
-            bk.tell(respond, answers.gone("session"))
-            return
-        bk.open_modal(client, respond, body["trigger_id"], comment_modal(session))
-
     def on_comment_submit(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         text = bk.input_value(view.get("state", {}).get("values", {}), "comment")
         try:
@@ -364,10 +353,8 @@ class LunchLearnListeners:
     def on_present(
         self, ack: Ack, action: dict[str, Any], body: dict[str, Any], client: WebClient, respond: Respond
     ) -> None:
-        ack()
-        idea = self.service.idea(bk.row_id(action.get("value")))
+        idea = objects.named(ack, action, respond, self.service.idea, answers.gone("idea"))
         if idea is None:
-            bk.tell(respond, answers.gone("idea"))
             return
         if idea.session_id is not None:
             respond(
@@ -406,12 +393,14 @@ class LunchLearnListeners:
 
 def register(app: App, services: Services) -> None:
     listeners = LunchLearnListeners(services)
-    app.command(COMMAND)(listeners.commands.handle)
+    listeners.commands.register(app)
     app.action("lunchlearn_signup")(listeners.on_signup)
     app.action("lunchlearn_withdraw")(listeners.on_withdraw)
     app.action("lunchlearn_ics")(listeners.on_calendar)
     app.action(re.compile(r"^lunchlearn_rate_[1-5]$"))(listeners.on_rate)
-    app.action("lunchlearn_comment")(listeners.on_comment)
+    app.action("lunchlearn_comment")(
+        objects.opens_form(services.lunchlearn.get, answers.gone("session"), comment_modal)
+    )
     app.action("lunchlearn_vote")(listeners.on_vote)
     app.action("lunchlearn_present")(listeners.on_present)
     app.action(re.compile(r"^lunchlearn_suggest:\d+$"))(listeners.on_suggest)

@@ -11,7 +11,7 @@ from bot.lunchlearn import UserSessions
 from bot.lunchlearn_rules import SessionView
 from bot.services import Services
 from handlers import blocks as bk
-from handlers.lunchlearn_messages import seat_dialog, topic_of, when_text
+from handlers.lunchlearn_messages import cancel_button, seat_dialog, topic_of, when_text
 
 __all__ = ["ROOM", "section"]
 
@@ -64,4 +64,4 @@ def attending_block(session: SessionView, user_id: str) -> bk.Block:
 def presenting_block(session: SessionView) -> bk.Block:
     attendees = f"👥 {len(session.seated)}/{session.capacity} seated · {len(session.waiting)} on the waitlist"
     lines = [f"🎤 {topic_of(session)} (#{session.id})", f"🗓️ {when_text(session.starts_at)} · {attendees}"]
-    return bk.section("\n".join(lines))
+    return bk.section("\n".join(lines), accessory=cancel_button(session))

@@ -158,15 +158,23 @@ def seat_dialog(session: SessionView, user_id: str) -> dict[str, Any] | None:
     return None
 
 
-def cancel_step(session: SessionView) -> dict[str, Any]:
-    """`/lunchlearn cancel <id>` asks first: the session is cancelled when its "Yes" is clicked."""
+def cancel_warning(session: SessionView) -> str:
     told = len(session.seated) + len(session.waiting)
-    warning = (
+    return (
         f"Everyone who signed up or waited ({told}) is told, and the announcement says it's cancelled. "
         "This can't be undone."
     )
+
+
+def cancel_step(session: SessionView) -> dict[str, Any]:
+    """`/lunchlearn cancel <id>` asks first: the session is cancelled when its "Yes" is clicked."""
     question = f"Cancel {topic_of(session)} (#{session.id}), {when_text(session.starts_at)}?"
-    return CANCEL_SESSION.step(question, warning, str(session.id))
+    return CANCEL_SESSION.step(question, cancel_warning(session), str(session.id))
+
+
+def cancel_button(session: SessionView) -> bk.Block:
+    """*Cancel* on the session itself (its presenters' Home): Slack asks first, then it is cancelled."""
+    return CANCEL_SESSION.button("Cancel", str(session.id), cancel_warning(session))
 
 
 def idea_blocks(idea: IdeaView) -> list[bk.Block]:

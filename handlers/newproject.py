@@ -26,13 +26,14 @@ from bot.notify import Renderer
 from bot.outcomes import DraftRejected, NoChannelConfigured, NotAllowed, NotFound
 from bot.services import Services
 from bot.vendor_rules import parse_status
-from handlers import answers, slack_calls
+from handlers import answers, objects, slack_calls
 from handlers import blocks as bk
 from handlers.commands import CommandTable, Invocation, Subcommand
 from handlers.newproject_forms import draft_from, intake_modal, metadata_id, note_modal, submitted_modal
 from handlers.newproject_messages import (
     COMMAND,
     IT_BUTTONS,
+    REPLY,
     WITHDRAW_TYPED,
     NewProjectMessages,
     list_message,
@@ -61,6 +62,7 @@ DONE_LINES = {
     "approve": "✅ *{name}* is approved for planning.",
     "decline": "⏸️ *{name}* is marked “not now”.",
     "question": "❓ Your question about *{name}* is on its way.",
+    "answer": "💬 Your answer about *{name}* is in its thread in the IT channel; whoever asked is told.",
 }
 REFUSAL = (
     "Only members of {channel} (or bot admins) can take, review, approve or decline intakes, sorry. "
@@ -300,6 +302,20 @@ class NewProjectListeners:
         view = note_modal("newproject_question", "Ask a question", intro, "Your question", intake.id)
         bk.open_modal(client, respond, body["trigger_id"], view)
 
+    def on_reply(
+        self, ack: Ack, action: dict[str, Any], body: dict[str, Any], client: WebClient, respond: Respond
+    ) -> None:
+        """*Reply* in the requester's DM: a small form; the answer goes to the intake's thread (`on_submit_note`)."""
+        intake = objects.named(ack, action, respond, self.service.get, answers.gone("intake"))
+        if intake is None:
+            return
+        if body["user"]["id"] != intake.requested_by or not intake.is_open:
+            bk.tell(respond, "Only the person who submitted an open intake can answer here.")
+            return
+        intro = f"Your answer about *{user_text(intake.name, 200)}* goes to its thread in the IT channel."
+        view = note_modal("newproject_answer", "Reply", intro, "Your answer", intake.id)
+        bk.open_modal(client, respond, body["trigger_id"], view)
+
     def on_decline(
         self, ack: Ack, action: dict[str, Any], body: dict[str, Any], client: WebClient, respond: Respond
     ) -> None:
@@ -324,7 +340,8 @@ class NewProjectListeners:
 
     def on_submit_note(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         user_id = body["user"]["id"]
-        verb = "question" if view.get("callback_id") == "newproject_question" else "decline"
+        verbs = {"newproject_question": "question", "newproject_answer": "answer"}
+        verb = verbs.get(str(view.get("callback_id")), "decline")
         note = bk.input_value(view.get("state", {}).get("values", {}), "note")
         try:
             it_member = verb == "decline" and self.is_it(user_id)  # anyone may ask a question
@@ -345,7 +362,7 @@ class NewProjectListeners:
 
 def register(app: App, services: Services) -> None:
     listeners = NewProjectListeners(services)
-    app.command(COMMAND)(listeners.commands.handle)
+    listeners.commands.register(app)
     for action_id in IT_BUTTONS.values():
         app.action(action_id)(listeners.on_it_button)
     app.action("newproject_ask")(listeners.on_ask)
@@ -354,6 +371,8 @@ def register(app: App, services: Services) -> None:
     app.view("newproject_intake")(listeners.on_submit_intake)
     app.view("newproject_question")(listeners.on_submit_note)
     app.view("newproject_decline")(listeners.on_submit_note)
+    app.view("newproject_answer")(listeners.on_submit_note)
+    app.action(REPLY)(listeners.on_reply)
 
 
 def renderers(service: NewProjectService) -> dict[str, Renderer]:

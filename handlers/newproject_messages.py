@@ -55,12 +55,14 @@ ACTION_LINES = {
     "decline": "said not now",
     "withdraw": "withdrew it",
     "question": "asked a question",
+    "answer": "answered a question",
 }
 IT_BUTTONS = {
     "claim": "newproject_claim",
     "review": "newproject_review",
     "approve": "newproject_approve",
 }
+REPLY = "newproject_reply"  # the requester's *Reply* to IT's question, in the DM that brought it
 WITHDRAW_TYPED = Ask("newproject_withdraw_yes", "Yes, withdraw it", "Withdraw this intake?")
 
 
@@ -189,7 +191,7 @@ def status_message(intake: Intake, found: list[str], viewer: str) -> dict[str, A
     head: list[bk.Block] = [*bk.titled(f"#{intake.id}", intake.name, " "), bk.section(summary_text(intake, found))]
     tail: list[bk.Block] = []
     if viewer == intake.requested_by and intake.is_open:
-        tail.append(bk.context(f"Changed your plans? `{COMMAND} withdraw {intake.id}`"))
+        tail.append(bk.actions([withdraw_button(intake)]))
     room = bk.MESSAGE_BLOCK_LIMIT - len(head) - 1 - len(tail)  # 1: the status line
     details = bk.fields_or_sections(
         detail_fields(intake.draft),
@@ -202,13 +204,21 @@ def status_message(intake: Intake, found: list[str], viewer: str) -> dict[str, A
     )
 
 
+def withdraw_warning(intake: Intake) -> str:
+    told = f", and {bk.user(intake.it_contact)} is told" if intake.it_contact else ""
+    return f"It is closed for good: IT sees it withdrawn{told}."
+
+
 def withdraw_step(intake: Intake) -> dict[str, Any]:
     """`/newproject withdraw <id>` asks first, as Home's *Withdraw* does: it is withdrawn on "Yes"."""
-    told = f", and {bk.user(intake.it_contact)} is told" if intake.it_contact else ""
-    warning = f"It is closed for good: IT sees it withdrawn{told}."
     return WITHDRAW_TYPED.step(
-        f"Withdraw *{user_text(intake.name, 200)}* (intake #{intake.id})?", warning, str(intake.id)
+        f"Withdraw *{user_text(intake.name, 200)}* (intake #{intake.id})?", withdraw_warning(intake), str(intake.id)
     )
+
+
+def withdraw_button(intake: Intake) -> bk.Block:
+    """*Withdraw* on the intake itself (its status, the requester's DMs): Slack asks first, then it is withdrawn."""
+    return WITHDRAW_TYPED.button("Withdraw", str(intake.id), withdraw_warning(intake))
 
 
 def history_blocks(events: Sequence[IntakeEvent], room: int) -> list[bk.Block]:
@@ -290,17 +300,31 @@ class NewProjectMessages:
         blocks = [bk.section(text)]
         if event.note:
             blocks += bk.long_text(quoted(event.note), room=10, rest=f"…the rest: `{COMMAND} status {intake.id}`")
-        if event.action == "question":
-            blocks.append(bk.context("Answer in the intake's thread in the IT channel, or reply to them directly."))
+        if event.action == "question" and user_id == intake.requested_by and intake.is_open:
+            reply = bk.button("Reply", REPLY, str(intake.id), style="primary")
+            blocks += [bk.actions([reply]), bk.context("Your answer goes to the intake's thread in the IT channel.")]
         blocks.append(bk.context(f"{status_line(intake)} · `{COMMAND} status {intake.id}`"))
+        if user_id == intake.requested_by and intake.is_open:
+            blocks.append(bk.actions([withdraw_button(intake)]))
         fallback = f"{intake.name}: {ACTION_PAST[event.action]}"
         return {"channel": user_id, **bk.message(blocks, fallback)}
 
     def question_in_thread(self, intake: Intake, event: IntakeEvent, channel: str, ts: str) -> dict[str, Any]:
+        """A question in the announcement's thread, or the requester's answer to one (*Reply* in their DM)."""
+        rest = f"…the rest: `{COMMAND} status {intake.id}`"
+        if event.action == "answer":
+            answer = f"💬 {bk.user(event.actor)} answers:\n{quoted(event.note)}"
+            return {
+                "channel": channel,
+                "thread_ts": ts,
+                **bk.message(bk.long_text(answer, room=10, rest=rest), f"An answer about {intake.name}"),
+            }
         question = f"❓ {bk.user(event.actor)} asks:\n{quoted(event.note)}"
         blocks = [
-            *bk.long_text(question, room=10, rest=f"…the rest: `{COMMAND} status {intake.id}`"),
-            bk.context(f"{bk.user(intake.requested_by)}, you can answer right here in the thread."),
+            *bk.long_text(question, room=10, rest=rest),
+            bk.context(
+                f"{bk.user(intake.requested_by)}, you can answer right here in the thread, or with *Reply* in my DM."
+            ),
         ]
         return {"channel": channel, "thread_ts": ts, **bk.message(blocks, f"A question about {intake.name}")}
 

@@ -19,8 +19,9 @@ from bot.sitdown_rules import (
     parse_day,
     parse_time_of_day,
 )
-from bot.sitdown_views import SeriesView
-from handlers import answers, slack_calls
+from bot.sitdown_views import MeetingView, SeriesView
+from bot.typed_dates import leading_day
+from handlers import answers, menus, objects, slack_calls
 from handlers import blocks as bk
 from handlers.commands import CommandTable, Invocation, Subcommand
 from handlers.sitdown_calendar import send_calendar
@@ -118,7 +119,7 @@ class SitdownListeners:
             ),
             Subcommand("help", "this message", lambda run: run.answer(self.commands.help_message())),
         ]
-        return CommandTable(COMMAND, INTRO, rows, max_text=MAX_COMMAND_TEXT)
+        return CommandTable(COMMAND, INTRO, rows, max_text=MAX_COMMAND_TEXT, menu=menus.sitdown)
 
     def _new(self, run: Invocation) -> None:
         run.ack()
@@ -191,12 +192,16 @@ class SitdownListeners:
             "skip": "`/sitdown skip <id> [YYYY-MM-DD]`",
             "move": "`/sitdown move <id> <YYYY-MM-DD> <HH:MM>`",
         }.get(sub, f"`/sitdown {sub} <id>`")
-        expected = {"skip": (1, 2), "move": (3, 3)}.get(sub, (1, 1))
+        expected = {"skip": (1, 5), "move": (3, 7)}.get(sub, (1, 1))  # a date can be words: `Dec 17, 2026`
         if series_id is None or not expected[0] <= len(parts) <= expected[1]:
             return error_message(f"Usage: {usage}. The ids are in `/sitdown list`.")
+        if sub == "skip" and len(parts) > 1:
+            parts = [parts[0], " ".join(parts[1:])]
+        elif sub == "move":
+            parts = [parts[0], " ".join(parts[1:-1]), parts[-1]]
         if sub == "cancel":  # asks first; cancel_series cancels when its "Yes" is clicked
             return self._guarded(lambda: self._ask_cancel(series_id, user_id))
-        return self._guarded(lambda: self._apply_change(sub, series_id, parts[1:], user_id))
+        return self.change_now(sub, series_id, parts[1:], user_id)
 
     def _ask_cancel(self, series_id: int, user_id: str) -> dict[str, Any]:
         """The confirm step, unless the use case would refuse already (it checks again on "Yes")."""
@@ -209,7 +214,11 @@ class SitdownListeners:
 
     def cancel_series(self, series_id: int, user_id: str) -> dict[str, Any]:
         """*Yes, cancel it*: the use case checks again who may, and that the series still runs."""
-        return self._guarded(lambda: self._apply_change("cancel", series_id, [], user_id))
+        return self.change_now("cancel", series_id, [], user_id)
+
+    def change_now(self, sub: str, series_id: int, args: list[str], user_id: str) -> dict[str, Any]:
+        """skip/move/pause/resume/cancel, typed or clicked: the answer, whatever the use case decided."""
+        return self._guarded(lambda: self._apply_change(sub, series_id, args, user_id))
 
     @staticmethod
     def _guarded(change: Callable[[], dict[str, Any]]) -> dict[str, Any]:
@@ -223,14 +232,17 @@ class SitdownListeners:
             return error_message(bk.escape(str(problem)))
 
     def _apply_change(self, sub: str, series_id: int, args: list[str], user_id: str) -> dict[str, Any]:
+        today = self.sitdown.clock().date()
+        read = answers.read_as(args[0], parse_day(args[0], today)) if args else ""
         if sub == "skip":
-            day = parse_day(args[0]) if args else None
-            skipped = self.sitdown.skip(series_id, day, by=user_id)
-            return error_message(f"⏭️ Skipped the meeting of {when(skipped.start)}. I've told the channel.")
+            skipped = self.sitdown.skip(series_id, parse_day(args[0], today) if args else None, by=user_id)
+            return error_message(f"⏭️ Skipped the meeting of {when(skipped.start)}.{read} I've told the channel.")
         if sub == "move":
-            day, at = parse_day(args[0]), parse_time_of_day(args[1])
+            day, at = parse_day(args[0], today), parse_time_of_day(args[1])
             old, new = self.sitdown.move(series_id, day, at, by=user_id)
-            return error_message(f"📆 Moved the meeting of {when(old.start)} to {when(new)}. I've told the channel.")
+            return error_message(
+                f"📆 Moved the meeting of {when(old.start)} to {when(new)}.{read} I've told the channel."
+            )
         changed = {"pause": self.sitdown.pause, "resume": self.sitdown.resume, "cancel": self.sitdown.cancel}[sub](
             series_id, by=user_id
         )
@@ -260,14 +272,18 @@ class SitdownListeners:
             return error_message(
                 "Usage: `/sitdown holiday add <YYYY-MM-DD> [name]`, `holiday list`, `holiday remove <date>`."
             )
-        day_text_typed, _, name = args.partition(" ")
+        found = leading_day(args, self.sitdown.clock().date())
+        day_text_typed, name = (found[1], found[2]) if found else args.partition(" ")[::2]
         try:
-            day = parse_day(day_text_typed)
+            day = parse_day(day_text_typed, self.sitdown.clock().date())
             if verb == "add":
                 added = self.sitdown.add_holiday(day, name, by=user_id)
                 if not added:
                     return error_message(f"{day_text(day)} is already a company holiday.")
-                return error_message(f"🏖️ {day_text(day)} is now a company holiday: sit-downs that day are skipped.")
+                read = answers.read_as(day_text_typed, day)
+                return error_message(
+                    f"🏖️ {day_text(day)} is now a company holiday{read}: sit-downs that day are skipped."
+                )
             removed = self.sitdown.remove_holiday(day, by=user_id)
         except NotAllowed:
             return error_message("Only bot admins can change the company holidays, sorry.")
@@ -279,51 +295,32 @@ class SitdownListeners:
 
     # --- buttons ---
 
-    def on_add_agenda(
-        self, ack: Ack, action: dict[str, Any], body: dict[str, Any], client: WebClient, respond: Respond
-    ) -> None:
-        ack()
-        series = self.sitdown.series(bk.row_id(action.get("value")))
-        if series is None or series.status == "cancelled":
-            respond(**error_message(GONE), replace_original=False)
-            return
-        bk.open_modal(client, respond, body["trigger_id"], agenda_modal(series, self.sitdown.next_meeting(series.id)))
+    def running_series(self, series_id: int) -> SeriesView | None:
+        series = self.sitdown.series(series_id)
+        return None if series is None or series.status == "cancelled" else series
+
+    def running_meeting(self, meeting_id: int) -> tuple[SeriesView, MeetingView] | None:
+        found = self.sitdown.meeting(meeting_id)
+        return None if found is None or found[0].status == "cancelled" else found
 
     def on_mute(self, ack: Ack, action: dict[str, Any], body: dict[str, Any], respond: Respond) -> None:
-        ack()
         mute = action["action_id"] == "sitdown_mute"
-        try:
-            series, muted = self._toggle_mute(mute, bk.row_id(action.get("value")), body["user"]["id"])
-        except NotFound:
-            respond(**error_message(GONE), replace_original=False)
-            return
-        respond(**mute_message(series, muted), replace_original=False)
+        toggle = objects.attempted(
+            ack,
+            action,
+            respond,
+            lambda series_id: self._toggle_mute(mute, series_id, body["user"]["id"]),
+            NotFound,
+            lambda _gone: error_message(GONE),
+        )
+        if toggle is not None:
+            respond(**mute_message(*toggle), replace_original=False)
 
     def on_calendar(
         self, ack: Ack, action: dict[str, Any], body: dict[str, Any], client: WebClient, respond: Respond
     ) -> None:
         ack()
         send_calendar(self.sitdown, client, respond, bk.row_id(action.get("value")), body["user"]["id"])
-
-    def on_add_action(
-        self, ack: Ack, action: dict[str, Any], body: dict[str, Any], client: WebClient, respond: Respond
-    ) -> None:
-        ack()
-        found = self.sitdown.meeting(bk.row_id(action.get("value")))
-        if found is None or found[0].status == "cancelled":
-            respond(**error_message(GONE), replace_original=False)
-            return
-        bk.open_modal(client, respond, body["trigger_id"], action_modal(*found))
-
-    def on_add_notes(
-        self, ack: Ack, action: dict[str, Any], body: dict[str, Any], client: WebClient, respond: Respond
-    ) -> None:
-        ack()
-        found = self.sitdown.meeting(bk.row_id(action.get("value")))
-        if found is None:
-            respond(**error_message(GONE), replace_original=False)
-            return
-        bk.open_modal(client, respond, body["trigger_id"], notes_modal(*found))
 
     def on_done(self, ack: Ack, action: dict[str, Any], body: dict[str, Any], respond: Respond) -> None:
         ack()
@@ -341,7 +338,7 @@ class SitdownListeners:
             text = f"Already done: {bk.user(item.done_by or '')} closed it. {action_line(item)}"
         else:
             text = f"✅ Done: {action_line(item)}"
-        respond(**error_message(text), replace_original=False)
+        respond(**error_message(text), replace_original=bk.in_direct_message(body))  # a DM becomes its outcome
 
     # --- forms ---
 
@@ -416,12 +413,15 @@ class SitdownListeners:
 
 def register(app: App, services: Services) -> None:
     listeners = SitdownListeners(services)
-    app.command(COMMAND)(listeners.commands.handle)
-    app.action("sitdown_add_agenda")(listeners.on_add_agenda)
+    listeners.commands.register(app)
+    next_agenda = listeners.sitdown.next_meeting
+    app.action("sitdown_add_agenda")(
+        objects.opens_form(listeners.running_series, GONE, lambda series: agenda_modal(series, next_agenda(series.id)))
+    )
     app.action(re.compile(r"^sitdown_(mute|unmute)$"))(listeners.on_mute)
     app.action(re.compile(r"^sitdown_calendar:\d+$"))(listeners.on_calendar)
-    app.action("sitdown_add_action")(listeners.on_add_action)
-    app.action("sitdown_add_notes")(listeners.on_add_notes)
+    app.action("sitdown_add_action")(objects.opens_form(listeners.running_meeting, GONE, lambda m: action_modal(*m)))
+    app.action("sitdown_add_notes")(objects.opens_form(listeners.sitdown.meeting, GONE, lambda m: notes_modal(*m)))
     app.action(re.compile(r"^sitdown_done:\d+$"))(listeners.on_done)
     CANCEL_SERIES.register(app, listeners.cancel_series)
     app.view("sitdown_new")(listeners.on_new_submit)

@@ -100,6 +100,27 @@ def agenda_modal(series: SeriesView, upcoming: Occurrence | None) -> dict[str, A
     return bk.modal("sitdown_agenda", "Add agenda item", blocks, submit="Add", metadata=str(series.id))
 
 
+MOVE_FORM = "sitdown_move"
+
+
+def move_modal(series: SeriesView, upcoming: list[Occurrence]) -> dict[str, Any]:
+    """*Move a meeting…*: which of the next meetings (by its first schedule, in UTC), and the new day and time in
+    the series' own time zone."""
+    options = []
+    for occurrence in upcoming:
+        local = series.recurrence.local(occurrence.start)
+        moved = " (moved)" if occurrence.status == "moved" else ""
+        options.append((f"{occurrence.original:%Y-%m-%dT%H:%M}", f"{local:%a %d %b %Y, %H:%M}{moved}"))
+    first = series.recurrence.local(upcoming[0].start) if upcoming else None
+    blocks = [
+        bk.section(f"{series_line(series)}\nTimes are in the series' time zone, {bk.escape(series.recurrence.zone)}."),
+        bk.select_input("meeting", "Which meeting", options, initial=options[0][0] if options else None),
+        _input("day", "New day", {"type": "datepicker", **({"initial_date": f"{first:%Y-%m-%d}"} if first else {})}),
+        _input("time", "New time", {"type": "timepicker", "initial_time": f"{first:%H:%M}" if first else "10:00"}),
+    ]
+    return bk.modal(MOVE_FORM, "Move a meeting", blocks, submit="Move", metadata=str(series.id))
+
+
 def action_modal(series: SeriesView, meeting: MeetingView) -> dict[str, Any]:
     blocks = [
         bk.section(f"Follow-up of *{bk.escape(series.title)}* of {when(meeting.start)}"),

@@ -6,14 +6,15 @@ the usual listener in handlers/sitdown.py; what it answers becomes the notice of
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.services import Services
-from bot.sitdown_views import ActionItemView, PersonalSitdowns, SeriesForPerson
+from bot.sitdown_views import ActionItemView, PersonalSitdowns, SeriesForPerson, SeriesView
 from handlers import blocks as bk
-from handlers.sitdown_messages import CATEGORY_ICONS, calendar_button, day_text, when
+from handlers.sitdown_messages import CATEGORY_ICONS, calendar_button, day_text, manage_buttons, when
 
 __all__ = ["section"]
 
@@ -31,10 +32,13 @@ def section(services: Services, user_id: str) -> list[Block]:
     mine = services.sitdown.concerning(user_id, detailed=MAX_BLOCKS // 2)
     if not mine.series_total and not mine.actions:
         return []
-    return home_blocks(mine, services.clock())
+    admin = services.settings.is_admin(user_id)
+    return home_blocks(mine, services.clock(), manages=lambda series: admin or series.owner == user_id)
 
 
-def home_blocks(mine: PersonalSitdowns, now: datetime) -> list[Block]:
+def home_blocks(
+    mine: PersonalSitdowns, now: datetime, *, manages: Callable[[SeriesView], bool] = lambda _series: False
+) -> list[Block]:
     """The section within MAX_BLOCKS: the series first (two blocks each), then the action items (one each),
     and a last line saying how many were left out and which commands show them."""
     room = MAX_BLOCKS - 1  # the "and N more" line
@@ -46,7 +50,7 @@ def home_blocks(mine: PersonalSitdowns, now: datetime) -> list[Block]:
     if series:
         blocks.append(bk.section("*🤝 My next sit-downs*"))
         for one in series:
-            blocks += series_blocks(one)
+            blocks += series_blocks(one, manages=manages(one.series))
     if actions:
         blocks.append(bk.section("*📌 My open action items*"))
         blocks += [action_block(item, now) for item in actions]
@@ -57,7 +61,9 @@ def home_blocks(mine: PersonalSitdowns, now: datetime) -> list[Block]:
     return blocks
 
 
-def series_blocks(one: SeriesForPerson) -> list[Block]:
+def series_blocks(one: SeriesForPerson, *, manages: bool = False) -> list[Block]:
+    """The series, its next meeting and agenda, and its buttons: the series' own (skip, move, pause, cancel) for
+    its owner and bot admins."""
     series = one.series
     lines = [f"*{bk.escape(series.title)}* · in {bk.channel(series.channel_id)}"]
     if series.status == "paused":
@@ -78,6 +84,8 @@ def series_blocks(one: SeriesForPerson) -> list[Block]:
     )
     buttons = [bk.button("Add agenda item", "sitdown_add_agenda", str(series.id), style="primary"), mute]
     buttons.append(calendar_button(series.id))
+    if manages:
+        buttons += manage_buttons(series, one.next)
     return [bk.section("\n".join(lines)), bk.actions(buttons)]
 
 

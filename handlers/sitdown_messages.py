@@ -48,6 +48,38 @@ def series_line(series: SeriesView) -> str:
 
 
 CANCEL_SERIES = Ask("sitdown_cancel_yes", "Yes, cancel it", "Cancel this sit-down?")
+PAUSE_SERIES = Ask("sitdown_pause_yes", "Yes, pause it", "Pause this sit-down?")
+SKIP_MEETING = "sitdown_skip_meeting"  # value `<series id>:<its local date>`: the meeting the message shows
+MOVE_MEETING = "sitdown_move_meeting"  # opens the form: which of the next meetings, and when instead
+RESUME_SERIES = "sitdown_resume"
+
+
+def manage_buttons(series: SeriesView, upcoming: Occurrence | None) -> list[bk.Block]:
+    """What the series' owner or a bot admin does to it, on the series itself (the use cases check who again):
+    skip `upcoming` (the meeting shown), move one, pause or resume, cancel. Public ones ask first."""
+    where = bk.channel(series.channel_id)
+    if series.status == "paused":
+        return [bk.button("Resume", RESUME_SERIES, str(series.id), style="primary")]
+    buttons = []
+    if upcoming is not None:
+        local = series.recurrence.local(upcoming.start)
+        dialog = bk.confirm_dialog(
+            "Skip this meeting?",
+            f"The meeting of {day_text(local.date())} at {local:%H:%M} is called off and I tell {where}; "
+            "its agenda carries over to the next one.",
+            "Skip it",
+            "Keep it",
+        )
+        value = f"{series.id}:{series.recurrence.local(upcoming.original).date().isoformat()}"
+        buttons.append(bk.button("Skip this meeting", SKIP_MEETING, value, confirm=dialog))
+    pause = f"No meetings or reminders until it's resumed; I tell {where}."
+    cancel = f"Its meetings end for good: no more reminders, and I tell {where}."
+    return [
+        *buttons,
+        bk.button("Move a meeting…", MOVE_MEETING, str(series.id)),
+        PAUSE_SERIES.button("Pause", str(series.id), pause),
+        CANCEL_SERIES.button("Cancel the series", str(series.id), cancel),
+    ]
 
 
 def cancel_step(series: SeriesView) -> dict[str, Any]:
@@ -210,6 +242,7 @@ class SitdownMessages:
             calendar_button(series.id),
         ]
         after.append(bk.actions(buttons))
+        after += [bk.context("For the series' owner and bot admins:"), bk.actions(manage_buttons(series, occurrence))]
         room = bk.MESSAGE_BLOCK_LIMIT - 1 - len(after)
         actions = (
             actions_blocks(reminder.open_actions, min(room // 4, 10), reminder.muted) if reminder.open_actions else []
@@ -291,6 +324,7 @@ class SitdownMessages:
             "Add agenda items with `/sitdown agenda <text>` here; I'll post reminders with the agenda."
         )
         blocks = [bk.section(text, accessory=calendar_button(series.id))]
+        blocks += [bk.context("For its owner and bot admins:"), bk.actions(manage_buttons(series, change.occurrence))]
         return {"channel": series.channel_id, **bk.message(blocks, f"New sit-down: {series.title}")}
 
     def notes_shared(self, series: SeriesView, meeting: MeetingView) -> dict[str, Any]:

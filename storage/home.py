@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import Index, String
+from sqlalchemy import Index, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from storage.models import Base
+from storage.models import Base, in_chunks, is_one_of
 
 
 class HomeVisit(Base):
@@ -31,3 +32,13 @@ class HomeRepository:
             return True
         visit.last_opened_at = at
         return False
+
+    def visited_since(self, user_ids: Collection[str], since: datetime) -> set[str]:
+        """Which of these people opened Home at `since` or later."""
+        found = set[str]()
+        for chunk in in_chunks(user_ids):
+            statement = select(HomeVisit.user_id).where(
+                is_one_of(self.session, HomeVisit.user_id, chunk), HomeVisit.last_opened_at >= since
+            )
+            found.update(self.session.scalars(statement))
+        return found

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 
-from tests.conftest import RunningBot, wait_for
+from storage.sitdown import SitdownAgendaItem
+from tests.conftest import JOINT_CHANNEL, RunningBot, wait_for
+from tests.test_sitdown_commands import create_series, rows
 
 COMMANDS = ["/jargon", "/newproject", "/sitdown", "/lunchlearn", "/liaison"]
 
@@ -33,6 +36,77 @@ def test_a_typo_gets_the_nearest_subcommand_not_the_whole_help(
     reply = running_bot.slack.command(command, typo)
     assert f"Did you mean `{command} {meant}" in reply.text
     assert "How to use" not in reply.raw
+    (run,) = reply.action_elements
+    assert (run["action_id"], run["value"]) == (f"command:{command[1:]}", meant)
+
+
+def answer_to_button(bot: RunningBot, button: dict[str, Any], user: str = "UALICE") -> dict[str, Any]:
+    before = len(bot.fake.calls_to("response_url"))
+    bot.slack.action(button["action_id"], button["value"], user=user, channel=JOINT_CHANNEL)
+    return wait_for(lambda: bot.fake.calls_to("response_url")[before:])[-1]
+
+
+def test_did_you_mean_runs_the_suggestion_with_the_rest_of_what_was_typed(running_bot: RunningBot) -> None:
+    bot = running_bot
+    create_series(bot, owner="UALICE")
+    typed = "agnda Review the &lt;b&gt;launch&lt;/b&gt; &amp; <@UCAROL>"  # as Slack sends `<b>`, `&` and a mention
+    reply = bot.slack.command("/sitdown", typed, user="UBOB", channel=JOINT_CHANNEL)
+    (run,) = reply.action_elements
+    assert run["value"] == "agenda Review the &lt;b&gt;launch&lt;/b&gt; &amp; @UCAROL"
+    assert not rows(bot, SitdownAgendaItem)
+
+    answer = answer_to_button(bot, run, user="UBOB")
+
+    assert "Added to the agenda" in str(answer) and answer["response_type"] == "ephemeral"
+    (item,) = rows(bot, SitdownAgendaItem)
+    assert (item.text, item.added_by) == ("Review the <b>launch</b> & @UCAROL", "UBOB")  # the clicker's, read once
+    assert "&lt;b&gt;launch&lt;/b&gt;" in str(answer) and "<b>" not in str(answer)
+
+
+MENUS = {
+    "/sitdown": ["command:sitdown"] * 4,
+    "/lunchlearn": ["command:lunchlearn"] * 3,
+    "/liaison": ["command:liaison"] * 4,
+    "/jargon": ["jargon_home_lookup", *["command:jargon"] * 3],
+}
+
+
+@pytest.mark.parametrize("command", list(MENUS))
+def test_a_bare_command_answers_with_its_main_actions_as_buttons(running_bot: RunningBot, command: str) -> None:
+    reply = running_bot.slack.command(command, "")
+
+    assert reply.body.get("response_type", "ephemeral") == "ephemeral"
+    assert [e["action_id"] for e in reply.action_elements] == MENUS[command]
+    assert f"`{command} help` lists everything" in reply.text and "How to use" not in reply.raw
+    for button in reply.action_elements:
+        if button["action_id"].startswith("command:"):
+            typed = running_bot.slack.command(command, button["value"])  # each is a subcommand, typed as is
+            assert "I don't know" not in typed.text and "needs a little more" not in typed.text, button
+
+
+def test_menu_buttons_answer_like_the_typed_subcommand(running_bot: RunningBot) -> None:
+    bot = running_bot
+    menu = {e["value"]: e for e in bot.slack.command("/liaison", "").action_elements}
+    joined = answer_to_button(bot, menu["join marketing"], user="UBOB")
+    who = answer_to_button(bot, menu["who"], user="UBOB")
+
+    assert "pool" in str(joined) and bot.services.liaison.side_of("UBOB") == "marketing"
+    assert str(who["blocks"]) == str(bot.slack.command("/liaison", "who", user="UBOB").body["blocks"])
+    before = len(bot.fake.calls_to("views.open"))
+    sitdown_menu = {e["value"]: e for e in bot.slack.command("/sitdown", "").action_elements}
+    bot.slack.action(sitdown_menu["new"]["action_id"], "new", user="UBOB", channel=JOINT_CHANNEL)
+    opened = wait_for(lambda: bot.fake.calls_to("views.open")[before:])
+    assert opened[-1]["view"]["callback_id"] == "sitdown_new"
+
+
+def test_a_forged_menu_value_is_only_text_the_clicker_could_have_typed(running_bot: RunningBot) -> None:
+    bot = running_bot
+    forged = {"action_id": "command:jargon", "value": "delete SQL"}
+
+    answer = answer_to_button(bot, forged, user="UBOB")
+
+    assert "Only bot admins" in str(answer)
+    assert "Structured Query Language" in bot.slack.command("/jargon", "SQL").text
 
 
 def test_a_word_far_from_every_subcommand_gets_the_help(running_bot: RunningBot) -> None:

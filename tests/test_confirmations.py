@@ -251,7 +251,9 @@ def test_a_yes_naming_nothing_acts_on_nothing_even_for_someone_allowed(running_b
 # intake's own workflow, seen by those it concerns (Take, Review, Approve), or it marks one's own answer (Accept,
 # We met/Not yet, ratings, Done). `lunchlearn_withdraw` asks when it cannot be undone for the person: see below.
 DESTRUCTIVE = {
-    "sitdown_cancel_yes": "cancels a sit-down series",
+    "sitdown_cancel_yes": "cancels a sit-down series (the step's Yes, and `:object` on the series itself)",
+    "sitdown_pause_yes": "pauses a sit-down series and tells its channel",
+    "sitdown_skip_meeting": "skips a meeting and tells its channel",
     "lunchlearn_cancel_yes": "cancels a lunch & learn",
     "newproject_withdraw_yes": "withdraws an intake (the typed command's step)",
     "newproject_withdraw": "withdraws an intake (Home)",

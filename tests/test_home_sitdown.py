@@ -36,6 +36,13 @@ def quick_series(bot: RunningBot, title: str, owner: str) -> int:
     return bot.services.sitdown.create_series(draft, by=owner).id
 
 
+def local_day(bot: RunningBot, series_id: int, occurrence: Any) -> str:
+    """The local date a skip button names its meeting by (its first schedule, in the series' zone)."""
+    view = bot.services.sitdown.series(series_id)
+    assert view is not None
+    return view.recurrence.local(occurrence.original).date().isoformat()
+
+
 def published(bot: RunningBot) -> list[dict[str, Any]]:
     return [call["view"] for call in bot.fake.calls_to("views.publish")]
 
@@ -70,7 +77,12 @@ def test_my_series_with_its_next_meeting_agenda_and_buttons_and_my_action_items(
         ("sitdown_add_agenda", str(series.id)),
         ("sitdown_mute", str(series.id)),
         (f"sitdown_calendar:{series.id}", str(series.id)),
+        ("sitdown_skip_meeting", f"{series.id}:{local_day(bot, series.id, upcoming)}"),
+        ("sitdown_move_meeting", str(series.id)),
+        ("sitdown_pause_yes:object", str(series.id)),
+        ("sitdown_cancel_yes:object", str(series.id)),
     ]
+    assert not [b for b in buttons(carol_blocks) if b["action_id"].startswith(("sitdown_skip", "sitdown_cancel"))]
     assert "My open action items" not in text  # the item is Carol's
     assert "My open action items" in str(carol_blocks) and "Fix SSO" in str(carol_blocks)
     assert "Due Mon 30 Nov 2026" in str(carol_blocks)

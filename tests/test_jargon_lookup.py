@@ -35,15 +35,36 @@ def test_lookup_ignores_case_spacing_and_punctuation_via_aliases(running_bot: Ru
     assert first.body["blocks"] == second.body["blocks"]
 
 
-def test_miss_offers_suggestions_related_entries_and_a_request_button(running_bot: RunningBot) -> None:
+def test_a_misspelling_offers_the_term_first_and_no_request_for_the_typo(running_bot: RunningBot) -> None:
     reply = running_bot.slack.command("/jargon", "retargetting")
 
-    assert "isn't in the glossary yet" in reply.text
+    assert "Did you mean *Retargeting*?" in reply.text
     action_ids = [e["action_id"] for e in reply.action_elements]
-    assert any(a.startswith("jargon_show:") for a in action_ids)
-    assert "jargon_request" in action_ids
+    assert action_ids[0].startswith("jargon_show:") and reply.action_elements[0]["text"]["text"] == "Retargeting"
+    assert "jargon_request" not in action_ids and "/jargon add retargetting" in reply.text
     recorded = wait_for(lambda: lookups(running_bot))
     assert recorded[0].term_id is None and recorded[0].query_text == "retargetting"
+
+
+def test_a_miss_near_nothing_offers_a_request(running_bot: RunningBot) -> None:
+    reply = running_bot.slack.command("/jargon", "Zorblax pipeline")
+
+    assert "isn't in the glossary yet" in reply.text
+    assert "jargon_request" in [e["action_id"] for e in reply.action_elements]
+
+
+def test_a_word_near_a_subcommand_gets_the_lookup_and_the_subcommand(running_bot: RunningBot) -> None:
+    bot = running_bot
+    reply = bot.slack.command("/jargon", "lsit")
+    (run,) = [e for e in reply.action_elements if e["action_id"] == "command:jargon"]
+    before = len(bot.fake.calls_to("response_url"))
+    bot.slack.action(run["action_id"], run["value"], user="UBOB")
+    listed = wait_for(lambda: bot.fake.calls_to("response_url")[before:])[-1]
+    looked_up = bot.slack.command("/jargon", "SQL")
+
+    assert "*lsit* isn't in the glossary" in reply.text and "Or did you mean `/jargon list" in reply.text
+    assert run["value"] == "list" and "Glossary — All terms" in str(listed["blocks"])
+    assert "Or did you mean" not in looked_up.text  # a term near no subcommand: the lookup alone
 
 
 def test_suggestion_button_replaces_the_answer_with_the_entry(running_bot: RunningBot) -> None:
@@ -69,7 +90,7 @@ def test_share_posts_the_entry_publicly_attributed_to_the_sharer(running_bot: Ru
 
 
 def test_empty_text_and_help_answer_with_help(running_bot: RunningBot) -> None:
-    for text in ("", "help", "HELP"):
+    for text in ("help", "HELP"):  # alone, it offers its main actions (tests/test_commands.py)
         reply = running_bot.slack.command("/jargon", text)
         assert reply.status == 200
         assert "/jargon search" in reply.text

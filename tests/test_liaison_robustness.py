@@ -60,7 +60,9 @@ def test_an_admin_swap_tells_the_person_whose_turn_moved_but_a_self_swap_does_no
     assert terms(rotating) == [(0, "UM2", "UI3")]
     assert len(removed_notices(fake_slack, "UM1")) == 1
     assert removed_notices(fake_slack, "UI1") == []
-    assert "handed you" in text_of(posts_to(fake_slack, "UM2")[-1])
+    to_um2 = [text_of(body) for body in posts_to(fake_slack, "UM2")]
+    assert "handed you" in to_um2[-2]
+    assert "counterpart" in to_um2[-1] and "is now <@UI3>" in to_um2[-1]  # the pair hears of the other side's swap
 
 
 def test_leaving_the_user_group_hands_an_upcoming_turn_on(

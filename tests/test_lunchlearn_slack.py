@@ -89,7 +89,7 @@ def text_of(payload: dict[str, Any]) -> str:
 
 
 def test_help_and_unknown_subcommands_answer_with_help(running_bot: RunningBot) -> None:
-    for typed in ("", "help", "frobnicate", "list everything", "cancel", "idea"):
+    for typed in ("help", "frobnicate", "list everything", "cancel", "idea"):
         reply = running_bot.slack.command("/lunchlearn", typed)
         assert "/lunchlearn new" in reply.text and "/lunchlearn idea" in reply.text, typed
     assert "I don't know `/lunchlearn frobnicate`" in running_bot.slack.command("/lunchlearn", "frobnicate").text

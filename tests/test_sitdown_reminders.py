@@ -82,7 +82,12 @@ def test_each_lead_time_gives_one_reminder_in_the_channel_then_a_followup(
     assert [m["channel"] for m in sent] == [JOINT_CHANNEL] * 3
     assert "starts in 1 day" in text_of(sent[0]) and "starts in 15 minutes" in text_of(sent[1])
     buttons = [e["text"]["text"] for b in sent[0]["blocks"] if b["type"] == "actions" for e in b["elements"]]
-    assert buttons == ["Add agenda item", "Mute this series for me", "Add to calendar"]
+    assert buttons == [
+        "Add agenda item",
+        "Mute this series for me",
+        "Add to calendar",
+        *("Skip this meeting", "Move a meeting…", "Pause", "Cancel the series"),  # the owner's
+    ]
     assert "Add action item" in text_of(sent[2]) and "immediate" in text_of(sent[2])
     assert all(not row.late for row in outbox(services).values())
 
