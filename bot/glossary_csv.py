@@ -35,6 +35,10 @@ COLUMNS = (
 
 
 PREFERRED_ENCODINGS = ("cp1252",)  # Excel's on Western Windows: chosen whenever it reads the file as plausible text
+# Encodings of Latin script the detector may pick for a Western file of a few accented words ("déjà" reads as
+# cp1250's "déją" too): then cp1252 wins when it reads every non-ASCII character as a letter or a typographic mark.
+LATIN_GUESSES = {"cp1250", "cp1257", "iso8859_2", "iso8859_4", "iso8859_13", "iso8859_15", "latin_1", "mac_roman"}
+TYPOGRAPHIC = set("‘’‚“”„–—…•€£©®°±·×«»§")  # not ¿ ¹ ³ ¥ ª º: cp1250 letters read as cp1252
 SHOWN_VALUE = 60  # characters of a bad value quoted in the error
 
 
@@ -69,7 +73,19 @@ def decode_csv(data: bytes) -> str:
     for preferred in PREFERRED_ENCODINGS:
         if any(preferred in match.could_be_from_charset for match in matches):
             return data.decode(preferred)
+    if best.encoding in LATIN_GUESSES and (western := _plain_western(data)) is not None:
+        return western
     return str(best)
+
+
+def _plain_western(data: bytes) -> str | None:
+    """The text as Windows-1252 when every character beyond ASCII is a letter or a typographic mark."""
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError:
+        return None
+    odd = [c for c in text if ord(c) > 127 and not c.isalpha() and c not in TYPOGRAPHIC]
+    return None if odd else text
 
 
 @dataclass
