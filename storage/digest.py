@@ -8,20 +8,8 @@ from datetime import datetime, time
 from sqlalchemy import Integer, String, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from bot.digest_rules import (
-    DECISION_KINDS,
-    ActionRow,
-    DecisionRow,
-    EscalationRow,
-    IntakeRow,
-    LiaisonTermRow,
-    LookupRow,
-    RequestRow,
-    Rows,
-    Schedule,
-    SessionRow,
-    TermRow,
-)
+from bot import digest_rules as rules
+from bot.digest_rules import Schedule
 from storage.liaison_models import LiaisonTerm
 from storage.lunchlearn import LunchRating, LunchSession, LunchSignup
 from storage.models import Base, DefinitionRequest, JargonLookup, Term, insert_for
@@ -94,22 +82,25 @@ class DigestRepository:
 
     # --- rows for the figures ---
 
-    def rows(self, since: datetime, sides: dict[str, str]) -> Rows:
+    def rows(self, since: datetime, sides: dict[str, str]) -> rules.Rows:
         """What the figures of periods from `since` on need (meetings aside: they are computed occurrences)."""
-        return Rows(
+        return rules.Rows(
             intakes=self.intakes(),
             decisions=self._decisions(since),
             escalations=self._escalations(since),
             actions=self._actions(since),
             sessions=self._sessions(since),
-            terms=[TermRow(at) for at in self.session.scalars(select(Term.created_at).where(Term.created_at >= since))],
+            terms=[
+                rules.TermRow(at)
+                for at in self.session.scalars(select(Term.created_at).where(Term.created_at >= since))
+            ],
             lookups=self._missed_lookups(since),
             requests=self._requests(since),
             liaison_terms=self._liaison_terms(since),
             sides=sides,
         )
 
-    def intakes(self) -> list[IntakeRow]:
+    def intakes(self) -> list[rules.IntakeRow]:
         """Every intake (an old one can still be unclaimed at a period's end)."""
         columns = (
             NewProjectIntake.requested_at,
@@ -119,30 +110,30 @@ class DigestRepository:
             NewProjectIntake.personal_data,
             NewProjectIntake.new_vendors,
         )
-        return [IntakeRow(*row) for row in self.session.execute(select(*columns)).all()]
+        return [rules.IntakeRow(*row) for row in self.session.execute(select(*columns)).all()]
 
-    def _decisions(self, since: datetime) -> list[DecisionRow]:
+    def _decisions(self, since: datetime) -> list[rules.DecisionRow]:
         statement = select(NewProjectEvent.action, NewProjectEvent.at).where(
-            NewProjectEvent.action.in_(DECISION_KINDS), NewProjectEvent.at >= since
+            NewProjectEvent.action.in_(rules.DECISION_KINDS), NewProjectEvent.at >= since
         )
-        return [DecisionRow(*row) for row in self.session.execute(statement).all()]
+        return [rules.DecisionRow(*row) for row in self.session.execute(statement).all()]
 
-    def _escalations(self, since: datetime) -> list[EscalationRow]:
+    def _escalations(self, since: datetime) -> list[rules.EscalationRow]:
         statement = select(IntakeEscalation.intake_id, IntakeEscalation.level, IntakeEscalation.sent_at).where(
             IntakeEscalation.sent_at >= since
         )
-        return [EscalationRow(*row) for row in self.session.execute(statement).all()]
+        return [rules.EscalationRow(*row) for row in self.session.execute(statement).all()]
 
-    def _actions(self, since: datetime) -> list[ActionRow]:
+    def _actions(self, since: datetime) -> list[rules.ActionRow]:
         item = SitdownActionItem
         statement = (
             select(item.category, item.created_at, item.done_at, item.due_on, SitdownSeries.zone)
             .join(SitdownSeries, SitdownSeries.id == item.series_id)
             .where(or_(item.done_at.is_(None), item.done_at >= since))
         )
-        return [ActionRow(*row) for row in self.session.execute(statement).all()]
+        return [rules.ActionRow(*row) for row in self.session.execute(statement).all()]
 
-    def _sessions(self, since: datetime) -> list[SessionRow]:
+    def _sessions(self, since: datetime) -> list[rules.SessionRow]:
         sessions = list(self.session.scalars(select(LunchSession).where(LunchSession.starts_at >= since)))
         ids = [s.id for s in sessions]
         seated: dict[int, list[str]] = {}
@@ -157,7 +148,7 @@ class DigestRepository:
             for session_id, score in self.session.execute(ratings.order_by(LunchRating.id)).all():
                 scores.setdefault(session_id, []).append(score)
         return [
-            SessionRow(
+            rules.SessionRow(
                 s.starts_at,
                 s.status == "cancelled",
                 s.direction,
@@ -167,22 +158,24 @@ class DigestRepository:
             for s in sessions
         ]
 
-    def _missed_lookups(self, since: datetime) -> list[LookupRow]:
+    def _missed_lookups(self, since: datetime) -> list[rules.LookupRow]:
         statement = select(JargonLookup.query_text, JargonLookup.looked_up_at).where(
             JargonLookup.term_id.is_(None), JargonLookup.looked_up_at >= since
         )
-        return [LookupRow(text.strip().casefold(), at, False) for text, at in self.session.execute(statement).all()]
+        return [
+            rules.LookupRow(text.strip().casefold(), at, False) for text, at in self.session.execute(statement).all()
+        ]
 
-    def _requests(self, since: datetime) -> list[RequestRow]:
+    def _requests(self, since: datetime) -> list[rules.RequestRow]:
         request = DefinitionRequest
         statement = select(request.requested_at, request.defined_at, request.status).where(
             or_(request.status == "open", request.defined_at >= since)
         )
-        return [RequestRow(*row) for row in self.session.execute(statement).all()]
+        return [rules.RequestRow(*row) for row in self.session.execute(statement).all()]
 
-    def _liaison_terms(self, since: datetime) -> list[LiaisonTermRow]:
+    def _liaison_terms(self, since: datetime) -> list[rules.LiaisonTermRow]:
         term = LiaisonTerm
         statement = select(term.starts_at, term.ends_at, term.marketing_user, term.it_user).where(
             term.status == "planned", term.ends_at >= since
         )
-        return [LiaisonTermRow(*row) for row in self.session.execute(statement).all()]
+        return [rules.LiaisonTermRow(*row) for row in self.session.execute(statement).all()]

@@ -168,15 +168,21 @@ def test_a_start_on_a_new_database_migrates_in_a_child_process_then_loads_the_gl
     assert second.stdout.strip() == f"False {count_starter_terms()} []", "nothing to migrate; loaded once"
 
 
-def test_a_migration_that_fails_stops_the_bot_with_a_nonzero_exit_naming_the_migration(
-    tmp_path: Path, fake_slack: FakeSlack
-) -> None:
-    database = tmp_path / "later.db"
+def database_from_a_later_version(folder: Path) -> Path:
+    """An SQLite file a newer bot migrated: its revision (9999) is one this bot's migrations do not know."""
+    database = folder / "later.db"
     engine = db.create_engine_for(f"sqlite:///{database}")
     db.upgrade(engine)
     engine.dispose()
     with sqlite3.connect(database) as connection:
         connection.execute(f"UPDATE {db.VERSION_TABLE} SET version_num = '9999'")
+    return database
+
+
+def test_a_migration_that_fails_stops_the_bot_with_a_nonzero_exit_naming_the_migration(
+    tmp_path: Path, fake_slack: FakeSlack
+) -> None:
+    database = database_from_a_later_version(tmp_path)
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": str(tmp_path),

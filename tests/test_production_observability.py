@@ -26,6 +26,7 @@ from storage import db
 from storage.models import OutboxMessage
 from tests.conftest import poll_until
 from tests.fake_slack import FakeSlack
+from tests.test_migration_head import database_from_a_later_version
 from tests.test_production_processes import (
     POST,
     START_SECONDS,
@@ -196,12 +197,7 @@ def test_a_bad_log_format_is_one_plain_line_naming_it(tmp_path: Path) -> None:
 def test_a_failed_migration_in_json_is_json_lines_only_even_the_childs_traceback(
     tmp_path: Path, fake_slack: FakeSlack
 ) -> None:
-    database = tmp_path / "later.db"
-    engine = db.create_engine_for(f"sqlite:///{database}")
-    db.upgrade(engine)
-    with engine.begin() as connection:
-        connection.exec_driver_sql(f"UPDATE {db.VERSION_TABLE} SET version_num = '9999'")
-    engine.dispose()
+    database = database_from_a_later_version(tmp_path)
 
     result = run_bot(  # Slack answers auth.test (the start asks it first); the migration then fails
         tmp_path, LOG_FORMAT="json", DATABASE_URL=f"sqlite:///{database}", SLACK_API_URL=fake_slack.base_url
