@@ -17,6 +17,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.newproject import ANNOUNCEMENT, AlreadyTaken, NewProjectService
 from bot.newproject_rules import (
+    MAX_NAME,
     Intake,
     TransitionRefused,
     next_status,
@@ -175,13 +176,25 @@ class NewProjectListeners:
             INTRO,
             rows,
             empty=self._open_form,
-            examples=[("", "tell IT about a new marketing initiative (opens a form): the earlier, the better")],
+            fallback=self._titled_form,
+            examples=[
+                ("", "tell IT about a new marketing initiative (opens a form): the earlier, the better"),
+                ("Spring webinar", "the same form, its name filled in"),
+            ],
         )
 
-    def _open_form(self, run: Invocation) -> None:
+    def _open_form(self, run: Invocation, name: str = "") -> None:
         run.ack()
-        view = intake_modal(run.user_id, self.service.settings.short_notice_days)
+        view = intake_modal(run.user_id, self.service.settings.short_notice_days, name=name)
         bk.open_modal(run.client, run.respond, run.trigger_id, view)
+
+    def _titled_form(self, run: Invocation) -> None:
+        """`/newproject Spring webinar`: a name of two words or more opens the form with it; one unknown word is
+        more likely a mistyped subcommand (did-you-mean, or help), and so is a name near a subcommand."""
+        if " " not in run.text or len(run.text) > MAX_NAME or self.commands.suggestion(run.word) is not None:
+            self.commands.unknown(run)
+            return
+        self._open_form(run, name=run.text)
 
     def _list(self, run: Invocation) -> None:
         which = run.rest.lower()

@@ -33,15 +33,15 @@ def _input(block_id: str, label: str, element: bk.Block, *, optional: bool = Fal
     return block
 
 
-def intake_modal(user_id: str, short_notice_days: int, *, business_case: str = "") -> dict[str, Any]:
-    """The intake form, the business case prefilled when given (a message sent to IT with a shortcut); the
-    caller keeps that within MAX_TEXT."""
+def intake_modal(user_id: str, short_notice_days: int, *, business_case: str = "", name: str = "") -> dict[str, Any]:
+    """The intake form, the business case prefilled when given (a message sent to IT with a shortcut), the name
+    when typed after the command (`/newproject Spring webinar`); the caller keeps them within their limits."""
 
     long_text = functools.partial(bk.text_input, multiline=True, optional=True, max_length=MAX_TEXT)
 
     blocks = [
         bk.section("The earlier IT hears about it, the more they can help. Rough answers are fine."),
-        bk.text_input("name", "Project name", max_length=MAX_NAME, placeholder="Spring loyalty campaign"),
+        bk.text_input("name", "Project name", initial=name, max_length=MAX_NAME, placeholder="Spring loyalty campaign"),
         long_text(
             "business_case",
             "Business case",

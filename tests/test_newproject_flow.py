@@ -365,7 +365,7 @@ def test_stats_answer_counts_and_medians(running_bot: RunningBot) -> None:
 
 def test_help_unknown_subcommands_bad_ids_and_stale_buttons_get_friendly_answers(running_bot: RunningBot) -> None:
     bot = running_bot
-    for typed in ("help", "frobnicate", "list everything", "status", "stats please", "'; DROP TABLE x; --"):
+    for typed in ("help", "frobnicate", "list everything", "status", "stats please", "lsit the open ones"):
         reply = bot.slack.command("/newproject", typed)
         assert "/newproject list" in reply.text, typed
     for typed in ("status 42", "status abc", "withdraw 99999999999", "status -1", "status 🚀"):
@@ -378,6 +378,19 @@ def test_help_unknown_subcommands_bad_ids_and_stale_buttons_get_friendly_answers
     assert "closed or gone" in click(bot, "newproject_ask", 77, ADMIN)
     assert "no longer exists" in click(bot, "newproject_approve", 0, ADMIN)
     assert outbox_count(bot) == 0
+
+
+def test_a_name_typed_after_the_command_opens_the_form_with_it(running_bot: RunningBot) -> None:
+    bot = running_bot
+    reply = bot.slack.command("/newproject", "Spring webinar & friends", user=REQUESTER)
+
+    view = opened_view(bot, "newproject_intake")
+    [name] = [block for block in view["blocks"] if block.get("block_id") == "name"]
+    assert reply.text == "" and name["element"]["initial_value"] == "Spring webinar & friends"  # plain text
+    submitted = bot.slack.submit(view, {**FORM, "name": "Spring webinar & friends"}, user=REQUESTER)
+    assert submitted.body["response_action"] == "update"
+    with bot.services.sessions() as session:
+        assert list(session.scalars(select(NewProjectIntake.name))) == ["Spring webinar & friends"]
 
 
 # --- hostile text --------------------------------------------------------------------------------------------
