@@ -21,6 +21,11 @@ from handlers.confirm import Ask
 SIDE_ICONS = {"marketing": "📣", "it": "🛠️", "both": "🤝"}
 OTHER_SIDE = {"marketing": "IT", "it": "marketing", "both": "both sides"}
 ROUTE_LABELS = {"it": "IT", "marketing": "marketing", "joint": "both teams"}
+ROUTE_REASONS = {  # why the request came to this channel, in words that make sense to the people who read it
+    "it": "Asked here, in IT's channel: the closest glossary entries are IT's words.",
+    "marketing": "Asked here, in marketing's channel: the closest glossary entries are marketing's words.",
+    "joint": "Asked here, where both teams are: nothing in the glossary comes close, so either side may know it.",
+}
 DELETE_TERM = Ask("jargon_delete", "Yes, delete it", "Delete this entry?")
 
 
@@ -243,7 +248,7 @@ class JargonMessages:
         term = bk.escape(request.term_text)
         blocks = [
             bk.section(f"📖 {bk.user(request.requested_by)} would like to know what *{term}* means."),
-            bk.context(f"Sent to {ROUTE_LABELS[request.side]}: the closest glossary entries are theirs."),
+            bk.context(ROUTE_REASONS[request.side]),
             bk.actions([bk.button("Define it", "jargon_define", str(request.id), style="primary")]),
         ]
         return {"channel": request.channel_id, **bk.message(blocks, f"What does {request.term_text} mean?")}

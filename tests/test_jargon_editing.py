@@ -143,7 +143,21 @@ def test_marketing_words_are_routed_to_marketing(running_bot: RunningBot) -> Non
     running_bot.slack.action("jargon_request", "retargeting pixel audience", user="UALICE")
     wait_for(lambda: running_bot.fake.calls_to("response_url"))
     running_bot.dispatch()
-    assert running_bot.fake.calls_to("chat.postMessage")[0]["channel"] == MARKETING_CHANNEL
+    post = running_bot.fake.calls_to("chat.postMessage")[0]
+    assert post["channel"] == MARKETING_CHANNEL
+    assert "in marketing's channel: the closest glossary entries are marketing's words" in str(post["blocks"])
+
+
+def test_a_word_nothing_in_the_glossary_comes_close_to_is_asked_of_both_teams_in_words_that_say_so(
+    running_bot: RunningBot,
+) -> None:
+    running_bot.slack.action("jargon_request", "Zorblax", user="UALICE")
+    wait_for(lambda: running_bot.fake.calls_to("response_url"))
+    running_bot.dispatch()
+    post = running_bot.fake.calls_to("chat.postMessage")[0]
+    assert post["channel"] == "CJOINT"
+    assert "where both teams are: nothing in the glossary comes close" in str(post["blocks"])
+    assert "theirs" not in str(post["blocks"])
 
 
 def test_list_pages_with_buttons(running_bot: RunningBot) -> None:
