@@ -26,6 +26,7 @@ from bot.digest_rules import (
 )
 from bot.notify import Renderer, Sender
 from handlers import blocks as bk
+from handlers.zones import zone_select
 
 Block = dict[str, Any]
 SCHEDULE_FORM = "digest_schedule"
@@ -258,7 +259,7 @@ def schedule_modal(schedule: Schedule) -> dict[str, Any]:
         bk.select_input("period", "Period", periods, initial=schedule.period),
         bk.select_input("weekday", "Day", days, initial=str(schedule.weekday)),
         at,
-        bk.text_input("zone", "Time zone", initial=schedule.zone, max_length=64, hint="e.g. Europe/London"),
+        zone_select("zone", "Time zone", schedule.zone),
         bk.context("A monthly digest goes out on the first such day of the new month."),
     ]
     return bk.modal(SCHEDULE_FORM, "Leadership digest", blocks, submit="Save")

@@ -24,6 +24,7 @@ from bot.sitdown_rules import (
 from bot.sitdown_views import MeetingView, SeriesView
 from handlers import blocks as bk
 from handlers.sitdown_messages import series_line, when
+from handlers.zones import zone_select
 
 CADENCE_LABELS = {
     Cadence.WEEKLY: "Every week",
@@ -69,7 +70,7 @@ def series_modal(*, channel_id: str, zone: str, today: date) -> dict[str, Any]:
             optional=True,
         ),
         _input("time", "Time", {"type": "timepicker", "initial_time": "10:00"}),
-        bk.text_input("zone", "Time zone", initial=zone, max_length=64, hint="An IANA name, e.g. America/New_York."),
+        zone_select("zone", "Time zone", zone),
         bk.select_input("duration", "Length", [(str(m), f"{m} minutes") for m in DURATION_CHOICES], initial="30"),
         _input(
             "leads",

@@ -36,7 +36,12 @@ def opened_form(bot: RunningBot) -> dict[str, Any]:
 
 
 def values(**changes: Any) -> dict[str, Any]:
-    form = {"period": ("select", "weekly"), "weekday": ("select", "0"), "at": time_of_day("09:00"), "zone": "UTC"}
+    form = {
+        "period": ("select", "weekly"),
+        "weekday": ("select", "0"),
+        "at": time_of_day("09:00"),
+        "zone": ("select", "UTC"),
+    }
     return {**form, **changes}
 
 

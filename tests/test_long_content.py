@@ -20,7 +20,7 @@ from tests.test_lunchlearn_slack import mrkdwn_texts, plan_session
 from tests.test_newproject_flow import FORM, submit_intake
 from tests.test_sitdown_commands import create_series, opened_view
 
-WEEKLY_AT_TEN = {"zone": "Europe/London", "cadence": ("select", "weekly"), "leads": select_many(["15"])}
+WEEKLY_AT_TEN = {"zone": ("select", "Europe/London"), "cadence": ("select", "weekly"), "leads": select_many(["15"])}
 REMINDER_TIME = datetime(2026, 11, 24, 9, 45, tzinfo=UTC)  # 15 minutes before the first Tuesday 10:00
 AFTER_THE_MEETING = datetime(2026, 11, 24, 10, 45, tzinfo=UTC)
 

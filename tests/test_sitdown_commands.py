@@ -20,7 +20,7 @@ SERIES_FORM: dict[str, Any] = {
     "weekday": ("select", "Tuesday"),
     "nth": ("select", ""),
     "time": time_of_day("10:00"),
-    "zone": "America/New_York",
+    "zone": ("select", "America/New_York"),
     "duration": ("select", "45"),
     "leads": select_many(["1440", "15"]),
     "starts_on": date_state(None),
@@ -85,7 +85,9 @@ def test_new_opens_a_form_in_the_creators_time_zone_and_saving_stores_the_series
     reply = running_bot.slack.submit(view, SERIES_FORM)
 
     assert running_bot.fake.calls_to("users.info")[0]["user"] == "UALICE"
-    assert zone_block["element"]["initial_value"] == "America/New_York"
+    assert zone_block["element"]["initial_option"]["value"] == "America/New_York"  # picked from a list, not typed
+    groups = [group["label"]["text"] for group in zone_block["element"]["option_groups"]]
+    assert groups[0] == "Yours" and "Europe" in groups and "Asia" in groups
     assert channel_block["element"]["initial_conversation"] == JOINT_CHANNEL
     assert reply.body["response_action"] == "update" and "first meeting" in str(reply.body["view"])
     (series,) = rows(running_bot, tables.SitdownSeries)
@@ -110,7 +112,7 @@ def test_a_bad_form_shows_inline_errors_and_creates_nothing(running_bot: Running
             **SERIES_FORM,
             "title": "x" * 4000,
             "cadence": ("select", "monthly"),
-            "zone": "Europe/Atlantis",
+            "zone": ("select", "Europe/Atlantis"),
             "leads": select_many([]),
             "video_link": "<https://evil.example|meet>",
         },

@@ -20,7 +20,7 @@ OWNER = "UALICE"
 SERIES_FORM: dict[str, Any] = {
     **COMMANDS_SERIES_FORM,
     "cadence": ("select", "weekly"),
-    "zone": "Europe/London",
+    "zone": ("select", "Europe/London"),
     "duration": ("select", "30"),
     "leads": select_many(["15"]),
 }
