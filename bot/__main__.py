@@ -153,12 +153,16 @@ def _run() -> int:
     settings = settings_from(load_environment())  # before anything heavy: a bad setting is one line
     stop = StopSignal.install()
 
-    from bot.app import create_app, web_client
-    from bot.scheduler import start_scheduler
-    from bot.startup import announce, reuse_identity, who_am_i
+    from bot.startup import announce, reuse_identity, start_client, who_am_i
 
-    identity = who_am_i(web_client(settings), settings)  # a refused token or no network: one line, nothing created
+    # A refused token or no network: one line, nothing created. The check's client is slack_sdk's alone, so the
+    # migration child starts before this process loads the rest of its code (the two then overlap).
+    identity = who_am_i(start_client(settings), settings)
     migration = start_migrating(settings.database_url)  # meanwhile, this process loads its code
+
+    from bot.app import create_app
+    from bot.scheduler import start_scheduler
+
     services = start_services(settings, migration)
     app = create_app(services, token_verification=False)  # the token was checked above: Bolt gets that answer
     reuse_identity(app, identity)

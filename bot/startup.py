@@ -74,6 +74,21 @@ def api_url_shown(settings: Settings) -> str:
     return settings.api_url or f"{SLACK_DEFAULT_API_URL} (Slack's own; SLACK_API_URL is unset)"
 
 
+START_TIMEOUT_SECONDS = 10
+
+
+def start_client(settings: Settings) -> WebClient:
+    """The start's own Web API client (auth.test): slack_sdk's, honouring SLACK_API_URL, one retry on a connection
+    error; it loads none of the bot's code."""
+    from slack_sdk import WebClient
+    from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
+
+    options: dict[str, Any] = {"token": settings.bot_token, "timeout": START_TIMEOUT_SECONDS}
+    if settings.api_url:
+        options["base_url"] = settings.api_url
+    return WebClient(retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=1)], **options)
+
+
 def who_am_i(client: WebClient, settings: Settings) -> Identity:
     """auth.test: the bot token is checked before anything else starts. A refused token names SLACK_BOT_TOKEN; no
     network names the URL that could not be reached."""
