@@ -19,6 +19,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from bot.liaison_rules import valid_zone
@@ -136,8 +137,7 @@ def due_at(period: Period, schedule: Schedule) -> datetime:
 # --- rows (what storage hands over) --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class IntakeRow:
+class IntakeRow(NamedTuple):
     requested_at: datetime
     lead_days: int
     claimed_at: datetime | None
@@ -146,27 +146,23 @@ class IntakeRow:
     new_vendors: str
 
 
-@dataclass(frozen=True)
-class DecisionRow:
+class DecisionRow(NamedTuple):
     kind: str  # an intake event's action: approve, decline, review…
     at: datetime
 
 
-@dataclass(frozen=True)
-class EscalationRow:
+class EscalationRow(NamedTuple):
     intake_id: int
     level: int
     sent_at: datetime
 
 
-@dataclass(frozen=True)
-class MeetingRow:
+class MeetingRow(NamedTuple):
     start: datetime
     status: str  # scheduled, moved, skipped, holiday
 
 
-@dataclass(frozen=True)
-class ActionRow:
+class ActionRow(NamedTuple):
     category: str  # immediate, long_term
     created_at: datetime
     done_at: datetime | None
@@ -174,8 +170,7 @@ class ActionRow:
     zone: str
 
 
-@dataclass(frozen=True)
-class SessionRow:
+class SessionRow(NamedTuple):
     starts_at: datetime
     cancelled: bool
     direction: str
@@ -183,27 +178,23 @@ class SessionRow:
     scores: tuple[int, ...]
 
 
-@dataclass(frozen=True)
-class TermRow:
+class TermRow(NamedTuple):
     created_at: datetime
 
 
-@dataclass(frozen=True)
-class LookupRow:
+class LookupRow(NamedTuple):
     query: str
     at: datetime
     found: bool
 
 
-@dataclass(frozen=True)
-class RequestRow:
+class RequestRow(NamedTuple):
     requested_at: datetime
     defined_at: datetime | None
     status: str
 
 
-@dataclass(frozen=True)
-class LiaisonTermRow:
+class LiaisonTermRow(NamedTuple):
     starts_at: datetime
     ends_at: datetime
     marketing_user: str | None
