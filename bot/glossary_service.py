@@ -54,6 +54,9 @@ class JargonMessages(Protocol):
 
 @dataclass(frozen=True)
 class RequestOutcome:
+    """A request for a definition as filed: `created` when this asked it first, `already_following` when the
+    asker followed it before."""
+
     request: RequestView
     created: bool
     already_following: bool

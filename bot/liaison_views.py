@@ -10,6 +10,8 @@ from bot.liaison_rules import Member, RotationPlan, TermSlots
 
 @dataclass(frozen=True)
 class RotationView:
+    """A liaison rotation as set up: its plan (term length, start, time zone) and the channels it announces in."""
+
     id: int
     plan: RotationPlan
     channels: tuple[str, ...]

@@ -35,6 +35,8 @@ RATING_WINDOW = timedelta(days=2)
 
 @dataclass(frozen=True)
 class SessionDraft:
+    """A lunch-and-learn as the form gives it, before its rules are checked (`check_draft`)."""
+
     topic: str
     abstract: str
     presenters: tuple[str, ...]
@@ -138,6 +140,8 @@ class IdeaView:
 
 @dataclass(frozen=True)
 class RatingView:
+    """One attendee's rating of a session they sat in (1 to 5), and what they wrote."""
+
     user_id: str
     score: int
     comment: str
