@@ -9,18 +9,20 @@ from typing import Any
 from bot.newproject_rules import IntakeDraft
 from bot.sitdown_rules import WEEKDAY_NAMES, SeriesDraft, SeriesSpec
 
-SERIES_DRAFT = SeriesDraft(
-    title="Marketing × IT",
-    channel_id="CJOINT",  # tests.conftest.JOINT_CHANNEL
-    cadence="weekly",
-    weekday="Tuesday",
-    nth="",
-    at="10:00",
-    zone="Europe/London",
-    duration="30",
-    leads=("1440", "15"),
-    starts_on="",
-)
+# A series form as a person fills it in, field by field (every value as the form sends it: text).
+TYPED_SERIES: dict[str, Any] = {
+    "title": "Marketing × IT",
+    "channel_id": "CJOINT",  # tests.conftest.JOINT_CHANNEL
+    "cadence": "weekly",
+    "weekday": "Tuesday",
+    "nth": "",
+    "at": "10:00",
+    "zone": "Europe/London",
+    "duration": "30",
+    "leads": ("1440", "15"),
+    "starts_on": "",
+}
+SERIES_DRAFT = SeriesDraft(**TYPED_SERIES)
 
 
 def series_starting(day: date, **changes: Any) -> SeriesDraft:

@@ -46,6 +46,7 @@ hypothesis_settings.load_profile("bridgebot")
 TEST_START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # the tests' clock starts here; templates are made then
 IT_CHANNEL, MARKETING_CHANNEL, JOINT_CHANNEL = "CITINTAKE", "CMARKETING", "CJOINT"
 ADMIN = "UADMIN"
+IT_PERSON = "UIVAN"  # a member of the IT intake channel, where they are one (see it_bot)
 
 
 def move_clock_instead_of_sleeping(services: Services, clock: FakeClock) -> list[float]:
@@ -401,6 +402,13 @@ def running_bot(services: Services, fake_slack: FakeSlack, clock: FakeClock) -> 
         server.server_close()
         # Work Bolt runs after the acknowledgement (e.g. recording a lookup) must end before the database goes away.
         after_ack.shutdown(wait=True)
+
+
+@pytest.fixture
+def it_bot(running_bot: RunningBot) -> RunningBot:
+    """The running bot, with IT_PERSON a member of the IT intake channel (whose members decide intakes)."""
+    running_bot.fake.channel_members[IT_CHANNEL] = [IT_PERSON]
+    return running_bot
 
 
 def bot_with_only_home_section(section: Any) -> Any:

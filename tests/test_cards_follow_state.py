@@ -69,9 +69,8 @@ def lunch_card(bot: RunningBot) -> dict[str, Any]:
 # --- the intake announcement ---------------------------------------------------------------------------------
 
 
-def test_a_new_intake_offers_everything_and_a_taken_one_no_longer_offers_to_take_it(running_bot: RunningBot) -> None:
-    bot = running_bot
-    bot.fake.channel_members[IT_CHANNEL] = [IT_PERSON]
+def test_a_new_intake_offers_everything_and_a_taken_one_no_longer_offers_to_take_it(it_bot: RunningBot) -> None:
+    bot = it_bot
     intake_id = announced_intake(bot)
     assert set(buttons(latest_card(bot))) == EVERY_BUTTON
 
@@ -84,10 +83,9 @@ def test_a_new_intake_offers_everything_and_a_taken_one_no_longer_offers_to_take
 
 
 def test_in_review_approval_is_not_offered_and_a_non_admin_approve_is_refused_and_changes_nothing(
-    running_bot: RunningBot,
+    it_bot: RunningBot,
 ) -> None:
-    bot = running_bot
-    bot.fake.channel_members[IT_CHANNEL] = [IT_PERSON]
+    bot = it_bot
     intake_id = announced_intake(bot)
     click(bot, "newproject_claim", intake_id, IT_PERSON)
     assert "privacy/security review" in click(bot, "newproject_review", intake_id, IT_PERSON)
@@ -105,9 +103,8 @@ def test_in_review_approval_is_not_offered_and_a_non_admin_approve_is_refused_an
     assert (len(bot.fake.calls_to("chat.update")), outbox_count(bot)) == (updates, outbox)
 
 
-def test_an_unclaimed_intake_in_review_may_still_be_taken(running_bot: RunningBot) -> None:
-    bot = running_bot
-    bot.fake.channel_members[IT_CHANNEL] = [IT_PERSON]
+def test_an_unclaimed_intake_in_review_may_still_be_taken(it_bot: RunningBot) -> None:
+    bot = it_bot
     intake_id = announced_intake(bot)
     click(bot, "newproject_review", intake_id, IT_PERSON)
 
@@ -151,9 +148,8 @@ def test_a_normal_approval_records_no_override(running_bot: RunningBot) -> None:
     assert [note for _action, _actor, note in events_of(bot, intake_id)] == ["", "", ""]
 
 
-def test_decided_intakes_show_their_outcome_and_no_buttons(running_bot: RunningBot) -> None:
-    bot = running_bot
-    bot.fake.channel_members[IT_CHANNEL] = [IT_PERSON]
+def test_decided_intakes_show_their_outcome_and_no_buttons(it_bot: RunningBot) -> None:
+    bot = it_bot
     outcomes: dict[str, dict[str, Any]] = {}
 
     approved = announced_intake(bot)

@@ -15,6 +15,7 @@ from tests.slack_rules import errors_problems
 
 @pytest.fixture
 def fake() -> Iterator[FakeSlack]:
+    """A fake Slack of these tests' own: they send what Slack refuses on purpose (conftest's fails on that)."""
     started = FakeSlack().start()
     yield started
     started.stop()

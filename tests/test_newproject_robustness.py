@@ -17,11 +17,8 @@ from tests.test_newproject_flow import IT_PERSON, actions_of, click, intake_row,
 from tests.test_newproject_service import draft, outbox_row
 
 
-def test_when_slack_cannot_list_the_it_channel_the_clicker_is_told_so_and_nothing_changes(
-    running_bot: RunningBot,
-) -> None:
-    bot = running_bot
-    bot.fake.channel_members[IT_CHANNEL] = [IT_PERSON]
+def test_when_slack_cannot_list_the_it_channel_the_clicker_is_told_so_and_nothing_changes(it_bot: RunningBot) -> None:
+    bot = it_bot
     intake_id = submit_intake(bot)
     bot.dispatch()
     bot.fake.fail_next("conversations.members", error="channel_not_found")

@@ -21,10 +21,10 @@ from bot.services import Services
 from storage.models import OutboxMessage
 from storage.newproject import NewProjectEvent, NewProjectIntake
 from tests.builders import intake_draft
-from tests.conftest import ADMIN, IT_CHANNEL, FakeClock
+from tests.conftest import ADMIN, IT_CHANNEL, IT_PERSON, FakeClock
 from tests.fake_slack import FakeSlack
 
-REQUESTER, IT_PERSON = "UMIA", "UIVAN"
+REQUESTER = "UMIA"
 
 
 def draft(**changes: Any) -> IntakeDraft:
