@@ -28,6 +28,7 @@ from slack_sdk import WebClient
 
 from bot.app import build_services, create_app
 from bot.config import Settings
+from bot.health import Readiness
 from bot.server import make_http_server, wsgi_app
 from handlers.blocks import command_text
 from tests.fake_slack import FakeSlack
@@ -93,10 +94,10 @@ def main() -> None:
     )
     services = build_services(settings)
     services.glossary.load_starter_glossary_if_empty()
-    bot_url, _ = serve(wsgi_app(create_app(services), lambda: None, signing_secret=SIGNING_SECRET))
+    bot_url, _ = serve(wsgi_app(create_app(services), Readiness(), signing_secret=SIGNING_SECRET))
     bare = App(signing_secret=SIGNING_SECRET, client=WebClient(token="xoxb-bench", base_url=fake.base_url))
     bare.command("/jargon")(lambda ack: ack("constant"))
-    bare_url, _ = serve(wsgi_app(bare, lambda: None, signing_secret=SIGNING_SECRET))
+    bare_url, _ = serve(wsgi_app(bare, Readiness(), signing_secret=SIGNING_SECRET))
 
     bot, yardstick = SlackSender(bot_url, fake), SlackSender(bare_url, fake)
     latencies(bot, "SQL", 5), latencies(yardstick, "SQL", 5)  # warm up: token check, caches

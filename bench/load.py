@@ -55,13 +55,14 @@ GLOSSARY = ROOT / "bot" / "data" / "starter_glossary.csv"
 
 def serve(kind: str, api_url: str, database_url: str | None) -> None:
     """Run one app on a free port, print the port and the server's name, serve until killed."""
+    from bot.health import Readiness
     from bot.server import make_http_server, wsgi_app
 
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "Task queue depth": counted by the p99 instead
     application = (
         real_app(api_url, database_url)
         if kind == "bot"
-        else wsgi_app(bare_app(api_url), lambda: None, signing_secret=SIGNING_SECRET)
+        else wsgi_app(bare_app(api_url), Readiness(), signing_secret=SIGNING_SECRET)
     )
     server = make_http_server(application, "127.0.0.1", 0)
     name = "waitress" if "waitress" in sys.modules else type(server).__name__
@@ -70,11 +71,11 @@ def serve(kind: str, api_url: str, database_url: str | None) -> None:
 
 
 def real_app(api_url: str, database_url: str | None) -> Any:
-    from bot.app import build_services, create_app
+    from bot.app import build_services, create_app, health_check
     from bot.config import Settings
+    from bot.health import Readiness
     from bot.scheduler import start_scheduler
     from bot.server import wsgi_app
-    from storage import db
 
     folder = tempfile.mkdtemp(prefix="bridgebot-load-")
     settings = Settings(
@@ -90,7 +91,7 @@ def real_app(api_url: str, database_url: str | None) -> Any:
     services.glossary.load_starter_glossary_if_empty()
     start_scheduler(services.dispatcher, services.planners())
     services.glossary.lookups.start()
-    return wsgi_app(create_app(services), lambda: db.ping(services.engine), signing_secret=SIGNING_SECRET)
+    return wsgi_app(create_app(services), Readiness(health_check(services)), signing_secret=SIGNING_SECRET)
 
 
 def bare_app(api_url: str) -> Any:
