@@ -11,7 +11,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from types import FrameType
 from typing import TYPE_CHECKING
@@ -330,9 +329,7 @@ def serve_socket_mode(app: App, readiness: Readiness, settings: Settings, stop: 
 
 
 def finish_listeners(app: App) -> None:
-    executor = app.listener_runner.listener_executor
-    if isinstance(executor, ThreadPoolExecutor):
-        executor.shutdown(wait=True)
+    app.listener_runner.listener_executor.shutdown(wait=True)
 
 
 class StopSignal:

@@ -46,6 +46,7 @@ from handlers.lunchlearn import renderers as lunchlearn_renderers
 from handlers.newproject import NewProjectMessages
 from handlers.newproject import renderers as newproject_renderers
 from handlers.observed import FAILURE, ObservedApp
+from handlers.prompt_ack import PromptExecutor
 from handlers.sitdown import SitdownMessages
 from handlers.slack_calls import SlackClient
 from handlers.vendors import renderers as vendors_renderers
@@ -174,7 +175,7 @@ def create_app(
         token_verification_enabled=token_verification,
         # The Bolt dev server is not used; HTTP goes through bot.server's WSGI app.
         process_before_response=False,
-        listener_executor=listener_executor,
+        listener_executor=PromptExecutor(listener_executor),
     )
     api_url = services.settings.api_url
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from icalendar import Calendar, Event
-
 from bot.lunchlearn_rules import DIRECTIONS, SessionView
 
 PRODUCT_ID = "-//Bridgebot//Lunch and learn//EN"
 
 
 def session_ics(session: SessionView, *, now: datetime, host: str = "bridgebot") -> bytes:
+    from icalendar import Calendar, Event  # on first use, as bot.sitdown_calendar does
+
     calendar = Calendar()
     calendar.add("prodid", PRODUCT_ID)
     calendar.add("version", "2.0")

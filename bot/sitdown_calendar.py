@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
-from icalendar import Calendar, Event, vRecur
-
 from bot.sitdown_rules import Recurrence
 
 PRODUCT_ID = "-//Bridgebot//Sit-downs//EN"
@@ -26,6 +24,8 @@ def series_calendar(
 ) -> bytes:
     """Outlook and Google Calendar read the RRULE and TZID; skipped meetings travel as EXDATEs, and each moved
     meeting as an override (a VEVENT with the series' UID and the original start as its RECURRENCE-ID)."""
+    from icalendar import Calendar, Event, vRecur  # on first use: some 40 ms and 3 MB a start need not pay
+
     zone = recurrence.tz
 
     def meeting(start: datetime) -> Event:

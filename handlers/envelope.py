@@ -14,6 +14,7 @@ import logging
 import re
 from collections.abc import Callable
 from datetime import date
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -63,9 +64,16 @@ def is_slack_url(url: Any, *, also_allowed: str | None = None) -> bool:
     if url.startswith(SLACK_HOOKS):
         return True
     if also_allowed:
-        allowed, given = urlsplit(also_allowed), urlsplit(url)
-        return (given.scheme, given.netloc) == (allowed.scheme, allowed.netloc) and bool(allowed.netloc)
+        allowed, given = _origin(also_allowed), urlsplit(url)
+        return (given.scheme, given.netloc) == allowed and bool(allowed[1])
     return False
+
+
+@lru_cache(maxsize=8)
+def _origin(url: str) -> tuple[str, str]:
+    """SLACK_API_URL's scheme and host: the same one or two settings, asked about at every request."""
+    parts = urlsplit(url)
+    return parts.scheme, parts.netloc
 
 
 def is_slack_upload_url(url: Any, *, also_allowed: str | None = None) -> bool:

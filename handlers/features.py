@@ -40,8 +40,10 @@ HOME_LISTENERS = (jargon_home, newproject_home, admin_home)  # buttons that exis
 
 
 def register_all(app: App, services: Services) -> None:
-    home.register(app, services, HOME_SECTIONS)  # first: its middleware answers clicks made in Home
     for feature in FEATURES:
         feature.register(app, services)
     for part in HOME_LISTENERS:
         part.register_home(app, services)
+    # Last: Bolt tries listeners in order, and Home opens far less often than commands and buttons come. Its
+    # middleware still answers clicks made in Home before any listener: global middleware runs first.
+    home.register(app, services, HOME_SECTIONS)

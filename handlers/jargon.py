@@ -29,6 +29,7 @@ from handlers.jargon_messages import (
     ROUTE_LABELS,
     JargonMessages,
     delete_step,
+    entry_answer,
     entry_message,
     history_message,
     list_message,
@@ -37,6 +38,7 @@ from handlers.jargon_messages import (
     shared_message,
     stats_message,
 )
+from handlers.prompt_ack import ack_encoded
 
 __all__ = ["JargonListeners", "JargonMessages", "register"]
 
@@ -156,9 +158,12 @@ class JargonListeners:
 
     def _look_up(self, text: str, user_id: str, ack: Ack) -> None:
         found = self.glossary.lookup(text)
-        answer = entry_message(found) if isinstance(found, TermEntry) else miss_message(found)
         also = self.commands.also_meant(text)  # `/jargon lsit`: the lookup, and `list`
-        ack(**({**answer, "blocks": [*answer["blocks"], *also][: bk.MESSAGE_BLOCK_LIMIT]} if also else answer))
+        if isinstance(found, TermEntry) and not also:
+            ack_encoded(ack, entry_answer(found))
+        else:
+            answer = entry_message(found) if isinstance(found, TermEntry) else miss_message(found)
+            ack(**({**answer, "blocks": [*answer["blocks"], *also][: bk.MESSAGE_BLOCK_LIMIT]} if also else answer))
         self.glossary.record_lookup(text, found.id if isinstance(found, TermEntry) else None, user_id)
 
     def _answer_random(self, ack: Ack) -> None:

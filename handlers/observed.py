@@ -13,9 +13,10 @@ import re
 import time
 from typing import Any
 
-from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt import BoltRequest, BoltResponse
 
 from bot import metrics
+from handlers.prompt_ack import PromptApp
 
 log = logging.getLogger("bot.requests")
 
@@ -24,7 +25,7 @@ _NAME = re.compile(r"/?[a-z][a-z0-9_.-]{0,39}")
 _OUTCOME_BY_STATUS = {400: "refused", 401: "unauthorized", 404: "unhandled"}
 
 
-class ObservedApp(App):
+class ObservedApp(PromptApp):
     def dispatch(self, req: BoltRequest) -> BoltResponse:
         started = time.perf_counter()
         response = super().dispatch(req)

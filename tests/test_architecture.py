@@ -10,6 +10,8 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from functools import cache
 from pathlib import Path
 
@@ -111,3 +113,22 @@ def test_the_use_cases_never_import_slack_or_the_edge() -> None:
 def test_a_module_stays_small_enough_to_have_one_reason_to_change(name: str) -> None:
     lines = len(modules()[name].read_text(encoding="utf-8").splitlines())
     assert lines <= MAX_LINES, f"{modules()[name].relative_to(ROOT)} has {lines} lines"
+
+
+# Libraries a running bot loads only when it first needs them (idle memory, start-up time): the chart's drawing
+# (a child process draws it), the migrations (a child process runs them), and the calendar files.
+LOADED_ON_FIRST_USE = {"matplotlib", "alembic", "mako", "icalendar", "prometheus_client"}
+
+
+def test_the_assembled_bot_leaves_heavy_libraries_for_their_first_use(database_url: str) -> None:
+    code = (
+        "import sys; from bot.app import build_services, create_app; from bot.config import Settings\n"
+        "services = build_services(Settings(bot_token='xoxb-test', signing_secret='s', database_url=sys.argv[1]))\n"
+        "create_app(services, token_verification=False)\n"
+        f"print(sorted({{name.split('.')[0] for name in sys.modules}} & set({sorted(LOADED_ON_FIRST_USE)!r})))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, database_url], cwd=ROOT, capture_output=True, text=True, timeout=120, check=True
+    )
+
+    assert done.stdout.strip() == "[]"
