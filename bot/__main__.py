@@ -15,9 +15,6 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError
-
 from bot import admin_commands, logs
 from bot.admin_commands import fail
 from bot.clock import Clock
@@ -29,12 +26,14 @@ from bot.config import (
     log_format_from,
     log_level_from,
     settings_from,
+    sqlite_file_of,
 )
 from bot.outcomes import Outcome
 from bot.startup import StartFailed, bind_failure, bridgebot_version, shown_database
 
 if TYPE_CHECKING:
     from slack_bolt import App
+    from sqlalchemy import Engine
 
     from bot.health import Readiness
     from bot.server import HttpServer
@@ -95,14 +94,23 @@ def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> in
         return run()
     except (ConfigError, StartFailed) as error:
         return fail(str(error))
-    except OperationalError as error:
-        shown = shown_database(load_environment().get("DATABASE_URL", "").strip())
-        return fail(f"cannot reach the database at DATABASE_URL ({shown}): {_first_line(error)}")
     except Outcome as error:
         return fail(str(error))
     except OSError as error:
         filename = getattr(error, "filename", None)
         return fail(f"{error.strerror or error}: {filename}" if filename else f"{error.strerror or error}")
+    except Exception as error:
+        if not _is_operational_error(error):
+            raise
+        shown = shown_database(load_environment().get("DATABASE_URL", "").strip())
+        return fail(f"cannot reach the database at DATABASE_URL ({shown}): {_first_line(error)}")
+
+
+def _is_operational_error(error: Exception) -> bool:
+    """SQLAlchemy's OperationalError, told without importing SQLAlchemy (a start on SQLite begins migrating
+    before it does): if SQLAlchemy raised the error, it is loaded."""
+    exceptions = sys.modules.get("sqlalchemy.exc")
+    return exceptions is not None and isinstance(error, exceptions.OperationalError)
 
 
 def configure_logging() -> None:
@@ -119,9 +127,11 @@ def configure_logging() -> None:
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
-def _first_line(error: OperationalError) -> str:
-    lines = str(error.orig or error).strip().splitlines()
-    return lines[0] if lines else type(error.orig or error).__name__
+def _first_line(error: Exception) -> str:
+    """The driver's own first line (SQLAlchemy's OperationalError wraps it as `orig`)."""
+    cause = getattr(error, "orig", None) or error
+    lines = str(cause).strip().splitlines()
+    return lines[0] if lines else type(cause).__name__
 
 
 def upgrade_database() -> int:
@@ -162,11 +172,12 @@ def _run() -> int:
     from bot.app import create_app
     from bot.scheduler import start_scheduler
 
+    freeze_startup_heap()  # the code just loaded: while the migration (if any) still runs
     services = start_services(settings, migration)
     app = create_app(services, token_verification=False)  # the token was checked above: Bolt gets that answer
     reuse_identity(app, identity)
     readiness = readiness_of(services)  # what /healthz answers (bot.health): any server may serve it
-    freeze_startup_heap()
+    freeze_startup_heap(young_only=True)  # what the services and the app added
     metrics_server = start_metrics(settings, services, readiness)
     scheduler = start_scheduler(services.dispatcher, services.planners(), token_check=services.sending.check_token)
     services.glossary.lookups.start()
@@ -188,11 +199,13 @@ def _run() -> int:
     return 0
 
 
-def freeze_startup_heap() -> None:
+def freeze_startup_heap(*, young_only: bool = False) -> None:
     """What start-up built (modules, Bolt, SQLAlchemy's caches, the glossary index) lives as long as the process:
     moved out of the collector's reach, it is no longer re-scanned by every full collection, which planning
-    rounds that write thousands of messages trigger (about an eighth of such a round)."""
-    gc.collect()
+    rounds that write thousands of messages trigger (about an eighth of such a round). The start freezes twice:
+    the code once loaded, with a full collection, and what was built after it, with a collection of the younger
+    generations only (the rest is frozen already)."""
+    gc.collect(1 if young_only else 2)
     gc.freeze()
 
 
@@ -202,17 +215,29 @@ def start_migrating(database_url: str | None) -> subprocess.Popen[bytes] | None:
 
     Alembic runs in a process of its own because, once imported and run, it would stay in the bot's memory
     for good: some 6 MB, 11 where Pygments is installed (see storage.db.upgrade)."""
+    if not _migrations_pending(database_url):
+        return None
+    log.info("migrating the database: python -m bot %s", " ".join(MIGRATE_COMMAND))
+    environment = {**os.environ, **logs.environment(), **({"DATABASE_URL": database_url} if database_url else {})}
+    return subprocess.Popen([sys.executable, "-m", "bot", *MIGRATE_COMMAND], env=environment, stdout=subprocess.DEVNULL)
+
+
+def _migrations_pending(database_url: str | None) -> bool:
+    """An SQLite file is read with the standard library (storage.migrations); anything else, or a file in doubt,
+    through SQLAlchemy."""
+    from storage import migrations
+
+    sqlite_file = sqlite_file_of(database_url)
+    pending = migrations.sqlite_file_pending(sqlite_file) if sqlite_file is not None else None
+    if pending is not None:
+        return pending
     from storage import db
 
     engine = _engine_for(database_url)
     try:
-        if not db.migrations_pending(engine):
-            return None
+        return db.migrations_pending(engine)
     finally:
         engine.dispose()
-    log.info("migrating the database: python -m bot %s", " ".join(MIGRATE_COMMAND))
-    environment = {**os.environ, **logs.environment(), **({"DATABASE_URL": database_url} if database_url else {})}
-    return subprocess.Popen([sys.executable, "-m", "bot", *MIGRATE_COMMAND], env=environment, stdout=subprocess.DEVNULL)
 
 
 def finish_migrating(migration: subprocess.Popen[bytes] | None) -> None:

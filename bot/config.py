@@ -191,6 +191,10 @@ def _database_url(value: str | None) -> str | None:
         raise ConfigError(
             f"DATABASE_URL has an unencoded '#' in its {where}, where a URL's fragment would start: write it as %23."
         )
+    simple_file = _SQLITE_FILE_URL.match(value)
+    if simple_file:  # the usual case, read without SQLAlchemy: a start on SQLite migrates before it imports it
+        _sqlite_folder_exists(simple_file["database"] or None)
+        return value
     from sqlalchemy import make_url  # only here: the settings load before anything heavy
     from sqlalchemy.exc import ArgumentError
 
@@ -212,6 +216,19 @@ def _database_url(value: str | None) -> str | None:
     if url.get_backend_name() == "sqlite":
         _sqlite_folder_exists(url.database)
     return value
+
+
+# sqlite:///relative.db or sqlite:////absolute.db, with no query and nothing percent-encoded: SQLAlchemy reads
+# the file's path as the text after the third slash. Any other form is left to SQLAlchemy's own parser.
+_SQLITE_FILE_URL = re.compile(r"^sqlite(\+pysqlite)?:///(?P<database>[^?#%]*)$")
+
+
+def sqlite_file_of(database_url: str | None) -> Path | None:
+    """The SQLite file DATABASE_URL names (the default's when unset), when it is of the plain form; else None."""
+    found = _SQLITE_FILE_URL.match(database_url or DEFAULT_SQLITE_URL)
+    if found is None or found["database"] in ("", ":memory:"):
+        return None
+    return Path(found["database"])
 
 
 def _sqlite_folder_exists(database: str | None) -> None:

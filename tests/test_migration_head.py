@@ -20,7 +20,7 @@ from alembic.util.exc import CommandError
 from sqlalchemy import Engine, text
 
 from storage import db
-from storage.migrations import head_revisions
+from storage.migrations import head_revisions, sqlite_file_pending
 from tests.fake_slack import FakeSlack
 from tests.slack_requests import SIGNING_SECRET
 
@@ -28,7 +28,8 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.empty_database  # what a start does to a database it finds empty or behind
 
 # What a start does (bot/__main__.py: start_migrating, then start_services), in a process of its own; prints
-# whether it migrated, the terms in the glossary, and which of alembic and mako this process imported.
+# whether it migrated, the terms in the glossary, which of alembic and mako this process imported, and whether it
+# had imported SQLAlchemy by the time the migration started.
 START = """
 import sys
 from bot.__main__ import start_migrating, start_services
@@ -36,10 +37,11 @@ from bot.config import Settings
 
 url = sys.argv[1]
 migration = start_migrating(url)
+early = "sqlalchemy" in sys.modules  # on SQLite the migration starts before this process imports SQLAlchemy
 services = start_services(Settings(bot_token="xoxb-test", signing_secret="", database_url=url), migration)
 services.engine.dispose()
 imported = sorted({name.split(".")[0] for name in sys.modules} & {"alembic", "mako"})
-print(migration is not None, services.glossary.stats().terms, imported)
+print(migration is not None, services.glossary.stats().terms, imported, early)
 """
 
 
@@ -152,6 +154,38 @@ def test_upgrading_a_database_at_the_head_does_not_import_alembic(engine: Engine
     assert result.stdout.strip() == "False"
 
 
+def test_an_sqlite_file_is_read_for_its_revision_without_sqlalchemy(tmp_path: Path) -> None:
+    """What a start on SQLite decides before it imports SQLAlchemy (storage.migrations.sqlite_file_pending)."""
+    missing, empty, current = tmp_path / "missing.db", tmp_path / "empty.db", tmp_path / "current.db"
+    sqlite3.connect(empty).close()
+    migrated = db.create_engine_for(f"sqlite:///{current}")
+    db.upgrade(migrated)
+    migrated.dispose()
+    later = database_from_a_later_version(tmp_path)
+    not_a_database = tmp_path / "notes.db"
+    not_a_database.write_text("these are not the pages of an SQLite file " * 200)
+
+    assert sqlite_file_pending(missing) is True
+    assert not missing.exists(), "asking creates no file"
+    assert sqlite_file_pending(empty) is True
+    assert sqlite_file_pending(current) is False
+    assert sqlite_file_pending(later) is True, "alembic then decides (and refuses it)"
+    assert sqlite_file_pending(not_a_database) is None, "in doubt: SQLAlchemy and alembic decide"
+
+
+def test_behind_is_pending_and_unreadable_migrations_leave_it_to_alembic(tmp_path: Path) -> None:
+    database = tmp_path / "behind.db"
+    behind = db.create_engine_for(f"sqlite:///{database}")
+    head = scripts().get_revision(scripts().get_current_head())
+    assert head is not None and isinstance(head.down_revision, str)
+    command.upgrade(db.alembic_config(behind), head.down_revision)
+    behind.dispose()
+    computed = write_versions(tmp_path / "computed", ('"a"', "None"), ('"b".upper()', '"a"'))
+
+    assert sqlite_file_pending(database) is True
+    assert sqlite_file_pending(database, computed) is None
+
+
 # --- the bot's start -----------------------------------------------------------------------------------------------
 
 
@@ -162,10 +196,11 @@ def test_a_start_on_a_new_database_migrates_in_a_child_process_then_loads_the_gl
     second = python("-c", START, database_url)
 
     assert first.returncode == 0, first.stderr
-    assert first.stdout.strip() == f"True {count_starter_terms()} []", "migrated, by another process"
+    early = engine.dialect.name != "sqlite"
+    assert first.stdout.strip() == f"True {count_starter_terms()} [] {early}", "migrated, by another process"
     assert applied(engine) == set(scripts().get_heads())
     assert second.returncode == 0, second.stderr
-    assert second.stdout.strip() == f"False {count_starter_terms()} []", "nothing to migrate; loaded once"
+    assert second.stdout.strip() == f"False {count_starter_terms()} [] {early}", "nothing to migrate; loaded once"
 
 
 def database_from_a_later_version(folder: Path) -> Path:

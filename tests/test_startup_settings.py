@@ -10,9 +10,10 @@ import socket
 from pathlib import Path
 
 import pytest
+from sqlalchemy import make_url
 
 from bot.app import web_client
-from bot.config import ConfigError, Settings, settings_from
+from bot.config import DEFAULT_SQLITE_URL, ConfigError, Settings, settings_from, sqlite_file_of
 from bot.health import Readiness
 from bot.startup import Identity, StartFailed, bind_failure, channel_warnings, shown_database, summary, who_am_i
 from tests.conftest import make_settings
@@ -87,6 +88,26 @@ def test_a_database_url_that_would_surprise_is_one_line(value: str, expected: st
 def test_a_database_url_in_an_existing_folder_or_encoded_is_accepted(tmp_path: Path) -> None:
     for value in (f"sqlite:///{tmp_path}/bot.db", "postgresql://bot:pa%23ss@db:5432/bridgebot", "sqlite://"):
         assert settings_from({**MINIMAL, "DATABASE_URL": value}).database_url == value
+
+
+@pytest.mark.parametrize(
+    ("value", "path"),
+    [
+        (None, "data/bridgebot.db"),
+        ("sqlite:///data/other.db", "data/other.db"),
+        ("sqlite:////srv/bot/bridgebot.db", "/srv/bot/bridgebot.db"),
+        ("sqlite+pysqlite:///bot.db", "bot.db"),
+        ("sqlite://", None),
+        ("sqlite:///:memory:", None),
+        ("sqlite:///bot.db?timeout=5", None),  # a query, or percent-encoding: SQLAlchemy's reading, not this one
+        ("sqlite:///b%C3%B6t.db", None),
+        ("postgresql://bot@db/bridgebot", None),
+    ],
+)
+def test_the_sqlite_file_a_database_url_names_is_read_as_sqlalchemy_reads_it(value: str | None, path: str) -> None:
+    assert sqlite_file_of(value) == (Path(path) if path else None)
+    if path:
+        assert make_url(value or DEFAULT_SQLITE_URL).database == path
 
 
 @pytest.mark.parametrize(

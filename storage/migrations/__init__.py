@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import ast
 import re
+import sqlite3
 from pathlib import Path
 
 VERSIONS_DIR = Path(__file__).parent / "versions"
+VERSION = "alembic_version"  # alembic's version table (storage.db.VERSION_TABLE)
 
 _ASSIGNMENT = re.compile(r"^(revision|down_revision)\s*(?::[^=]*)?=\s*(.+?)\s*$", re.MULTILINE)
 
@@ -41,3 +43,27 @@ def head_revisions(versions_dir: Path = VERSIONS_DIR) -> frozenset[str] | None:
         revised.update(down or ())
     heads = frozenset(revisions - revised)
     return heads or None
+
+
+def sqlite_file_pending(path: Path, versions_dir: Path = VERSIONS_DIR) -> bool | None:
+    """Whether the SQLite file at `path` is not at the head, read with the standard library's sqlite3: a start
+    on SQLite knows whether to migrate before it has imported SQLAlchemy, so the migration begins at once. A file
+    that does not exist yet is pending (it is not created here); None when in doubt (the caller then asks through
+    SQLAlchemy, or alembic decides)."""
+    heads = head_revisions(versions_dir)
+    if heads is None:
+        return None
+    if not path.exists():
+        return True
+    try:
+        connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            tables = connection.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (VERSION,))
+            if tables.fetchone() is None:
+                return True
+            applied = {row[0] for row in connection.execute(f"SELECT version_num FROM {VERSION}")}
+        finally:
+            connection.close()
+    except sqlite3.Error:
+        return None
+    return applied != heads
