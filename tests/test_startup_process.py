@@ -88,6 +88,22 @@ def test_no_slack_to_reach_names_auth_test_at_the_configured_url(tmp_path: Path)
     assert "PORT" not in line
 
 
+def test_a_database_that_cannot_be_reached_is_one_line_naming_it(tmp_path: Path, fake_slack: FakeSlack) -> None:
+    unreachable = f"postgresql://bot:secret@127.0.0.1:{free_port()}/bridgebot"  # nothing listens there
+
+    result = cli(
+        tmp_path,
+        SLACK_BOT_TOKEN="xoxb-1",
+        SLACK_SIGNING_SECRET=SECRET,
+        SLACK_API_URL=fake_slack.base_url,
+        DATABASE_URL=unreachable,
+    )
+
+    line = one_line_exit_2(result)
+    assert line.startswith("bridgebot: cannot reach the database at DATABASE_URL (postgresql://bot:***@127.0.0.1:")
+    assert "secret" not in line
+
+
 # --- the bot running: summary, HOST, a port in use --------------------------------------------------------------
 
 
