@@ -170,6 +170,7 @@ def create_app(
     """`listener_executor` runs what listeners do after their acknowledgement (Bolt's default: 5 threads);
     the tests pass one that tells when that work has finished, so they wait on it instead of polling."""
     app = ObservedApp(
+        name="bridgebot",  # unnamed, Bolt names the app after its caller's file, read with inspect.stack(): 0.1 s
         signing_secret=services.settings.signing_secret or "socket-mode-does-not-sign",
         client=services.client,
         token_verification_enabled=token_verification,
