@@ -82,15 +82,17 @@ def parser() -> argparse.ArgumentParser:
     return root
 
 
-def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> int:
-    """`clock` is for tests: the admin commands' time (the real clock when None)."""
+def main(
+    argv: Sequence[str] | None = None, *, clock: Clock | None = None, sleep: Callable[[float], None] | None = None
+) -> int:
+    """`clock` and `sleep` are for tests: the admin commands' time and waiting (the real ones when None)."""
     args = parser().parse_args(argv)
     try:
         configure_logging()
         if args.command == "db":
             return upgrade_database()
         if args.command in admin_commands.NAMES:
-            return admin_commands.run(args, clock)
+            return admin_commands.run(args, clock, sleep)
         return run()
     except (ConfigError, StartFailed) as error:
         return fail(str(error))

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -42,14 +44,14 @@ def add_to(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     digest.add_argument("--again", action="store_true", help="with send: send it once more, even if it was sent")
 
 
-def run(args: argparse.Namespace, clock: Clock | None) -> int:
-    """`clock` is for tests: the commands' time (the real clock when None)."""
+def run(args: argparse.Namespace, clock: Clock | None, sleep: Callable[[float], None] | None = None) -> int:
+    """`clock` and `sleep` are for tests: the commands' time and waiting (the real ones when None)."""
     if args.command == "glossary":
         return glossary_import(args.file) if args.action == "import" else glossary_export(args.file)
     if args.command == "user":
         if args.action == "export":
             return user_export(args.user_id, args.file)
-        return user_forget(args.user_id, args.yes)
+        return user_forget(args.user_id, args.yes, sleep or time.sleep)
     if args.command == "vendors":
         return vendors_export(args.file)
     if args.command == "digest":
@@ -147,12 +149,12 @@ def user_export(user_id: str, file: Path | None) -> int:
     return 0
 
 
-def user_forget(user_id: str, yes: bool) -> int:
+def user_forget(user_id: str, yes: bool, sleep: Callable[[float], None] = time.sleep) -> int:
     """Remove or anonymise everything about one person, after showing what that is and asking (unless --yes)."""
     services = _offline_services()
     found = services.people.export(user_id)
     if not found.tables:
-        _purge_buffered_lookups(services, found.user_id)
+        _purge_buffered_lookups(services, found.user_id, sleep)
         print(f"{found.user_id}: the bot holds nothing about them; nothing to forget")
         return 0
     print(f"{found.user_id}: {_summary(found.counts)}")
@@ -164,12 +166,12 @@ def user_forget(user_id: str, yes: bool) -> int:
             print("nothing was changed")
             return 1
     done = services.people.forget(found.user_id)
-    _purge_buffered_lookups(services, found.user_id)
+    _purge_buffered_lookups(services, found.user_id, sleep)
     print(f"forgot {found.user_id}: " + ", ".join(f"{t} ({_summary(c)})" for t, c in done.items()))
     return 0
 
 
-def _purge_buffered_lookups(services: Services, user_id: str) -> None:
+def _purge_buffered_lookups(services: Services, user_id: str, sleep: Callable[[float], None]) -> None:
     """Running bots hold the newest lookups in memory for a flush interval: they drop this person's at their next
     flush, while the request is in the database (two intervals), and what they wrote meanwhile is deleted."""
     from bot.config import LOOKUP_FLUSH_SECONDS
@@ -178,7 +180,7 @@ def _purge_buffered_lookups(services: Services, user_id: str) -> None:
     raw = load_environment().get("LOOKUP_FLUSH_SECONDS", "").strip()  # the running bots' interval
     wait = 2 * (int(raw) if raw.isdigit() and int(raw) > 0 else LOOKUP_FLUSH_SECONDS)
     print(f"waiting {wait} s for running bots to drop lookups of {user_id} they still hold in memory", file=sys.stderr)
-    purge_lookups_of(services.sessions, user_id, wait_seconds=wait)
+    purge_lookups_of(services.sessions, user_id, wait_seconds=wait, sleep=sleep)
 
 
 def _summary(counts: dict[str, int]) -> str:

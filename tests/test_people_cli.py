@@ -23,6 +23,11 @@ def filled(services: Services, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
     return services
 
 
+def no_wait(_seconds: float) -> None:
+    """Stands in for the wait `user forget` leaves running bots to flush: no bot runs in these tests (the purge
+    with running bots is tests/test_lookup_buffer.py's)."""
+
+
 class Terminal:
     def __init__(self, answer: str) -> None:
         self.answer = answer
@@ -82,11 +87,13 @@ def test_forget_after_yes_leaves_no_trace(
     filled: Services, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     at_a_terminal(monkeypatch, "yes")
+    waited: list[float] = []
 
-    assert main(["user", "forget", FORGOTTEN]) == 0
+    assert main(["user", "forget", FORGOTTEN], sleep=waited.append) == 0
 
-    out = capsys.readouterr().out
+    out, err = capsys.readouterr()
     assert f"forgot {FORGOTTEN}: " in out and "terms (anonymised 2" in out
+    assert waited == [2] and f"waiting 2 s for running bots to drop lookups of {FORGOTTEN}" in err
     assert traces_of(filled, FORGOTTEN) == []
     assert traces_of(filled, KEPT)
 
@@ -96,9 +103,9 @@ def test_forget_without_a_terminal_needs_yes(filled: Services, capsys: pytest.Ca
     assert "--yes" in capsys.readouterr().err
     assert traces_of(filled, FORGOTTEN)
 
-    assert main(["user", "forget", FORGOTTEN, "--yes"]) == 0
+    assert main(["user", "forget", FORGOTTEN, "--yes"], sleep=no_wait) == 0
     assert traces_of(filled, FORGOTTEN) == []
-    assert main(["user", "forget", FORGOTTEN, "--yes"]) == 0
+    assert main(["user", "forget", FORGOTTEN, "--yes"], sleep=no_wait) == 0
     assert "nothing to forget" in capsys.readouterr().out
 
 
