@@ -29,6 +29,7 @@ log = logging.getLogger("bot")
 RETRY_SECONDS = 10.0
 REPORT_SECONDS = 60.0
 HELLO_SECONDS = 15.0  # Slack says hello right after the handshake; a socket silent this long is not Slack's
+PING_SECONDS = 10.0  # how often the client pings Slack, which is how a dropped connection is noticed (Bolt's default)
 CLIENT_LOGGER = "slack_sdk.socket_mode.builtin.client"  # the name slack_sdk's client logs under by default
 PART = "slack"
 
@@ -44,6 +45,7 @@ class SocketModeLink:
         retry_seconds: float = RETRY_SECONDS,
         report_seconds: float = REPORT_SECONDS,
         hello_seconds: float = HELLO_SECONDS,
+        ping_seconds: float = PING_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -61,7 +63,9 @@ class SocketModeLink:
         logger = logging.getLogger(CLIENT_LOGGER)
         logger.addFilter(self._client_record_shown)
         self._logger = logger
-        self.handler = SocketModeHandler(app, app_token, logger=logger, auto_reconnect_enabled=False)
+        self.handler = SocketModeHandler(
+            app, app_token, logger=logger, auto_reconnect_enabled=False, ping_interval=ping_seconds
+        )
         self.client: Any = self.handler.client
         self.client.on_message_listeners.append(self._on_message)
         self.client.on_error_listeners.append(self._on_error)

@@ -36,7 +36,7 @@ def link(fake_slack: FakeSlack, readiness: Readiness) -> Iterator[SocketModeLink
     client = WebClient(token="xoxb-test", base_url=fake_slack.base_url)
     app = App(signing_secret="socket-mode", client=client, token_verification_enabled=False)
     built = SocketModeLink(
-        app, "xapp-test", readiness, api_url=fake_slack.base_url, retry_seconds=0.2, hello_seconds=1.0
+        app, "xapp-test", readiness, api_url=fake_slack.base_url, retry_seconds=0.2, hello_seconds=1.0, ping_seconds=1.0
     )
     yield built
     built.close()
