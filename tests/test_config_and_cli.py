@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.__main__ import main
 from bot.config import ConfigError, Settings, settings_from
 from storage import db
 from tests.conftest import RunningBot
@@ -213,34 +214,40 @@ def test_db_upgrade_creates_the_database_and_can_run_again(tmp_path: Path) -> No
     assert count_terms(database) == 0
 
 
-def round_trip(tmp_path: Path, source: Path) -> str:
-    """Import source into one database, export, import that into a second, export again: both exports match."""
-    first_db, second_db = sqlite_url(tmp_path / "first.db"), sqlite_url(tmp_path / "second.db")
-    assert cli(tmp_path, "glossary", "import", str(source), DATABASE_URL=first_db).returncode == 0
+def round_trip(tmp_path: Path, source: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Import source into one database, export, import that into a second, export again: both exports match.
+    The commands run in this process (`main`, as `python -m bot` calls it); the README's admin commands are run
+    as processes, as written, by tests/test_startup_process.py."""
+    monkeypatch.chdir(tmp_path)  # no .env of the developer's; the files are written here
 
-    exported = cli(tmp_path, "glossary", "export", "first.csv", DATABASE_URL=first_db)
-    imported = cli(tmp_path, "glossary", "import", "first.csv", DATABASE_URL=second_db)
-    again = cli(tmp_path, "glossary", "export", "second.csv", DATABASE_URL=second_db)
+    def command(database: str, *args: str) -> int:
+        monkeypatch.setenv("DATABASE_URL", sqlite_url(tmp_path / database))
+        return main(["glossary", *args])
 
-    assert (exported.returncode, imported.returncode, again.returncode) == (0, 0, 0), imported.stderr
+    assert command("first.db", "import", str(source)) == 0
+    exported = command("first.db", "export", "first.csv")
+    imported = command("second.db", "import", "first.csv")
+    again = command("second.db", "export", "second.csv")
+
+    assert (exported, imported, again) == (0, 0, 0)
     first, second = (tmp_path / "first.csv").read_text("utf-8"), (tmp_path / "second.csv").read_text("utf-8")
     assert first == second
     return first
 
 
-def test_glossary_export_then_import_round_trips_every_field(tmp_path: Path) -> None:
+def test_glossary_export_then_import_round_trips_every_field(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     source = tmp_path / "small.csv"
     source.write_text(SMALL_GLOSSARY, encoding="utf-8")
 
-    exported = round_trip(tmp_path, source)
+    exported = round_trip(tmp_path, source, monkeypatch)
 
     assert exported.count("\n") == 4, "header, two senses of Lead, Churn"
     assert "prospect;potential customer" in exported
     assert "UMARKETER,2026-01-05T09:00:00+00:00" in exported
 
 
-def test_starter_glossary_round_trips_through_the_cli(tmp_path: Path) -> None:
-    exported = round_trip(tmp_path, STARTER)
+def test_starter_glossary_round_trips_through_the_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    exported = round_trip(tmp_path, STARTER, monkeypatch)
 
     assert exported.count("\n") == STARTER.read_text("utf-8").count("\n")
 
