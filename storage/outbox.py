@@ -10,7 +10,7 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, CursorResult, String, and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from storage.models import Base, OutboxMessage, in_chunks, insert_for, is_one_of
+from storage.models import Base, OutboxMessage, dialect_of, in_chunks, insert_for, is_one_of
 
 # Slack allows about one chat.postMessage per second per channel; other methods are limited per workspace.
 PACED_METHODS = frozenset({"chat.postMessage"})  # about one per second per conversation
@@ -120,14 +120,17 @@ class OutboxRepository:
         return int(cast("CursorResult[Any]", self.session.execute(statement)).rowcount or 0)
 
     def add_many_if_absent(self, rows: Sequence[dict[str, Any]]) -> int:
-        """Insert each row (made by `outbox_row`) unless its key exists, in one round trip per chunk; how many
-        were new. For planners that write thousands of reminders at once."""
-        by_key = {row["key"]: row for row in rows}
-        existing = self.existing_keys(list(by_key))
-        fresh = [row for key, row in by_key.items() if key not in existing]
-        if fresh:
-            self.session.execute(self._insert_if_absent(returning=False), fresh)
-        return len(fresh)
+        """Insert each row (made by `outbox_row`) unless its key exists, in one statement: how many were new. For
+        planners that write thousands of reminders at once. ON CONFLICT skips the rows already there, so nothing
+        reads the keys first; the count is SQLite's summed rowcount of the executemany, and on PostgreSQL the ids
+        RETURNING gives back (psycopg reports no rowcount for it; SQLite's multi-row RETURNING costs more)."""
+        fresh = list({row["key"]: row for row in rows}.values())
+        if not fresh:
+            return 0
+        if dialect_of(self.session) == "postgresql":
+            return len(self.session.execute(self._insert_if_absent(), fresh).all())
+        result = self.session.execute(self._insert_if_absent(returning=False), fresh)
+        return int(cast("CursorResult[Any]", result).rowcount)
 
     def _insert_if_absent(self, *, returning: bool = True) -> Any:
         """Built from bind parameters only, so SQLAlchemy compiles it once and reuses it for every row."""
