@@ -216,7 +216,10 @@ class Dispatcher:
         With a `lookahead`, the claim also takes rows whose channel frees up within it, and each of those is sent
         once its channel is free: a drain claims the channels coming free next while it waits for them anyway, not
         after each has freed up (which put a claim's round trips into every gap between two posts to a channel)."""
-        messages = self._claim(pace.now() + lookahead)
+        free_now = pace.now()
+        claimed = self._claim(free_now + lookahead)
+        # Rows whose channel is free now first, in the claim's order; then those claimed ahead, as they free up.
+        messages = sorted(claimed, key=lambda message: max(message["channel_free_at"] or free_now, free_now))
         lanes = _by_conversation(messages)
         if self.workers > 1 and len(lanes) >= self.parallel_from:
             with ThreadPoolExecutor(max_workers=min(self.workers, len(lanes))) as pool:
@@ -245,10 +248,7 @@ class Dispatcher:
             rows = OutboxRepository(session).claim_due(
                 now=now, lease_until=now + self.lease, limit=self.batch_size, pace_now=pace_now
             )
-        # Rows whose channel is free now first, in the claim's order; then those claimed ahead, as their channels
-        # free up. A dict each, as a renewed claim updates its claimed_until.
-        ahead = sorted(rows, key=lambda row: max(row.channel_free_at or now, now))
-        return [row._asdict() for row in ahead]
+        return [row._asdict() for row in rows]  # a dict each: a renewed claim updates its claimed_until
 
     def _deliver(self, message: dict[str, Any], report: DispatchReport, pace: _PaceClock) -> None:
         self._await_channel(message, pace)
