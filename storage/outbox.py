@@ -162,17 +162,20 @@ class OutboxRepository:
         return int(cast("CursorResult[Any]", self.session.execute(statement)).rowcount or 0)
 
     def add_many_if_absent(self, rows: Sequence[dict[str, Any]]) -> int:
-        """Insert each row (made by `outbox_row`) unless its key exists, in one statement: how many were new. For
-        planners that write thousands of reminders at once. ON CONFLICT skips the rows already there, so nothing
-        reads the keys first; the count is SQLite's summed rowcount of the executemany, and on PostgreSQL the ids
-        RETURNING gives back (psycopg reports no rowcount for it; SQLite's multi-row RETURNING costs more)."""
+        """Insert each row (made by `outbox_row`) unless its key exists, in one executemany: how many were new.
+        For planners that write thousands of reminders at once. ON CONFLICT skips the rows already there; SQLite
+        counts the new ones (the executemany's summed rowcount), so nothing reads the keys first. psycopg reports
+        no rowcount for an executemany, so on PostgreSQL the keys are read first (a RETURNING on the insert cost
+        more: SQLAlchemy then builds multi-row VALUES statements)."""
         fresh = list({row["key"]: row for row in rows}.values())
+        counted_by_sqlite = dialect_of(self.session) == "sqlite"
+        if fresh and not counted_by_sqlite:
+            existing = self.existing_keys([row["key"] for row in fresh])
+            fresh = [row for row in fresh if row["key"] not in existing]
         if not fresh:
             return 0
-        if dialect_of(self.session) == "postgresql":
-            return len(self.session.execute(self._insert_if_absent(), fresh).all())
         result = self.session.execute(self._insert_if_absent(returning=False), fresh)
-        return int(cast("CursorResult[Any]", result).rowcount)
+        return int(cast("CursorResult[Any]", result).rowcount) if counted_by_sqlite else len(fresh)
 
     def _insert_if_absent(self, *, returning: bool = True) -> Any:
         """Built from bind parameters only, so SQLAlchemy compiles it once and reuses it for every row."""
