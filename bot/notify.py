@@ -7,7 +7,8 @@ Retry-After, repeated 5xx) are stored on the row, so nothing sleeps on them and 
 
 Pacing: Slack takes about one chat.postMessage per second per channel. A pass claims at most one row per
 channel, and none for a channel posted to less than a second ago (or still inside a 429's Retry-After);
-`run_once` repeats passes, waiting at most a second for the next channel to free up, until nothing is due.
+`run_once` repeats passes, waiting at most a second for the next channel to free up, until nothing is due. Its
+passes also claim the channels that free up within `lookahead` (50 ms) and send to each once it is free.
 """
 
 from __future__ import annotations
