@@ -25,7 +25,7 @@ from bot.notify import Outgoing
 from storage.lunchlearn import LunchLearnRepository
 
 PLANNING_LOOKBACK = SUMMARY_AFTER + timedelta(days=2)  # covers the summary a day after the longest session
-SESSIONS_PER_BATCH = 100  # a few hundred outbox rows rendered and written at a time: memory stays small
+SESSIONS_PER_BATCH = 500  # a couple of thousand outbox rows rendered and written at a time: memory stays small
 
 
 class LunchLearnPlanning(FeatureService[LunchLearnMessages]):

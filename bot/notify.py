@@ -7,13 +7,15 @@ Retry-After, repeated 5xx) are stored on the row, so nothing sleeps on them and 
 
 Pacing: Slack takes about one chat.postMessage per second per channel. A pass claims at most one row per
 channel, and none for a channel posted to less than a second ago (or still inside a 429's Retry-After);
-`run_once` repeats passes, waiting at most a second for the next channel to free up, until nothing is due.
+`run_once` repeats passes, waiting at most a second for the next channel to free up, until nothing is due. Its
+passes also claim the channels that free up within `lookahead` (50 ms) and send to each once it is free.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -142,6 +144,7 @@ class Dispatcher:
         lease: timedelta = timedelta(minutes=2),
         per_channel: timedelta = timedelta(seconds=1),
         max_wait: timedelta = timedelta(seconds=1.5),  # over the longest lane spacing (chat.update's 1.2 s)
+        lookahead: timedelta = timedelta(milliseconds=50),
         workers: int = 1,
         parallel_from: int = 8,
     ) -> None:
@@ -153,6 +156,7 @@ class Dispatcher:
         self.lease = lease
         self.per_channel = per_channel
         self.max_wait = max_wait
+        self.lookahead = lookahead
         self.workers = workers
         self.parallel_from = parallel_from
         self.wake: Callable[[], None] = lambda: None
@@ -166,6 +170,9 @@ class Dispatcher:
         self._record_lock = threading.Lock()
         # How run_once waits for a paced channel; stop() interrupts it. Tests may move their clock instead.
         self.sleep: Callable[[float], object] = self._stopping.wait
+        # How a row claimed ahead waits the last moments for its channel: not cut short by stop(), which lets the
+        # pass in progress finish.
+        self.pause: Callable[[float], object] = time.sleep
         self._pace = _PaceClock(clock)
 
     def wake_soon(self) -> None:
@@ -186,7 +193,7 @@ class Dispatcher:
         paced channels to free up; returns when nothing is due, or the next moment is further off than that."""
         report = DispatchReport()
         while not self._stopping.is_set():
-            if self._pass(report, self._pace):
+            if self._pass(report, self._pace, lookahead=self.lookahead):
                 continue
             pace_now = self._pace.now()
             wait = self._wait_for_a_paced_channel(pace_now)
@@ -202,11 +209,18 @@ class Dispatcher:
         self._pass(report, self._pace)
         return report
 
-    def _pass(self, report: DispatchReport, pace: _PaceClock) -> int:
+    def _pass(self, report: DispatchReport, pace: _PaceClock, *, lookahead: timedelta = timedelta(0)) -> int:
         """Send what one claim returned. Each conversation's messages go in order. With `workers` > 1, a pass
         spanning many conversations (a backlog) sends them side by side, so Slack's round trip does not multiply
-        by them; but then up to `workers` rows can be sent-but-unmarked when the process is killed (one when 1)."""
-        messages = self._claim(pace.now())
+        by them; but then up to `workers` rows can be sent-but-unmarked when the process is killed (one when 1).
+
+        With a `lookahead`, the claim also takes rows whose channel frees up within it, and each of those is sent
+        once its channel is free: a drain claims the channels coming free next while it waits for them anyway, not
+        after each has freed up (which put a claim's round trips into every gap between two posts to a channel)."""
+        free_now = pace.now()
+        claimed = self._claim(free_now + lookahead)
+        # Rows whose channel is free now first, in the claim's order; then those claimed ahead, as they free up.
+        messages = sorted(claimed, key=lambda message: max(message["channel_free_at"] or free_now, free_now))
         lanes = _by_conversation(messages)
         if self.workers > 1 and len(lanes) >= self.parallel_from:
             with ThreadPoolExecutor(max_workers=min(self.workers, len(lanes))) as pool:
@@ -235,24 +249,10 @@ class Dispatcher:
             rows = OutboxRepository(session).claim_due(
                 now=now, lease_until=now + self.lease, limit=self.batch_size, pace_now=pace_now
             )
-            return [
-                {
-                    "id": r.id,
-                    "key": r.key,
-                    "method": r.method,
-                    "payload": r.payload,
-                    "channel": r.channel,
-                    "due_at": r.due_at,
-                    "expire_at": r.expire_at,
-                    "attempts": r.attempts,
-                    "claimed_until": r.claimed_until,
-                    "render": r.render,
-                    "subject": r.subject,
-                }
-                for r in rows
-            ]
+        return [row._asdict() for row in rows]  # a dict each: a renewed claim updates its claimed_until
 
     def _deliver(self, message: dict[str, Any], report: DispatchReport, pace: _PaceClock) -> None:
+        self._await_channel(message, pace)
         now = self.clock()
         if message["expire_at"] is not None and now > message["expire_at"]:
             reason = f"not sent: its moment passed ({message['due_at']:%Y-%m-%d %H:%M} UTC)"
@@ -311,6 +311,16 @@ class Dispatcher:
                     hook(session, message["key"], message["payload"], now)
             except Exception:
                 log.exception("outbox %s: a hook on its sending failed", message["key"])
+
+    def _await_channel(self, message: dict[str, Any], pace: _PaceClock) -> None:
+        """A row claimed ahead (see `_pass`) waits for its channel to be free before anything is recorded for it:
+        even a skip sets the channel's next free moment, which must not come before the one it had."""
+        free_at = message["channel_free_at"]
+        pace_now = pace.now()
+        if free_at is not None and free_at > pace_now:
+            seconds = (free_at - pace_now).total_seconds()
+            self.pause(seconds)
+            pace.waited(since=pace_now, seconds=seconds)
 
     def _spacing(self, lane: str | None) -> timedelta:
         return lane_spacing(lane, self.per_channel)

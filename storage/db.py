@@ -18,6 +18,10 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 VERSION_TABLE = VERSION  # alembic's default, which env.py keeps
 DEFAULT_SQLITE_PATH = Path("data") / "bridgebot.db"
 POSTGRES_CONNECT_TIMEOUT_SECONDS = 5
+# SQLite's page cache per connection, at most (it grows only as pages are read or written). Its default, 2 MB,
+# is less than a planning round's transaction touches: thousands of outbox rows and their three indexes, whose
+# pages were then evicted and read back for every few rows (writing 20,000 rows cost about 40% more CPU).
+SQLITE_CACHE_KIB = 16 * 1024
 
 
 def normalize_url(raw: str | None) -> URL:
@@ -54,6 +58,7 @@ def _create_sqlite_engine(url: URL, **engine_options: Any) -> Engine:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
         cursor.close()
 
     return engine

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import (
@@ -68,6 +69,13 @@ def _sqlite_text(value: datetime | None) -> str | None:
         return None
     if value.tzinfo is None:
         raise ValueError("naive datetimes are not stored; pass an aware UTC datetime")
+    return _utc_text(value)
+
+
+@lru_cache(maxsize=4096)
+def _utc_text(value: datetime) -> str:
+    """Remembered: a planner's batch repeats a few moments (now, each session's due and expiry) on every row.
+    Aware datetimes are equal exactly when they are the same moment, whatever their zones, as the text is."""
     text = value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ")
     return text if value.microsecond else f"{text}.000000"
 

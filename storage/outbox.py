@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import ColumnElement, CursorResult, String, and_, bindparam, exists, func, or_, select, update
+from sqlalchemy import CursorResult, Integer, String, and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from storage.models import Base, OutboxMessage, in_chunks, insert_for, is_one_of
+from storage.models import Base, OutboxMessage, UTCDateTime, dialect_of, in_chunks, insert_for, is_one_of
 
 # Slack allows about one chat.postMessage per second per channel; other methods are limited per workspace.
 PACED_METHODS = frozenset({"chat.postMessage"})  # about one per second per conversation
@@ -43,6 +42,23 @@ class OutboxChannel(Base):
     not_before: Mapped[datetime]
 
 
+class ClaimedMessage(NamedTuple):
+    """A row claimed for sending, as it is once claimed (its attempt counted, held until `claimed_until`)."""
+
+    id: int
+    key: str
+    method: str
+    payload: dict[str, Any]
+    channel: str | None
+    due_at: datetime
+    expire_at: datetime | None
+    attempts: int
+    render: str | None
+    subject: str | None
+    claimed_until: datetime
+    channel_free_at: datetime | None  # when its channel was free to post to again, as read before the claim reserved it
+
+
 _OUTBOX: Any = OutboxMessage.__table__
 _MARK_SENT = (
     update(_OUTBOX)
@@ -57,6 +73,42 @@ _MARK_SENT = (
     )
 )
 _SET_NOT_BEFORE: dict[str, Any] = {}  # by database: the upsert of a channel's next free moment
+
+
+def _claim_statement() -> Any:
+    """The rows `claim_due` takes, from bind parameters `now`, `pace_now` and `limit` (see there)."""
+    out, lanes = _OUTBOX.c, OutboxChannel.__table__.c
+    now, pace_now = bindparam("now", type_=UTCDateTime()), bindparam("pace_now", type_=UTCDateTime())
+    paced = exists().where(lanes.channel == out.channel, lanes.not_before > pace_now)
+    claimable = and_(
+        out.next_attempt_at <= now,
+        or_(out.status == "pending", (out.status == "sending") & (out.claimed_until < now)),
+        or_(out.channel.is_(None), ~paced),
+    )
+    place = func.row_number().over(partition_by=out.channel, order_by=(out.due_at, out.id)).label("place")
+    first_per_channel = select(out.id, out.channel, out.next_attempt_at, place).where(claimable).subquery()
+    chosen = (
+        select(first_per_channel.c.id)
+        .where(or_(first_per_channel.c.channel.is_(None), first_per_channel.c.place == 1))
+        .order_by(first_per_channel.c.next_attempt_at, first_per_channel.c.id)
+        .limit(bindparam("limit", type_=Integer()))
+    )
+    stored = [out[name] for name in ("id", "key", "method", "payload", "channel", "due_at", "expire_at", "attempts")]
+    free_at = select(lanes.not_before).where(lanes.channel == out.channel).scalar_subquery()
+    return (
+        select(*stored, out.render, out.subject, free_at.label("channel_free_at"))
+        .where(out.id.in_(chosen), claimable)
+        .order_by(out.next_attempt_at, out.id)
+        .with_for_update(skip_locked=True)
+    )
+
+
+_CLAIM = _claim_statement()
+_MARK_SENDING = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True)))
+    .values(status="sending", claimed_until=bindparam("lease_until"), attempts=_OUTBOX.c.attempts + 1)
+)
 
 
 def outbox_row(
@@ -90,16 +142,6 @@ def outbox_row(
     }
 
 
-@dataclass(frozen=True)
-class ClaimedMessage:
-    id: int
-    key: str
-    method: str
-    payload: dict[str, Any]
-    due_at: datetime
-    attempts: int
-
-
 class OutboxRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -120,14 +162,20 @@ class OutboxRepository:
         return int(cast("CursorResult[Any]", self.session.execute(statement)).rowcount or 0)
 
     def add_many_if_absent(self, rows: Sequence[dict[str, Any]]) -> int:
-        """Insert each row (made by `outbox_row`) unless its key exists, in one round trip per chunk; how many
-        were new. For planners that write thousands of reminders at once."""
-        by_key = {row["key"]: row for row in rows}
-        existing = self.existing_keys(list(by_key))
-        fresh = [row for key, row in by_key.items() if key not in existing]
-        if fresh:
-            self.session.execute(self._insert_if_absent(returning=False), fresh)
-        return len(fresh)
+        """Insert each row (made by `outbox_row`) unless its key exists, in one executemany: how many were new.
+        For planners that write thousands of reminders at once. ON CONFLICT skips the rows already there; SQLite
+        counts the new ones (the executemany's summed rowcount), so nothing reads the keys first. psycopg reports
+        no rowcount for an executemany, so on PostgreSQL the keys are read first (a RETURNING on the insert cost
+        more: SQLAlchemy then builds multi-row VALUES statements)."""
+        fresh = list({row["key"]: row for row in rows}.values())
+        counted_by_sqlite = dialect_of(self.session) == "sqlite"
+        if fresh and not counted_by_sqlite:
+            existing = self.existing_keys([row["key"] for row in fresh])
+            fresh = [row for row in fresh if row["key"] not in existing]
+        if not fresh:
+            return 0
+        result = self.session.execute(self._insert_if_absent(returning=False), fresh)
+        return int(cast("CursorResult[Any]", result).rowcount) if counted_by_sqlite else len(fresh)
 
     def _insert_if_absent(self, *, returning: bool = True) -> Any:
         """Built from bind parameters only, so SQLAlchemy compiles it once and reuses it for every row."""
@@ -147,45 +195,22 @@ class OutboxRepository:
 
     def claim_due(
         self, *, now: datetime, lease_until: datetime, limit: int, pace_now: datetime | None = None
-    ) -> list[OutboxMessage]:
+    ) -> list[ClaimedMessage]:
         """Due rows, plus rows whose sender's lease ran out (it died mid-send); locked so replicas skip them.
 
         At most one row per paced channel (its earliest by due time, so a retried row keeps its place), and none
         for a channel whose `not_before` is after `pace_now`; each claimed row's channel is then reserved until
-        `lease_until`, so no replica posts to it meanwhile.
+        `lease_until`, so no replica posts to it meanwhile. Two statements built once (the dispatcher claims
+        before every few sends): the rows as plain tuples, and one UPDATE marking them all as being sent.
         """
-        claimable = self._claimable(now, pace_now or now)
-        first_per_channel = (
-            select(
-                OutboxMessage.id,
-                OutboxMessage.channel,
-                OutboxMessage.next_attempt_at,
-                func.row_number()
-                .over(partition_by=OutboxMessage.channel, order_by=(OutboxMessage.due_at, OutboxMessage.id))
-                .label("place"),
-            )
-            .where(claimable)
-            .subquery()
-        )
-        chosen = (
-            select(first_per_channel.c.id)
-            .where(or_(first_per_channel.c.channel.is_(None), first_per_channel.c.place == 1))
-            .order_by(first_per_channel.c.next_attempt_at, first_per_channel.c.id)
-            .limit(limit)
-        )
-        statement = (
-            select(OutboxMessage)
-            .where(OutboxMessage.id.in_(chosen), claimable)
-            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
-            .with_for_update(skip_locked=True)
-        )
-        rows = list(self.session.scalars(statement))
-        for row in rows:
-            row.status = "sending"
-            row.claimed_until = lease_until
-            row.attempts += 1
+        moments = {"now": now, "pace_now": pace_now or now, "limit": limit}
+        rows = self.session.execute(_CLAIM, moments).all()
+        if not rows:
+            return []
+        self.session.execute(_MARK_SENDING, {"ids": [row.id for row in rows], "lease_until": lease_until})
         self._set_not_before({row.channel for row in rows if row.channel is not None}, lease_until)
-        return rows
+        claimed = [{**row._asdict(), "attempts": row.attempts + 1, "claimed_until": lease_until} for row in rows]
+        return [ClaimedMessage(**columns) for columns in claimed]  # as the UPDATE left them
 
     def next_free_channel_at(self, *, now: datetime, pace_now: datetime) -> datetime | None:
         """The earliest moment a channel with a due row stops being paced, if any is paced now."""
@@ -256,17 +281,6 @@ class OutboxRepository:
 
     def by_status(self, status: str) -> Sequence[OutboxMessage]:
         return self.session.scalars(select(OutboxMessage).where(OutboxMessage.status == status)).all()
-
-    def _claimable(self, now: datetime, pace_now: datetime) -> ColumnElement[bool]:
-        paced = exists().where(OutboxChannel.channel == OutboxMessage.channel, OutboxChannel.not_before > pace_now)
-        return and_(
-            OutboxMessage.next_attempt_at <= now,
-            or_(
-                OutboxMessage.status == "pending",
-                (OutboxMessage.status == "sending") & (OutboxMessage.claimed_until < now),
-            ),
-            or_(OutboxMessage.channel.is_(None), ~paced),
-        )
 
     def _set_not_before(self, channels: set[str], not_before: datetime) -> None:
         """An upsert per channel, built once per database: the other half of what a send writes."""

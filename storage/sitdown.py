@@ -7,7 +7,7 @@ import dataclasses
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy import Row, select, text, update
+from sqlalchemy import Row, bindparam, select, text, update
 from sqlalchemy.orm import Session
 
 from bot.sitdown_rules import Cadence, Override, Recurrence, SeriesSpec
@@ -39,6 +39,10 @@ _SET_WATERMARKS = text(
     "FROM unnest(CAST(:ids AS integer[]), CAST(:moments AS timestamptz[])) AS watermark(id, moment) "
     "WHERE series.id = watermark.id"
 )
+
+_SERIES: Any = SitdownSeries.__table__
+# SQLite: one statement built once, run for every series in one executemany.
+_SET_WATERMARK = update(_SERIES).where(_SERIES.c.id == bindparam("series_id")).values(planned_until=bindparam("moment"))
 
 
 def _series_view(row: SitdownSeries | Row[Any]) -> SeriesView:
@@ -138,8 +142,9 @@ class SitdownRepository:
             SitdownSeries.planned_until < until,
             SitdownSeries.id > after_id,
         )
-        if dialect_of(self.session) == "sqlite":
-            lock_rows(self.session, SitdownSeries, *behind, keep=SitdownSeries.status)
+        if dialect_of(self.session) == "sqlite":  # the write lock, writing only the batch's rows (not every later one)
+            batch = select(SitdownSeries.id).where(*behind).order_by(SitdownSeries.id).limit(limit)
+            lock_rows(self.session, SitdownSeries, SitdownSeries.id.in_(batch), keep=SitdownSeries.status)
         columns = SitdownSeries.__table__  # plain rows: thousands of ORM objects cost more than the planning
         rows = self.session.execute(
             select(columns).where(*behind).order_by(SitdownSeries.id).limit(limit).with_for_update(skip_locked=True)
@@ -153,8 +158,8 @@ class SitdownRepository:
             moments = [moment.astimezone(UTC) for moment in watermarks.values()]
             self.session.execute(_SET_WATERMARKS, {"ids": list(watermarks), "moments": moments})
             return
-        rows = [{"id": series_id, "planned_until": moment} for series_id, moment in watermarks.items()]
-        self.session.execute(update(SitdownSeries), rows)
+        rows = [{"series_id": series_id, "moment": moment} for series_id, moment in watermarks.items()]
+        self.session.execute(_SET_WATERMARK, rows)  # Core's executemany: the ORM's bulk UPDATE costs more
 
     # --- meetings (occurrences with something attached) ---
 

@@ -58,6 +58,7 @@ def move_clock_instead_of_sleeping(services: Services, clock: FakeClock) -> list
         clock.advance(seconds=seconds)
 
     services.dispatcher.sleep = wait
+    services.dispatcher.pause = wait
     return waits
 
 
@@ -320,7 +321,7 @@ def services(settings: Settings, clock: FakeClock, fake_slack: FakeSlack) -> Ite
     built = build_services(settings, clock=clock)
     # A wait for a paced channel counts in the dispatcher's pace clock whether or not time passes (bot.notify's
     # _PaceClock), so the tests' dispatcher does not sleep it in real time; tests of pacing set their own.
-    built.dispatcher.sleep = fake_slack.skip
+    built.dispatcher.sleep = built.dispatcher.pause = fake_slack.skip
     yield built
     built.engine.dispose()
 

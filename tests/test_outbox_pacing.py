@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import select
 
 from bot.config import Settings
 from bot.notify import Outgoing, enqueue
@@ -212,6 +213,44 @@ def test_a_claimed_message_reserves_its_channel_until_sent_or_its_lease_ends(
     assert services.dispatcher.run_pass().sent == ["a1"]
     clock.advance(seconds=1)
     assert services.dispatcher.run_pass().sent == ["a2"]
+
+
+def test_a_claim_ahead_takes_the_channels_freeing_up_within_it_and_says_when_each_is_free(
+    services: Services, clock: FakeClock
+) -> None:
+    queue(services, clock, CA=["a1"], CB=["b1"], CC=["c1"])
+    soon, later = clock() + timedelta(milliseconds=30), clock() + timedelta(seconds=2)
+    with services.sessions.begin() as session:
+        OutboxRepository(session).pace("CA", not_before=soon)
+        OutboxRepository(session).pace("CB", not_before=later)
+    with services.sessions.begin() as session:
+        claimed = OutboxRepository(session).claim_due(
+            now=clock(), lease_until=clock() + services.dispatcher.lease, limit=10, pace_now=soon
+        )
+
+    assert {row.key: row.channel_free_at for row in claimed} == {"a1": soon, "c1": None}
+    assert [(row.attempts, row.claimed_until) for row in claimed] == [(1, clock() + services.dispatcher.lease)] * 2
+    with services.sessions() as session:
+        statuses = {key: status for key, status in session.execute(select(OutboxMessage.key, OutboxMessage.status))}
+    assert statuses == {"a1": "sending", "b1": "pending", "c1": "sending"}
+
+
+def test_a_drain_claims_a_channel_coming_free_and_sends_to_it_once_it_is_free(
+    services: Services, fake_slack: FakeSlack, clock: FakeClock
+) -> None:
+    """With a look-ahead over the channel's second, the second row is claimed at once and waits for its channel
+    (a pause, here counted instead of slept), rather than a wait for the channel and then a claim."""
+    waits = move_clock_instead_of_sleeping(services, clock)
+    pauses: list[float] = []
+    services.dispatcher.pause = lambda seconds: pauses.append(seconds) or clock.advance(seconds=seconds)
+    services.dispatcher.lookahead = timedelta(seconds=2)
+    start = clock()
+    queue(services, clock, CA=["a1", "a2"])
+
+    assert services.dispatcher.run_once().sent == ["a1", "a2"]
+    assert (waits, pauses) == ([], [1.0])
+    assert (rows(services)["a1"].sent_at, rows(services)["a2"].sent_at) == (start, start + timedelta(seconds=1))
+    assert posted(fake_slack) == ["a1", "a2"]
 
 
 def test_pacing_survives_a_restart(
