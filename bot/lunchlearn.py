@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 
 from bot.kit import FeatureService, UnitOfWork
-from bot.lunchlearn_base import IDEA_CARD, SESSION_CARD, LunchLearnMessages, idea_key, session_key
+from bot.lunchlearn_base import IDEA_CARD, SESSION_CARD, SESSION_DUE, LunchLearnMessages, idea_key, session_key
 from bot.lunchlearn_ideas import IdeaOutcome, LunchLearnIdeas
 from bot.lunchlearn_planning import LunchLearnPlanning, SettledSessions
 from bot.lunchlearn_rules import (
@@ -37,6 +37,7 @@ __all__ = [
     "ALREADY_PLANNED",
     "IDEA_CARD",
     "SESSION_CARD",
+    "SESSION_DUE",
     "CannotCancel",
     "IdeaOutcome",
     "LunchLearnMessages",

@@ -11,8 +11,10 @@ from typing import Any, Protocol
 from bot.kit import outbox_key
 from bot.lunchlearn_rules import IdeaView, RatingSummary, SessionView
 
-# The cards the outbox renders when it sends them (handlers/lunchlearn_messages.py registers their renderers).
+# What the outbox renders when it sends it (handlers/lunchlearn_messages.py registers the renderers): the cards,
+# and what the planner owes people about a session (reminders, attendee lists, rating asks, summaries).
 SESSION_CARD, IDEA_CARD = "lunchlearn.session_card", "lunchlearn.idea_card"
+SESSION_DUE = "lunchlearn.session_due"
 
 
 class LunchLearnMessages(Protocol):

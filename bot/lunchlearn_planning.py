@@ -3,18 +3,17 @@ written into the outbox, a batch of sessions at a time. A mixin of LunchLearnSer
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from bot.kit import FeatureService, UnitOfWork
-from bot.lunchlearn_base import SESSION_CARD, LunchLearnMessages, session_key
+from bot.lunchlearn_base import SESSION_CARD, SESSION_DUE, LunchLearnMessages, session_key
 from bot.lunchlearn_rules import (
     DAY_BEFORE,
     SUMMARY_AFTER,
     Due,
-    RatingView,
     SessionView,
     due_messages,
     expiry_of,
@@ -25,6 +24,7 @@ from bot.notify import Outgoing
 from storage.lunchlearn import LunchLearnRepository
 
 PLANNING_LOOKBACK = SUMMARY_AFTER + timedelta(days=2)  # covers the summary a day after the longest session
+PRESENTER_DUES = ("attendees", "summary")  # what is owed to a session's presenters; the rest goes to its attendees
 SESSIONS_PER_BATCH = 500  # a couple of thousand outbox rows rendered and written at a time: memory stays small
 
 
@@ -55,24 +55,29 @@ class LunchLearnPlanning(FeatureService[LunchLearnMessages]):
         return settled
 
     def _plan_batch(self, work: UnitOfWork, session_ids: list[int], settled: SettledSessions) -> None:
-        """These sessions' seats in two queries, every candidate key checked at once, payloads rendered only for
-        keys not written yet, and written in one statement; the sessions whose plan is complete join `settled`."""
+        """These sessions' seats in two queries, every candidate key checked at once, and the rows not written yet
+        written in one statement; the sessions whose plan is complete join `settled`. A row names what is owed
+        (the session, the kind, the person): the outbox renders it when it sends it (`due_message`), from the
+        session as it is then."""
         repository = work.repo(LunchLearnRepository)
         now = work.now
         plans = [
             _SessionPlan.of(view, due_messages(view, seats, now)) for view, seats in repository.with_seats(session_ids)
         ]
         existing = work.outbox.existing_keys([key for plan in plans for key in plan.candidate_keys()])
-        ratings = repository.ratings_of({plan.view.id for plan in plans if plan.owes_summary(existing)})
         grace = timedelta(minutes=self.settings.reminder_grace_minutes)
         messages: list[Outgoing] = []
         for plan in plans:
             card = self._card_update(work, plan.view) if plan.card and plan.card not in existing else []
             messages += card
+            subject = str(plan.view.id)
             for due, key in plan.dues:
                 if key not in existing:
-                    payload = self._render_due(plan.view, due, ratings.get(plan.view.id, ()))
-                    messages.append(Outgoing(key, payload, due_at=due.due_at, expire_at=expiry_of(due, grace)))
+                    owed = {"channel": due.user_id, "kind": due.kind}
+                    expire_at = expiry_of(due, grace)
+                    messages.append(
+                        Outgoing(key, owed, due_at=due.due_at, expire_at=expire_at, render=SESSION_DUE, subject=subject)
+                    )
             if card or not plan.card or plan.card in existing:  # else the announcement is not posted yet
                 settled.add(plan.view, now)
         if messages:
@@ -94,14 +99,25 @@ class LunchLearnPlanning(FeatureService[LunchLearnMessages]):
             )
         ]
 
-    def _render_due(self, view: SessionView, due: Due, ratings: Sequence[RatingView]) -> dict[str, Any]:
-        if due.kind == "attendees":
-            return self.messages.attendee_list(due.user_id, view)
-        if due.kind == "rate":
-            return self.messages.rating_request(due.user_id, view)
-        if due.kind == "summary":
-            return self.messages.rating_summary(due.user_id, view, summarize_ratings(ratings))
-        return self.messages.reminder(due.user_id, view, due.kind)
+    def due_message(self, session_id: int, kind: str, user_id: str) -> dict[str, Any] | None:
+        """What a planned row says, rendered as it is sent: the session, its seats and its ratings as they are
+        now. None (the row is skipped) once the session is cancelled or gone, or when an attendee's message is
+        for someone no longer seated."""
+        with self.reading() as work:
+            repository = work.repo(LunchLearnRepository)
+            view = repository.view(session_id)
+            if view is None or view.is_cancelled:
+                return None
+            ratings = repository.ratings(session_id) if kind == "summary" else []
+        if kind in PRESENTER_DUES:
+            if kind == "attendees":
+                return self.messages.attendee_list(user_id, view)
+            return self.messages.rating_summary(user_id, view, summarize_ratings(ratings))
+        if user_id not in view.seated:
+            return None
+        if kind == "rate":
+            return self.messages.rating_request(user_id, view)
+        return self.messages.reminder(user_id, view, kind)
 
 
 @dataclass(frozen=True)
@@ -121,9 +137,6 @@ class _SessionPlan:
     def candidate_keys(self) -> list[str]:
         keys = [key for _, key in self.dues]
         return [*keys, self.card] if self.card else keys
-
-    def owes_summary(self, existing: Collection[str]) -> bool:
-        return any(due.kind == "summary" and key not in existing for due, key in self.dues)
 
 
 class SettledSessions:

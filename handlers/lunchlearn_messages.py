@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from bot.lunchlearn import IDEA_CARD, SESSION_CARD, LunchLearnService
+from bot.lunchlearn import IDEA_CARD, SESSION_CARD, SESSION_DUE, LunchLearnService
 from bot.lunchlearn_rules import DIRECTIONS, SIDE_NAMES, IdeaView, LunchStats, RatingSummary, SessionView
 from bot.notify import Renderer
 from handlers import blocks as bk
@@ -258,7 +258,7 @@ class LunchLearnMessages:
         return dm(user_id, [intro, session_buttons(session, signup=False)], f"You're in: {session.topic}")
 
     def reminder(self, user_id: str, session: SessionView, kind: str) -> dict[str, Any]:
-        """Every attendee's reads the same: rendered once per session and kind (planning writes thousands)."""
+        """Every attendee's reads the same: rendered once per session and kind (a session has many attendees)."""
         return {"channel": user_id, **_reminder_body(session, kind)}
 
     def attendee_list(self, presenter: str, session: SessionView) -> dict[str, Any]:
@@ -324,7 +324,8 @@ class LunchLearnMessages:
 
 
 def renderers(service: LunchLearnService) -> dict[str, Renderer]:
-    """The cards the outbox renders when it sends them, from the state at that moment."""
+    """What the outbox renders when it sends it, from the state at that moment: the cards, and what the planner
+    owes people about a session."""
     messages = LunchLearnMessages()
 
     def session_card(subject: str, target: dict[str, Any]) -> dict[str, Any] | None:
@@ -335,4 +336,7 @@ def renderers(service: LunchLearnService) -> dict[str, Renderer]:
         idea = service.idea(bk.row_id(subject))
         return None if idea is None else messages.idea_update(idea, target["channel"], target["ts"])
 
-    return {SESSION_CARD: session_card, IDEA_CARD: idea_card}
+    def session_due(subject: str, owed: dict[str, Any]) -> dict[str, Any] | None:
+        return service.due_message(bk.row_id(subject), str(owed.get("kind")), str(owed.get("channel")))
+
+    return {SESSION_CARD: session_card, IDEA_CARD: idea_card, SESSION_DUE: session_due}

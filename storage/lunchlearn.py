@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -320,18 +320,6 @@ class LunchLearnRepository:
             select(LunchRating).where(LunchRating.session_id == session_id).order_by(LunchRating.id)
         )
         return [RatingView(r.user_id, r.score, r.comment) for r in rows]
-
-    def ratings_of(self, session_ids: Collection[int]) -> dict[int, list[RatingView]]:
-        """`ratings` of each of these sessions (every one of them a key, rated or not)."""
-        found: dict[int, list[RatingView]] = {session_id: [] for session_id in session_ids}
-        for chunk in in_chunks(found):
-            for row in self.session.scalars(
-                select(LunchRating)
-                .where(is_one_of(self.session, LunchRating.session_id, chunk))
-                .order_by(LunchRating.id)
-            ):
-                found[row.session_id].append(RatingView(row.user_id, row.score, row.comment))
-        return found
 
     def all_scores(self) -> list[int]:
         return list(self.session.scalars(select(LunchRating.score)))

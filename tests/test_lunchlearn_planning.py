@@ -17,7 +17,7 @@ from bot.services import Services
 from storage.models import OutboxMessage
 from tests.conftest import FakeClock
 from tests.fake_slack import FakeSlack
-from tests.test_lunchlearn_service import PRESENTER, outbox, plan, text_of
+from tests.test_lunchlearn_service import PRESENTER, dms, outbox, plan, text_of
 
 
 class Planner:
@@ -156,3 +156,37 @@ def test_a_planner_that_ran_before_writes_what_a_fresh_one_would_through_a_sessi
     assert {f"{key}:rate:UALICE", f"{key}:rate:UCAROL", f"{key}:summary:{PRESENTER}"} <= keys
     assert not {f"{key}:remind-1d:UCAROL", f"{key}:remind-1h:UBOB", f"{key}:rate:UBOB"} & keys
     assert {f"lunchlearn:{later.id}:remind-1h:UDAN", f"lunchlearn:{later.id}:summary:{PRESENTER}"} <= keys
+
+
+def test_what_the_planner_owes_is_rendered_when_sent_from_the_session_as_it_is_then(
+    services: Services, clock: FakeClock, fake_slack: FakeSlack
+) -> None:
+    lunch = plan(services, clock, capacity=2, signed_up=("UALICE", "UBOB"))
+    clock.now = lunch.starts_at - timedelta(days=1)
+    services.lunchlearn.tick()  # the day-before reminders and the presenter's attendee list are written now
+    services.lunchlearn.withdraw(lunch.id, "UBOB")
+    services.lunchlearn.sign_up(lunch.id, "UCAROL")  # seated after the moment: owed no day-before reminder
+
+    services.dispatcher.run_once()
+
+    [reminder] = dms(fake_slack, "UALICE")
+    assert "APIs for marketers" in text_of(reminder)
+    assert dms(fake_slack, "UBOB") == [] and dms(fake_slack, "UCAROL") == []
+    [attendees] = dms(fake_slack, PRESENTER)
+    assert "UALICE" in text_of(attendees) and "UCAROL" in text_of(attendees) and "UBOB" not in text_of(attendees)
+    assert outbox(services)[f"lunchlearn:{lunch.id}:remind-1d:UBOB"].status == "skipped"
+
+
+def test_a_session_cancelled_after_planning_sends_none_of_what_was_planned(
+    services: Services, clock: FakeClock, fake_slack: FakeSlack
+) -> None:
+    lunch = plan(services, clock, signed_up=("UALICE",))
+    clock.now = lunch.starts_at - timedelta(days=1)
+    services.lunchlearn.tick()
+    planned = {key for key in outbox(services) if ":remind-1d:" in key or ":attendees:" in key}
+    services.lunchlearn.cancel(lunch.id, by=PRESENTER)
+
+    services.dispatcher.run_once()
+
+    assert planned and {outbox(services)[key].status for key in planned} == {"skipped"}
+    assert not any("Tomorrow" in text_of(call) for call in fake_slack.calls_to("chat.postMessage"))

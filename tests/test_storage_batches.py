@@ -61,9 +61,7 @@ def test_existing_keys_finds_exactly_the_stored_keys_among_more_than_one_query_h
         assert OutboxRepository(session).existing_keys([]) == set()
 
 
-def test_sessions_with_seats_and_ratings_come_back_for_exactly_the_ids_asked(
-    services: Services, clock: FakeClock
-) -> None:
+def test_sessions_with_seats_come_back_for_exactly_the_ids_asked(services: Services, clock: FakeClock) -> None:
     with services.sessions.begin() as session:
         repository = LunchLearnRepository(session)
         ids = []
@@ -83,23 +81,15 @@ def test_sessions_with_seats_and_ratings_come_back_for_exactly_the_ids_asked(
                 repository.take_seat(view.id)
                 repository.add_signup(view.id, f"U{number}{seat}", seated=True, at=clock() + timedelta(minutes=seat))
             ids.append(view.id)
-        repository.rate(ids[2], "U20", 5, clock())
 
     asked = [ids[3], ids[1], 999_999, ids[2]]
     with services.sessions() as session:
         repository = LunchLearnRepository(session)
         found = repository.with_seats(asked)
-        ratings = repository.ratings_of(asked)
 
     assert [view.id for view, _ in found] == [ids[3], ids[1], ids[2]], "in the order asked; unknown ids left out"
     assert [sorted(seats) for _, seats in found] == [["U30", "U31", "U32"], ["U10"], ["U20", "U21"]]
     assert found[0][1]["U31"] == clock() + timedelta(minutes=1)
-    assert {session_id: [r.score for r in rated] for session_id, rated in ratings.items()} == {
-        ids[3]: [],
-        ids[1]: [],
-        999_999: [],
-        ids[2]: [5],
-    }
 
 
 def test_overrides_of_many_series_hold_only_their_own_moves_and_skips(services: Services, clock: FakeClock) -> None:
