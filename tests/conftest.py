@@ -142,6 +142,13 @@ def _sqlite_template(kind: str) -> Path:
     return _SQLITE_TEMPLATES[kind]
 
 
+def sqlite_as_a_start_leaves_it(path: Path) -> str:
+    """An SQLite file at `path` as a first start leaves it (migrated, the starter glossary loaded), and its URL:
+    for process tests about something else than a first start, which then skip the migration child."""
+    shutil.copyfile(_sqlite_template("glossary"), path)
+    return f"sqlite:///{path}"
+
+
 def _run_prefix() -> str:
     """Names of this process's databases: the pid tells a later run which ones a dead run left behind."""
     return f"{POSTGRES_TEST_PREFIX}{os.getpid()}_"

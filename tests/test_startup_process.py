@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from bot.__main__ import ADMIN_COMMANDS
-from tests.conftest import poll_until
+from tests.conftest import poll_until, sqlite_as_a_start_leaves_it
 from tests.fake_slack import FakeSlack
 from tests.fake_socket_mode import FakeSocketMode
 from tests.test_config_and_cli import REPO_ROOT, cli
@@ -110,9 +110,8 @@ def test_a_database_that_cannot_be_reached_is_one_line_naming_it(tmp_path: Path,
 class Bot:
     def __init__(self, home: Path, fake: FakeSlack, **settings: str) -> None:
         self.port = int(settings.pop("PORT", free_port()))
-        env = bot_environment(
-            home, SLACK_API_URL=fake.base_url, DATABASE_URL=f"sqlite:///{home}/bot.db", PORT=str(self.port), **settings
-        )
+        database = sqlite_as_a_start_leaves_it(home / "bot.db")  # these tests are about the start's other parts
+        env = bot_environment(home, SLACK_API_URL=fake.base_url, DATABASE_URL=database, PORT=str(self.port), **settings)
         self.log_file = home / "bot.log"
         with self.log_file.open("wb") as log:
             self.process = subprocess.Popen(
