@@ -56,8 +56,9 @@ GLOSSARY = ROOT / "bot" / "data" / "starter_glossary.csv"
 def serve(kind: str, api_url: str, database_url: str | None) -> None:
     """Run one app on a free port, print the port and the server's name, serve until killed."""
     from bot.health import Readiness
-    from bot.server import make_http_server, wsgi_app
+    from bot.server import make_http_server, share_the_gil_for_serving, wsgi_app
 
+    share_the_gil_for_serving()  # both apps, as `python -m bot` serves HTTP
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "Task queue depth": counted by the p99 instead
     application = (
         real_app(api_url, database_url)

@@ -173,6 +173,7 @@ def _run() -> int:
 
     from bot.app import create_app
     from bot.scheduler import start_scheduler
+    from bot.server import share_the_gil_for_serving
 
     freeze_startup_heap()  # the code just loaded: while the migration (if any) still runs
     services = start_services(settings, migration)
@@ -183,6 +184,7 @@ def _run() -> int:
     metrics_server = start_metrics(settings, services, readiness)
     scheduler = start_scheduler(services.dispatcher, services.planners(), token_check=services.sending.check_token)
     services.glossary.lookups.start()
+    share_the_gil_for_serving()
     try:
         if settings.socket_mode:
             announce(settings, identity)

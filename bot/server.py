@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -30,6 +31,10 @@ EVENTS_PATH = "/slack/events"
 HTTP_THREADS = 16  # Bolt holds a request's thread until the listener acks (at most 3 s)
 DRAIN_SECONDS = 25.0  # under the usual 30 s between SIGTERM and SIGKILL
 POLL_SECONDS = 0.2
+# How long a thread may hold the GIL while another waits for it (CPython's default: 5 ms). The event loop thread
+# reads, parses and writes every request and waits for the GIL after each of those calls while the request
+# threads run Python; at 5 ms that wait, not the work, set the pace under load (bench/load.py --lookups).
+SWITCH_INTERVAL_SECONDS = 0.001
 
 DATABASE_OUTAGE = "⚠️ I can't reach my database right now, so nothing was changed. Please try again in a moment."
 
@@ -187,6 +192,11 @@ def _make_wake_up_safe(trigger: Any) -> None:
 
 def _busy(channel: Any) -> bool:
     return bool(channel.requests or channel.total_outbufs_len or channel.request is not None)
+
+
+def share_the_gil_for_serving() -> None:
+    """For a process that serves requests: the event loop thread gets the GIL back within a millisecond."""
+    sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
 
 
 def make_http_server(application: WsgiApp, host: str, port: int, *, threads: int = HTTP_THREADS) -> HttpServer:
