@@ -55,6 +55,7 @@ GLOSSARY = ROOT / "bot" / "data" / "starter_glossary.csv"
 
 def serve(kind: str, api_url: str, database_url: str | None) -> None:
     """Run one app on a free port, print the port and the server's name, serve until killed."""
+    from bot.__main__ import freeze_startup_heap
     from bot.health import Readiness
     from bot.server import make_http_server, share_the_gil_for_serving, wsgi_app
 
@@ -65,6 +66,7 @@ def serve(kind: str, api_url: str, database_url: str | None) -> None:
         if kind == "bot"
         else wsgi_app(bare_app(api_url), Readiness(), signing_secret=SIGNING_SECRET)
     )
+    freeze_startup_heap()  # both apps, as `python -m bot` freezes what its start built
     server = make_http_server(application, "127.0.0.1", 0)
     name = "waitress" if "waitress" in sys.modules else type(server).__name__
     print(f"PORT {server.server_address[1]} {name}", flush=True)
@@ -201,7 +203,9 @@ def simulated_user(
     sender.close()
 
 
-def run_block(port: int, fake: FakeSlack, tally: Tally, terms: list[str], args: argparse.Namespace, seed: int) -> None:
+def run_block(port: int, fake: FakeSlack, tally: Tally, terms: list[str], args: argparse.Namespace, seed: int) -> float:
+    """One turn of one app: its requests per second in this turn."""
+    before = len(tally.latencies)
     started = time.monotonic()
     until = started + args.block
     threads = [
@@ -222,7 +226,9 @@ def run_block(port: int, fake: FakeSlack, tally: Tally, terms: list[str], args: 
         thread.start()
     for thread in threads:
         thread.join()
-    tally.seconds += time.monotonic() - started
+    seconds = time.monotonic() - started
+    tally.seconds += seconds
+    return (len(tally.latencies) - before) / seconds
 
 
 def starter_terms() -> list[str]:
@@ -307,10 +313,16 @@ def main() -> None:
             run_block(processes[kind][1], fake, Tally(), terms, warm, seed=0)
         blocks = max(round(args.seconds / args.block), 1)
         args.block = args.seconds / blocks
+        turns = []  # each turn: the bot's requests per second over the bare app's, one right after the other
         for block in range(blocks):
-            for kind in ("bare", "bot") if block % 2 == 0 else ("bot", "bare"):
-                run_block(processes[kind][1], fake, tallies[kind], terms, args, seed=block + 1)
+            rates = {
+                kind: run_block(processes[kind][1], fake, tallies[kind], terms, args, seed=block + 1)
+                for kind in (("bare", "bot") if block % 2 == 0 else ("bot", "bare"))
+            }
+            turns.append(rates["bot"] / rates["bare"])
         report(tallies["bare"], tallies["bot"], args, f"served by bot.server ({processes['bot'][2]})")
+        each = " ".join(f"{ratio:.2f}" for ratio in turns)
+        print(f"  turn by turn (bot/bare): {each}, median {statistics.median(turns):.2f}")
         problems = len(fake.problems)
         print(f"  fake Slack: {len(fake.calls)} Web API / response_url calls after the acks, {problems} rejected")
     finally:
