@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from bot.lunchlearn_rules import SessionDraft
-from bot.notify import Outgoing, enqueue_many
+from bot.notify import Outgoing, enqueue, enqueue_many
 from bot.services import Services
 from storage.lunchlearn import LunchLearnRepository
 from storage.models import VALUES_PER_QUERY
-from storage.outbox import OutboxRepository
+from storage.outbox import COPY_FROM_ROWS, OutboxRepository
 from storage.sitdown import SitdownRepository
 from tests.builders import series_spec, series_starting
 from tests.conftest import FakeClock
@@ -107,3 +107,68 @@ def test_overrides_of_many_series_hold_only_their_own_moves_and_skips(services: 
 
     assert list(overrides) == [ids[0]]
     assert overrides[ids[0]][start].start == start + timedelta(hours=2)
+
+
+def test_a_batch_large_enough_to_be_copied_in_stores_each_row_as_a_single_enqueue_would(
+    services: Services, clock: FakeClock
+) -> None:
+    """On PostgreSQL a batch of COPY_FROM_ROWS new rows or more goes through COPY (storage/outbox.py); SQLite
+    takes the same batch through its executemany. Text that COPY's own format would mangle comes back intact."""
+    awkward = ["tab\there", "back\\slash", "new\nline", 'quote"', "\\N", "é 🙂", "", "comma, and ;semicolon"]
+    later = clock() + timedelta(hours=3)
+
+    def outgoing(prefix: str, count: int) -> list[Outgoing]:
+        return [
+            Outgoing(
+                f"{prefix}:{n}",
+                {"channel": f"C{n % 7}", "text": awkward[n % len(awkward)], "blocks": [{"n": n}]},
+                "chat.update" if n % 5 == 0 else "chat.postMessage",
+                due_at=later + timedelta(microseconds=n),
+                expire_at=later + timedelta(hours=1) if n % 3 == 0 else None,
+            )
+            for n in range(count)
+        ]
+
+    count = COPY_FROM_ROWS + 40
+    with services.sessions.begin() as session:
+        for single in outgoing("one", len(awkward) * 2):
+            enqueue(session, single, clock())
+        enqueue_many(session, outgoing("many", 10), clock())  # already there when the big batch comes
+    with services.sessions.begin() as session:
+        first = enqueue_many(session, outgoing("many", count), clock())
+        again = enqueue_many(session, outgoing("many", count + 5), clock())  # a second copy in one transaction
+
+    assert (first, again) == (count - 10, 5)
+    with services.sessions() as session:
+        repository = OutboxRepository(session)
+        stored = {
+            key: repository.get(key) for key in (f"{prefix}:{n}" for prefix in ("one", "many") for n in range(16))
+        }
+        assert len(repository.existing_keys([f"many:{n}" for n in range(count + 10)])) == count + 5
+
+    def columns(key: str) -> tuple[object, ...]:
+        message = stored[key]
+        assert message is not None
+        return (
+            message.method, message.payload, message.channel, message.status, message.due_at, message.expire_at,
+            message.next_attempt_at, message.attempts, message.created_at, message.late, message.render,
+        )  # fmt: skip
+
+    for n in range(10, 16):
+        assert columns(f"many:{n}") == columns(f"one:{n}")
+    assert stored["many:10"] is not None and stored["many:10"].payload["text"] == awkward[10 % len(awkward)]
+
+
+def test_a_copied_batch_in_a_transaction_that_fails_leaves_nothing(services: Services, clock: FakeClock) -> None:
+    batch = [Outgoing(f"lost:{n}", {"channel": "C1", "text": str(n)}) for n in range(COPY_FROM_ROWS)]
+    try:
+        with services.sessions.begin() as session:
+            assert enqueue_many(session, batch, clock()) == COPY_FROM_ROWS
+            raise RuntimeError("the planner failed after writing")
+    except RuntimeError:
+        pass
+
+    with services.sessions() as session:
+        assert OutboxRepository(session).existing_keys([outgoing.key for outgoing in batch]) == set()
+    with services.sessions.begin() as session:
+        assert enqueue_many(session, batch, clock()) == COPY_FROM_ROWS, "and the next try writes them all"
