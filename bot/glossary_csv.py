@@ -15,6 +15,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -39,6 +40,7 @@ PREFERRED_ENCODINGS = ("cp1252",)  # Excel's on Western Windows: chosen whenever
 # cp1250's "déją" too): then cp1252 wins when it reads every non-ASCII character as a letter or a typographic mark.
 LATIN_GUESSES = {"cp1250", "cp1257", "iso8859_2", "iso8859_4", "iso8859_13", "iso8859_15", "latin_1", "mac_roman"}
 TYPOGRAPHIC = set("‘’‚“”„–—…•€£©®°±·×«»§")  # not ¿ ¹ ³ ¥ ª º: cp1250 letters read as cp1252
+WESTERN_RUN = 3  # characters beyond ASCII side by side in Western text: "ações" (2), "“…”" (3)
 SHOWN_VALUE = 60  # characters of a bad value quoted in the error
 
 
@@ -73,9 +75,17 @@ def decode_csv(data: bytes) -> str:
     for preferred in PREFERRED_ENCODINGS:
         if any(preferred in match.could_be_from_charset for match in matches):
             return data.decode(preferred)
-    if best.encoding in LATIN_GUESSES and (western := _plain_western(data)) is not None:
+    western = _plain_western(data)
+    if western is not None and (best.encoding in LATIN_GUESSES or _accents_within_words(western)):
         return western
     return str(best)
+
+
+def _accents_within_words(text: str) -> bool:
+    """Every run of characters beyond ASCII is at most WESTERN_RUN long, as accented letters are in Western
+    words ("año", "Zürich"). A short file of such words can also read as two-byte Chinese or Japanese, which
+    the detector may then prefer ("a隳" for "año"); those files read as Windows-1252 make long runs instead."""
+    return all(len(run) <= WESTERN_RUN for run in re.findall(r"[^\x00-\x7f]+", text))
 
 
 def _plain_western(data: bytes) -> str | None:

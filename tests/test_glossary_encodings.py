@@ -141,6 +141,7 @@ SENTENCES = st.lists(WESTERN_WORDS, min_size=3, max_size=25).map(" ".join)
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(definition=SENTENCES, example=SENTENCES)
 @example(definition="Café déjà déjà", example="déjà déjà déjà déjà")  # the detector's guess alone: cp1250's "déją"
+@example(definition="5 5 año", example="5 año año")  # the detector's guess alone: Big5's "a隳"
 def test_western_text_saved_as_windows_1252_reads_back_exactly(definition: str, example: str) -> None:
     text = HEADER + f'Term,,,marketing,"{definition}","{example}",,,\r\n'
     assert decode_csv(text.encode("cp1252")) == text
@@ -158,6 +159,9 @@ def test_any_utf_8_text_reads_back_exactly_with_or_without_a_bom(text: str) -> N
         ("cp1250", "Zażółć,,,it,Gęślą jaźń — łódź żółta. Świętość, źdźbło.,,,,\r\n"),
         ("cp1250", "Wynik,,,it,Sprawdź wyniki sprzedaży.,,,,\r\n"),
         ("cp1251", "Привет,,,it,Это определение термина для маркетинга.,,,,\r\n"),
+        ("shift_jis", "顧客,,,marketing,製品やサービスを購入する人や会社のこと。,,,,\r\n"),
+        ("gb18030", "客户,,,marketing,购买产品或服务的个人或公司。市场部门负责吸引新客户。,,,,\r\n"),
+        ("big5", "客戶,,,marketing,購買產品或服務的個人或公司。市場部門負責吸引新客戶。,,,,\r\n"),
     ],
 )
 def test_text_windows_1252_reads_as_a_mess_goes_by_the_detector(encoding: str, row: str) -> None:
