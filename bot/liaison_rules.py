@@ -297,32 +297,43 @@ def pair_for_intros(
     """Marketing people paired with IT people, one each, never the same side.
 
     No pair from the last `recency_window` rounds (most recent first) repeats while a repeat-free matching
-    exists; whoever sat out last round is matched first; the rest of the larger side sits out. The order
-    is shuffled by `seed` so rounds vary, yet a round is reproducible.
+    exists; when none does (earlier rounds can leave none), whoever is left meets, of those still free, the one
+    they met longest ago. Whoever sat out last round is matched first; the rest of the larger side sits out.
+    The order is shuffled by `seed` so rounds vary, yet a round is reproducible.
     """
     rng = random.Random(seed)
     marketing_order, it_order = sorted(set(marketing)), sorted(set(it) - set(marketing))
     rng.shuffle(marketing_order)
     rng.shuffle(it_order)
     window = recency_window(len(marketing_order), len(it_order))
-    forbidden = {pair for round_pairs in recent_rounds[:window] for pair in round_pairs}
+    met_rounds_ago = {
+        pair: ago for ago, round_pairs in reversed(list(enumerate(recent_rounds[:window]))) for pair in round_pairs
+    }
     priority = set(sat_out_last)
     small_is_marketing = len(marketing_order) <= len(it_order)
     small, large = (marketing_order, it_order) if small_is_marketing else (it_order, marketing_order)
     large.sort(key=lambda person: person not in priority)  # stable: priority first, shuffled otherwise
 
-    def allowed(small_person: str, large_person: str) -> bool:
+    def last_met(small_person: str, large_person: str) -> int | None:
+        """How many rounds ago these two were paired, within the window; None if not."""
         pair = (small_person, large_person) if small_is_marketing else (large_person, small_person)
-        return pair not in forbidden
+        return met_rounds_ago.get(pair)
 
-    match = _match(small, large, allowed)
+    match = _match(small, large, lambda small_person, large_person: last_met(small_person, large_person) is None)
     unmatched_large = [p for p in large if p not in match.values()]
     for person in small:  # no repeat-free partner left: pair anyway rather than leave someone out
         if person not in match and unmatched_large:
-            match[person] = unmatched_large.pop(0)
+            longest_ago = max(unmatched_large, key=lambda other: _rounds_ago(last_met(person, other), window))
+            unmatched_large.remove(longest_ago)
+            match[person] = longest_ago
     pairs = [(s, match[s]) if small_is_marketing else (match[s], s) for s in small if s in match]
     paired = {person for pair in pairs for person in pair}
     return IntroPairing(pairs, [p for p in large if p not in paired])
+
+
+def _rounds_ago(met: int | None, window: int) -> int:
+    """How long ago two people met, for choosing the longest ago: never (within the window) is longest."""
+    return window if met is None else met
 
 
 def _match(small: Sequence[str], large: Sequence[str], allowed: Callable[[str, str], bool]) -> dict[str, str]:
