@@ -13,12 +13,14 @@ import os
 import subprocess
 import sys
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 from bot.digest_rules import ChartWeek
 
 CHART_SECONDS = 120  # a first run builds matplotlib's font cache: a few seconds; more means something is wrong
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+CHARTS_KEPT = 4  # PNGs of about 40 KB: the same chart drawn again is not drawn again (see draw_in_child)
 
 
 class ChartFailed(Exception):
@@ -41,12 +43,19 @@ def spec(weeks: Sequence[ChartWeek], title: str) -> dict[str, Any]:
 
 
 def draw_in_child(weeks: Sequence[ChartWeek], title: str) -> bytes:
-    """The PNG, drawn by `python -m bot.digest_chart` with the Agg backend."""
+    """The PNG, drawn by `python -m bot.digest_chart` with the Agg backend. The last few are kept: a chart is
+    drawn again when Slack refused its upload, or when an admin sends a period's digest again, and each drawing
+    is a child process importing matplotlib (half a second of CPU, 40 MB for the while)."""
+    return _drawn(json.dumps(spec(weeks, title), sort_keys=True))
+
+
+@lru_cache(maxsize=CHARTS_KEPT)
+def _drawn(chart: str) -> bytes:
     environment = {**os.environ, "MPLBACKEND": "Agg"}
     try:
         done = subprocess.run(
             [sys.executable, "-m", "bot.digest_chart"],
-            input=json.dumps(spec(weeks, title)).encode(),
+            input=chart.encode(),
             capture_output=True,
             timeout=CHART_SECONDS,
             env=environment,

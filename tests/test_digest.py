@@ -224,3 +224,35 @@ def test_a_failing_hook_on_a_sent_row_never_undoes_its_send(services: Services, 
     assert services.dispatcher.run_once().sent == ["test:hello"]
     assert services.dispatcher.run_once().sent == []
     assert len(digests(fake_slack)) == 1
+
+
+def test_a_chart_drawn_again_is_not_drawn_again_but_a_failed_one_is_tried_anew(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Slack refusing an upload, or `digest send` for a period again, asks for the same chart: one child each."""
+    import subprocess
+
+    from bot import digest_chart
+    from bot.digest_rules import ChartWeek
+
+    children: list[str] = []
+    real_run = subprocess.run
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        children.append(kwargs["input"].decode())
+        return real_run(*args, **kwargs)
+
+    monkeypatch.setattr(digest_chart.subprocess, "run", counted)
+    digest_chart._drawn.cache_clear()
+    weeks = [ChartWeek(datetime(2026, 11, day, tzinfo=UTC).date(), 3.0, 5.5, 0.25) for day in (2, 9, 16)]
+
+    first = digest_chart.draw_in_child(weeks, "Weeks to 22 Nov")
+    again = digest_chart.draw_in_child(list(weeks), "Weeks to 22 Nov")
+    other = digest_chart.draw_in_child(weeks[:2], "Weeks to 15 Nov")
+
+    assert first == again and first.startswith(PNG_MAGIC) and other.startswith(PNG_MAGIC) and other != first
+    assert len(children) == 2
+
+    monkeypatch.setattr(digest_chart.sys, "executable", "/bin/false")  # the child exits 1 and draws nothing
+    for _ in range(2):
+        with pytest.raises(digest_chart.ChartFailed):
+            digest_chart.draw_in_child(weeks, "A chart that fails")
+    assert len(children) == 4, "a failure is not kept: each try runs a child"
