@@ -40,6 +40,10 @@ PREFERRED_ENCODINGS = ("cp1252",)  # Excel's on Western Windows: chosen whenever
 # cp1250's "déją" too): then cp1252 wins when it reads every non-ASCII character as a letter or a typographic mark.
 LATIN_GUESSES = {"cp1250", "cp1257", "iso8859_2", "iso8859_4", "iso8859_13", "iso8859_15", "latin_1", "mac_roman"}
 TYPOGRAPHIC = set("‘’‚“”„–—…•€£©®°±·×«»§")  # not ¿ ¹ ³ ¥ ª º: cp1250 letters read as cp1252
+SHIFT_JIS_LEADS = frozenset("ƒˆ")  # 0x83 (katakana) and 0x88 (kanji) in cp1252: the florin sign, a lone circumflex
+JAPANESE_ENCODINGS = frozenset(
+    {"cp932", "shift_jis", "shift_jis_2004", "shift_jisx0213", "euc_jp", "euc_jis_2004", "euc_jisx0213", "iso2022_jp"}
+)
 WESTERN_RUN = 3  # characters beyond ASCII side by side in Western text: "ações" (2), "“…”" (3)
 SHOWN_VALUE = 60  # characters of a bad value quoted in the error
 
@@ -76,16 +80,33 @@ def decode_csv(data: bytes) -> str:
         if any(preferred in match.could_be_from_charset for match in matches):
             return data.decode(preferred)
     western = _plain_western(data)
-    if western is not None and (best.encoding in LATIN_GUESSES or _accents_within_words(western)):
+    guessed_japanese = best.encoding in JAPANESE_ENCODINGS  # Shift JIS reads as short runs too (see below)
+    if western is not None and (
+        best.encoding in LATIN_GUESSES or (not guessed_japanese and _accents_within_words(western))
+    ):
         return western
     return str(best)
 
 
 def _accents_within_words(text: str) -> bool:
-    """Every run of characters beyond ASCII is at most WESTERN_RUN long, as accented letters are in Western
-    words ("año", "Zürich"). A short file of such words can also read as two-byte Chinese or Japanese, which
-    the detector may then prefer ("a隳" for "año"); those files read as Windows-1252 make long runs instead."""
-    return all(len(run) <= WESTERN_RUN for run in re.findall(r"[^\x00-\x7f]+", text))
+    """The characters beyond ASCII sit as accents do in Western words ("año", "Zürich", "Ärger"): in runs of at
+    most WESTERN_RUN, never glued to a digit, never a capital right after a letter, and never one of SHIFT_JIS_LEADS.
+
+    A short Western file can also read as two-byte Chinese, which the detector may then prefer ("a隳" for
+    "año"). Chinese or Korean text read as Windows-1252 mostly makes long runs. Shift JIS does not (a lead
+    byte, then often an ASCII one: "ƒAƒJƒE" for "アカウ", "ŠwŠJ" for "学開"), and neither does GB18030's
+    four-byte form (digits between). So this is not asked when the detector's guess is Japanese, and the rules
+    above turn those readings down."""
+    if not SHIFT_JIS_LEADS.isdisjoint(text):
+        return False
+    for run in re.finditer(r"[^\x00-\x7f]+", text):
+        before = text[run.start() - 1] if run.start() else " "
+        after = text[run.end()] if run.end() < len(text) else " "
+        if len(run.group()) > WESTERN_RUN or before.isdigit() or after.isdigit():
+            return False  # too long for accents; or glued to a digit, as GB18030's four-byte characters are
+        if before.isascii() and before.isalpha() and run.group()[0].isupper():
+            return False  # a capital inside a word ("wŠ"): a two-byte character's lead byte read as a letter
+    return True
 
 
 def _plain_western(data: bytes) -> str | None:

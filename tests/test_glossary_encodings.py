@@ -162,6 +162,11 @@ def test_any_utf_8_text_reads_back_exactly_with_or_without_a_bom(text: str) -> N
         ("shift_jis", "顧客,,,marketing,製品やサービスを購入する人や会社のこと。,,,,\r\n"),
         ("gb18030", "客户,,,marketing,购买产品或服务的个人或公司。市场部门负责吸引新客户。,,,,\r\n"),
         ("big5", "客戶,,,marketing,購買產品或服務的個人或公司。市場部門負責吸引新客戶。,,,,\r\n"),
+        # Short files that also read as plain Windows-1252 letters and marks, in short runs:
+        ("shift_jis", "Account,アカウント,,it,A user login.,,,,\r\n"),  # "ƒAƒJƒEƒ“ƒg"
+        ("shift_jis", "System,システム,,it,The whole platform.,,,,\r\n"),
+        ("shift_jis", "Users,用者学開,,it,People who log in.,,,,\r\n"),  # "—pŽÒŠwŠJ"
+        ("gb18030", "Customer,고객,,marketing,Someone who buys.,,,,\r\n"),  # four bytes each, two of them digits
     ],
 )
 def test_text_windows_1252_reads_as_a_mess_goes_by_the_detector(encoding: str, row: str) -> None:
