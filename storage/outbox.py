@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any, NamedTuple, cast
 
 from sqlalchemy import CursorResult, Integer, String, and_, bindparam, exists, func, or_, select, update
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from storage.models import Base, OutboxMessage, UTCDateTime, dialect_of, in_chunks, insert_for, is_one_of
@@ -85,6 +85,14 @@ def _bind_processing(dialect: Any, columns: Sequence[str]) -> Callable[[dict[str
         return [row[name] if process is None else process(row[name]) for name, process in processors]
 
     return as_bound
+
+
+def _without_values(statement: str, error: Any, driver_error: type[Exception]) -> DBAPIError:
+    """psycopg's error raised as SQLAlchemy raises it (an outage still reads as one: bot.server), with its first
+    line only: for COPY, PostgreSQL adds a CONTEXT line quoting the row's value, people's text which the
+    engine's `hide_parameters` keeps out of every other error."""
+    quiet = type(error)(error.diag.message_primary or type(error).__name__)
+    return DBAPIError.instance(statement, None, quiet, driver_error, hide_parameters=True)
 
 
 def _claim_statement() -> Any:
@@ -197,23 +205,29 @@ class OutboxRepository:
         whose row count is how many were new. For 20,000 reminders this is a fifth of the executemany's time
         (psycopg's pipeline still sends one INSERT per row) and needs no read of the keys first. Each value goes
         through its column's own bind processing (payload JSON, aware UTC datetimes), as SQLAlchemy's INSERT
-        would; the table lives for this call only (dropped here, and by PostgreSQL if the transaction ends)."""
+        would, before anything is sent: a value that cannot be bound raises StatementError, as there, and leaves
+        the transaction usable. The table lives for this call only (dropped here, and by PostgreSQL if the
+        transaction ends). Needs the TEMPORARY privilege on the database (PUBLIC has it unless revoked)."""
         import psycopg  # here only: this runs on PostgreSQL alone
 
         connection = self.session.connection()
         columns = list(rows[0])
         names = ", ".join(f'"{name}"' for name in columns)
+        statement = f"COPY outbox_incoming ({names}) FROM STDIN"
         as_bound = _bind_processing(connection.dialect, columns)
+        try:
+            bound = [as_bound(row) for row in rows]
+        except (KeyError, TypeError, ValueError) as error:
+            raise StatementError(f"({type(error).__name__}) {error}", statement, None, error) from None
         connection.exec_driver_sql(
             f"CREATE TEMPORARY TABLE outbox_incoming ON COMMIT DROP AS SELECT {names} FROM outbox WITH NO DATA"
         )
-        statement = f"COPY outbox_incoming ({names}) FROM STDIN"
         try:
             with connection.connection.driver_connection.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
-                for row in rows:
-                    copy.write_row(as_bound(row))
-        except psycopg.Error as error:  # raised as SQLAlchemy would have: an outage still reads as one (bot.server)
-            raise DBAPIError.instance(statement, None, error, psycopg.Error) from error
+                for values in bound:
+                    copy.write_row(values)
+        except psycopg.Error as error:
+            raise _without_values(statement, error, psycopg.Error) from None
         inserted = connection.exec_driver_sql(
             f"INSERT INTO outbox ({names}) SELECT {names} FROM outbox_incoming ON CONFLICT (key) DO NOTHING"
         )

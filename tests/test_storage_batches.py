@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+import pytest
+from sqlalchemy.exc import DataError, StatementError
+
 from bot.lunchlearn_rules import SessionDraft
 from bot.notify import Outgoing, enqueue, enqueue_many
 from bot.services import Services
@@ -125,13 +128,14 @@ def test_a_batch_large_enough_to_be_copied_in_stores_each_row_as_a_single_enqueu
                 "chat.update" if n % 5 == 0 else "chat.postMessage",
                 due_at=later + timedelta(microseconds=n),
                 expire_at=later + timedelta(hours=1) if n % 3 == 0 else None,
+                subject=awkward[n % len(awkward)] or None,  # a plain text column: COPY's own escaping
             )
             for n in range(count)
         ]
 
     count = COPY_FROM_ROWS + 40
     with services.sessions.begin() as session:
-        for single in outgoing("one", len(awkward) * 2):
+        for single in outgoing("one", 10 + len(awkward)):
             enqueue(session, single, clock())
         enqueue_many(session, outgoing("many", 10), clock())  # already there when the big batch comes
     with services.sessions.begin() as session:
@@ -142,7 +146,8 @@ def test_a_batch_large_enough_to_be_copied_in_stores_each_row_as_a_single_enqueu
     with services.sessions() as session:
         repository = OutboxRepository(session)
         stored = {
-            key: repository.get(key) for key in (f"{prefix}:{n}" for prefix in ("one", "many") for n in range(16))
+            key: repository.get(key)
+            for key in (f"{prefix}:{n}" for prefix in ("one", "many") for n in range(10 + len(awkward)))
         }
         assert len(repository.existing_keys([f"many:{n}" for n in range(count + 10)])) == count + 5
 
@@ -152,9 +157,10 @@ def test_a_batch_large_enough_to_be_copied_in_stores_each_row_as_a_single_enqueu
         return (
             message.method, message.payload, message.channel, message.status, message.due_at, message.expire_at,
             message.next_attempt_at, message.attempts, message.created_at, message.late, message.render,
+            message.subject,
         )  # fmt: skip
 
-    for n in range(10, 16):
+    for n in range(10, 10 + len(awkward)):  # every awkward text, copied and inserted alike
         assert columns(f"many:{n}") == columns(f"one:{n}")
     assert stored["many:10"] is not None and stored["many:10"].payload["text"] == awkward[10 % len(awkward)]
 
@@ -172,3 +178,34 @@ def test_a_copied_batch_in_a_transaction_that_fails_leaves_nothing(services: Ser
         assert OutboxRepository(session).existing_keys([outgoing.key for outgoing in batch]) == set()
     with services.sessions.begin() as session:
         assert enqueue_many(session, batch, clock()) == COPY_FROM_ROWS, "and the next try writes them all"
+
+
+def test_a_copied_batch_with_a_value_that_cannot_be_bound_fails_as_an_insert_does_and_the_session_goes_on(
+    services: Services, clock: FakeClock
+) -> None:
+    batch = [Outgoing(f"naive:{n}", {"channel": "C1", "text": str(n)}, due_at=clock()) for n in range(COPY_FROM_ROWS)]
+    batch[-1] = Outgoing("naive:last", {"channel": "C1", "text": "late"}, due_at=clock().replace(tzinfo=None))
+
+    with services.sessions.begin() as session:
+        with pytest.raises(StatementError, match="naive datetimes are not stored"):
+            enqueue_many(session, batch, clock())
+        assert enqueue_many(session, batch[:-1], clock()) == COPY_FROM_ROWS - 1, "the transaction is still usable"
+
+    with services.sessions() as session:
+        assert len(OutboxRepository(session).existing_keys([outgoing.key for outgoing in batch])) == COPY_FROM_ROWS - 1
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_copy_postgresql_refuses_says_why_without_quoting_the_value(services: Services, clock: FakeClock) -> None:
+    """PostgreSQL's COPY error names the row's value in a CONTEXT line: people's text, kept out of the error."""
+    secret = "Private words of Alice " * 4  # longer than the 64 characters `subject` holds
+    batch = [Outgoing(f"long:{n}", {"channel": "C1", "text": "x"}, subject="ok") for n in range(COPY_FROM_ROWS)]
+    batch[3] = Outgoing("long:3", {"channel": "C1", "text": "x"}, subject=secret)
+
+    with pytest.raises(DataError) as raised, services.sessions.begin() as session:
+        enqueue_many(session, batch, clock())
+
+    assert "too long" in str(raised.value) and "Alice" not in str(raised.value)
+    assert raised.value.__cause__ is None and "Alice" not in str(raised.value.orig)
+    with services.sessions() as session:
+        assert OutboxRepository(session).existing_keys([outgoing.key for outgoing in batch]) == set()
