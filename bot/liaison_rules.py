@@ -297,9 +297,10 @@ def pair_for_intros(
     """Marketing people paired with IT people, one each, never the same side.
 
     No pair from the last `recency_window` rounds (most recent first) repeats while a repeat-free matching
-    exists; when none does (earlier rounds can leave none), whoever is left meets, of those still free, the one
-    they met longest ago. Whoever sat out last round is matched first; the rest of the larger side sits out.
-    The order is shuffled by `seed` so rounds vary, yet a round is reproducible.
+    exists. When none does (earlier rounds can leave none), the round is the one whose repeats are the longest
+    ago: the most recent meeting among them is as far back as any full round allows. Whoever sat out last round
+    is matched first; the rest of the larger side sits out. The order is shuffled by `seed` so rounds vary, yet
+    a round is reproducible.
     """
     rng = random.Random(seed)
     marketing_order, it_order = sorted(set(marketing)), sorted(set(it) - set(marketing))
@@ -314,33 +315,56 @@ def pair_for_intros(
     small, large = (marketing_order, it_order) if small_is_marketing else (it_order, marketing_order)
     large.sort(key=lambda person: person not in priority)  # stable: priority first, shuffled otherwise
 
-    def last_met(small_person: str, large_person: str) -> int | None:
-        """How many rounds ago these two were paired, within the window; None if not."""
-        pair = (small_person, large_person) if small_is_marketing else (large_person, small_person)
-        return met_rounds_ago.get(pair)
+    def met_at_least(rounds_ago: int) -> Callable[[str, str], bool]:
+        """Two may be paired when they have not met within the window, or met at least `rounds_ago` ago."""
 
-    match = _match(small, large, lambda small_person, large_person: last_met(small_person, large_person) is None)
-    unmatched_large = [p for p in large if p not in match.values()]
-    for person in small:  # no repeat-free partner left: pair anyway rather than leave someone out
-        if person not in match and unmatched_large:
-            longest_ago = max(unmatched_large, key=lambda other: _rounds_ago(last_met(person, other), window))
-            unmatched_large.remove(longest_ago)
-            match[person] = longest_ago
+        def allowed(small_person: str, large_person: str) -> bool:
+            pair = (small_person, large_person) if small_is_marketing else (large_person, small_person)
+            ago = met_rounds_ago.get(pair)
+            return ago is None or ago >= rounds_ago
+
+        return allowed
+
+    match = _match(small, large, met_at_least(window))  # nobody met within the window
+    if len(match) < len(small):
+        match = _match_meeting_longest_ago(small, large, met_at_least, window, match)
     pairs = [(s, match[s]) if small_is_marketing else (match[s], s) for s in small if s in match]
     paired = {person for pair in pairs for person in pair}
     return IntroPairing(pairs, [p for p in large if p not in paired])
 
 
-def _rounds_ago(met: int | None, window: int) -> int:
-    """How long ago two people met, for choosing the longest ago: never (within the window) is longest."""
-    return window if met is None else met
+def _match_meeting_longest_ago(
+    small: Sequence[str],
+    large: Sequence[str],
+    met_at_least: Callable[[int], Callable[[str, str], bool]],
+    window: int,
+    unmet: dict[str, str],
+) -> dict[str, str]:
+    """A full matching allowing pairs that met `t` or more rounds ago, for the largest `t` below `window` that
+    allows one: found by bisection, as a smaller `t` only allows more (`t` = 0 allows every pair). Each is grown
+    from `unmet`, the largest matching of people who have not met, so few pairs are repeats."""
+    best, low, high = _match(small, large, met_at_least(0), unmet), 0, window - 1
+    while low < high:
+        middle = (low + high + 1) // 2
+        candidate = _match(small, large, met_at_least(middle), unmet)
+        if len(candidate) == len(small):
+            best, low = candidate, middle
+        else:
+            high = middle - 1
+    return best
 
 
-def _match(small: Sequence[str], large: Sequence[str], allowed: Callable[[str, str], bool]) -> dict[str, str]:
+def _match(
+    small: Sequence[str],
+    large: Sequence[str],
+    allowed: Callable[[str, str], bool],
+    start: dict[str, str] | None = None,
+) -> dict[str, str]:
     """A maximum matching by augmenting paths grown from `large` in order: augmenting never unmatches anyone,
-    so earlier large-side people (those who sat out last time) are matched whenever any matching allows."""
-    partner_of_large: dict[str, str] = {}
-    partner_of_small: dict[str, str] = {}
+    so earlier large-side people (those who sat out last time) are matched whenever any matching allows. Grown
+    from `start` (small -> large) when given, whose people all stay matched."""
+    partner_of_small: dict[str, str] = dict(start or {})
+    partner_of_large: dict[str, str] = {partner: person for person, partner in partner_of_small.items()}
 
     def augment_from_large(person: str, seen: set[str]) -> bool:
         for candidate in small:
@@ -355,5 +379,6 @@ def _match(small: Sequence[str], large: Sequence[str], allowed: Callable[[str, s
     for person in large:
         if len(partner_of_small) == len(small):
             break
-        augment_from_large(person, set())
+        if person not in partner_of_large:
+            augment_from_large(person, set())
     return partner_of_small

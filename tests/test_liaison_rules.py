@@ -310,6 +310,14 @@ def test_intro_rounds_pair_across_sides_without_recent_repeats(m: int, i: int, r
         recent = {pair for past in history[:window] for pair in past}
         if repeat_free_matching_exists(marketing, it, recent):
             assert not recent & set(result.pairs), "a pair repeated within the recency window"
+        else:  # the repeats are as long ago as any full round's can be
+            latest_meeting = min(
+                ago for ago, past in enumerate(history[:window]) for pair in result.pairs if pair in past
+            )
+            possible = [
+                t for t in range(window) if repeat_free_matching_exists(marketing, it, set().union(*history[:t]))
+            ]
+            assert latest_meeting == max(possible), "a round with older repeats was possible"
         paired = {p for pair in result.pairs for p in pair}
         if len(sat_out) <= min(m, i):
             assert set(sat_out) <= paired, "who sat out last round goes first"
@@ -343,3 +351,13 @@ def test_with_no_repeat_free_round_left_the_one_left_over_meets_whom_they_met_lo
         repeats = [pair for pair in result.pairs if any(pair in past for past in history)]
         assert len(result.pairs) == 4 and len(repeats) == 1, seed
         assert repeats[0] not in history[0], f"seed {seed}: {repeats[0]} met last round"
+
+
+def test_a_repeat_is_never_with_last_rounds_partner_when_an_older_one_would_do() -> None:
+    """M1 could meet I2 again (last round) or I1 (two rounds ago): with M0-I0 and M2-I2, I1 is possible."""
+    history = [[("M0", "I1"), ("M1", "I2")], [("M0", "I2"), ("M1", "I1")]]  # most recent first
+
+    for seed in range(200):
+        result = pair_for_intros(["M0", "M1", "M2"], ["I0", "I1", "I2"], history, ["I0"], seed)
+
+        assert not set(result.pairs) & set(history[0]), f"seed {seed}: {result.pairs}"
