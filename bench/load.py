@@ -319,7 +319,7 @@ def main() -> None:
                 kind: run_block(processes[kind][1], fake, tallies[kind], terms, args, seed=block + 1)
                 for kind in (("bare", "bot") if block % 2 == 0 else ("bot", "bare"))
             }
-            turns.append(rates["bot"] / rates["bare"])
+            turns.append(rates["bot"] / rates["bare"] if rates["bare"] else float("nan"))  # nan: bare served none
         report(tallies["bare"], tallies["bot"], args, f"served by bot.server ({processes['bot'][2]})")
         each = " ".join(f"{ratio:.2f}" for ratio in turns)
         print(f"  turn by turn (bot/bare): {each}, median {statistics.median(turns):.2f}")
