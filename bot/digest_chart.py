@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
@@ -21,6 +22,7 @@ from bot.digest_rules import ChartWeek
 CHART_SECONDS = 120  # a first run builds matplotlib's font cache: a few seconds; more means something is wrong
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 CHARTS_KEPT = 4  # PNGs of about 40 KB: the same chart drawn again is not drawn again (see draw_in_child)
+_DRAWING = threading.Lock()  # one drawing at a time: a chart asked for twice at once is drawn once
 
 
 class ChartFailed(Exception):
@@ -45,8 +47,11 @@ def spec(weeks: Sequence[ChartWeek], title: str) -> dict[str, Any]:
 def draw_in_child(weeks: Sequence[ChartWeek], title: str) -> bytes:
     """The PNG, drawn by `python -m bot.digest_chart` with the Agg backend. The last few are kept: a chart is
     drawn again when Slack refused its upload, or when an admin sends a period's digest again, and each drawing
-    is a child process importing matplotlib (half a second of CPU, 40 MB for the while)."""
-    return _drawn(json.dumps(spec(weeks, title), sort_keys=True))
+    is a child process importing matplotlib (half a second of CPU, 40 MB for the while). One chart is drawn at a
+    time, so two sending lanes asking for the same chart at once get one drawing between them."""
+    chart = json.dumps(spec(weeks, title), sort_keys=True)
+    with _DRAWING:
+        return _drawn(chart)
 
 
 @lru_cache(maxsize=CHARTS_KEPT)

@@ -256,3 +256,40 @@ def test_a_chart_drawn_again_is_not_drawn_again_but_a_failed_one_is_tried_anew(m
         with pytest.raises(digest_chart.ChartFailed):
             digest_chart.draw_in_child(weeks, "A chart that fails")
     assert len(children) == 4, "a failure is not kept: each try runs a child"
+
+
+def test_a_chart_asked_for_twice_at_once_is_drawn_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two sending lanes can reach the same chart row's drawing at the same moment."""
+    import subprocess
+    import threading
+    import time
+
+    from bot import digest_chart
+    from bot.digest_rules import ChartWeek
+
+    children: list[str] = []
+    real_run = subprocess.run
+
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        children.append(kwargs["input"].decode())
+        time.sleep(0.3)  # long enough for the other lane to ask meanwhile
+        return real_run(*args, **kwargs)
+
+    monkeypatch.setattr(digest_chart.subprocess, "run", slow)
+    digest_chart._drawn.cache_clear()
+    weeks = [ChartWeek(datetime(2026, 11, 2, tzinfo=UTC).date(), 1.0, 2.0, 0.5)]
+    both = threading.Barrier(2)
+    drawn: list[bytes] = []
+
+    def lane() -> None:
+        both.wait()
+        drawn.append(digest_chart.draw_in_child(weeks, "Asked twice"))
+
+    lanes = [threading.Thread(target=lane) for _ in range(2)]
+    for thread in lanes:
+        thread.start()
+    for thread in lanes:
+        thread.join(timeout=60)
+
+    assert len(drawn) == 2 and drawn[0] == drawn[1] and drawn[0].startswith(PNG_MAGIC)
+    assert len(children) == 1
