@@ -34,7 +34,7 @@ from storage.sitdown_models import (
 )
 
 # PostgreSQL: every series' watermark in one statement (psycopg would send an executemany one row at a time).
-_SET_WATERMARKS = text(
+_SET_WATERMARKS_POSTGRES = text(
     f"UPDATE {SitdownSeries.__tablename__} AS series SET planned_until = watermark.moment "
     "FROM unnest(CAST(:ids AS integer[]), CAST(:moments AS timestamptz[])) AS watermark(id, moment) "
     "WHERE series.id = watermark.id"
@@ -42,7 +42,9 @@ _SET_WATERMARKS = text(
 
 _SERIES: Any = SitdownSeries.__table__
 # SQLite: one statement built once, run for every series in one executemany.
-_SET_WATERMARK = update(_SERIES).where(_SERIES.c.id == bindparam("series_id")).values(planned_until=bindparam("moment"))
+_SET_WATERMARK_SQLITE = (
+    update(_SERIES).where(_SERIES.c.id == bindparam("series_id")).values(planned_until=bindparam("moment"))
+)
 
 
 def _series_view(row: SitdownSeries | Row[Any]) -> SeriesView:
@@ -156,10 +158,10 @@ class SitdownRepository:
             return
         if dialect_of(self.session) == "postgresql":
             moments = [moment.astimezone(UTC) for moment in watermarks.values()]
-            self.session.execute(_SET_WATERMARKS, {"ids": list(watermarks), "moments": moments})
+            self.session.execute(_SET_WATERMARKS_POSTGRES, {"ids": list(watermarks), "moments": moments})
             return
         rows = [{"series_id": series_id, "moment": moment} for series_id, moment in watermarks.items()]
-        self.session.execute(_SET_WATERMARK, rows)  # Core's executemany: the ORM's bulk UPDATE costs more
+        self.session.execute(_SET_WATERMARK_SQLITE, rows)  # Core's executemany: the ORM's bulk UPDATE costs more
 
     # --- meetings (occurrences with something attached) ---
 

@@ -3,8 +3,11 @@ chart drawn in a child process and uploaded, once per period, across restarts.""
 
 from __future__ import annotations
 
+import subprocess
 import sys
-from dataclasses import replace
+import threading
+import time
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -12,8 +15,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from bot import digest_chart
 from bot.__main__ import main
 from bot.digest_chart import PNG_MAGIC
+from bot.digest_rules import ChartWeek
 from bot.notify import Outgoing
 from bot.services import Services
 from handlers.envelope import is_slack_upload_url
@@ -226,58 +231,58 @@ def test_a_failing_hook_on_a_sent_row_never_undoes_its_send(services: Services, 
     assert len(digests(fake_slack)) == 1
 
 
-def test_a_chart_drawn_again_is_not_drawn_again_but_a_failed_one_is_tried_anew(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Slack refusing an upload, or `digest send` for a period again, asks for the same chart: one child each."""
-    import subprocess
+@dataclass
+class ChartChildren:
+    """The chart each drawing child was given, in order; `delay` slows every child down by that many seconds."""
 
-    from bot import digest_chart
-    from bot.digest_rules import ChartWeek
+    charts: list[str] = field(default_factory=list)
+    delay: float = 0.0
 
-    children: list[str] = []
+
+@pytest.fixture
+def chart_children(monkeypatch: pytest.MonkeyPatch) -> ChartChildren:
+    """Counts the drawing children; no chart is kept from earlier tests."""
+    children = ChartChildren()
     real_run = subprocess.run
 
     def counted(*args: Any, **kwargs: Any) -> Any:
-        children.append(kwargs["input"].decode())
+        children.charts.append(kwargs["input"].decode())
+        time.sleep(children.delay)
         return real_run(*args, **kwargs)
 
     monkeypatch.setattr(digest_chart.subprocess, "run", counted)
     digest_chart._drawn.cache_clear()
-    weeks = [ChartWeek(datetime(2026, 11, day, tzinfo=UTC).date(), 3.0, 5.5, 0.25) for day in (2, 9, 16)]
+    return children
+
+
+def weeks_of(*days: int) -> list[ChartWeek]:
+    return [ChartWeek(datetime(2026, 11, day, tzinfo=UTC).date(), 3.0, 5.5, 0.25) for day in days]
+
+
+def test_a_chart_drawn_again_is_not_drawn_again_but_a_failed_one_is_tried_anew(
+    chart_children: ChartChildren, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Slack refusing an upload, or `digest send` for a period again, asks for the same chart: one child each."""
+    weeks = weeks_of(2, 9, 16)
 
     first = digest_chart.draw_in_child(weeks, "Weeks to 22 Nov")
     again = digest_chart.draw_in_child(list(weeks), "Weeks to 22 Nov")
     other = digest_chart.draw_in_child(weeks[:2], "Weeks to 15 Nov")
 
     assert first == again and first.startswith(PNG_MAGIC) and other.startswith(PNG_MAGIC) and other != first
-    assert len(children) == 2
+    assert len(chart_children.charts) == 2
 
     monkeypatch.setattr(digest_chart.sys, "executable", "/bin/false")  # the child exits 1 and draws nothing
     for _ in range(2):
         with pytest.raises(digest_chart.ChartFailed):
             digest_chart.draw_in_child(weeks, "A chart that fails")
-    assert len(children) == 4, "a failure is not kept: each try runs a child"
+    assert len(chart_children.charts) == 4, "a failure is not kept: each try runs a child"
 
 
-def test_a_chart_asked_for_twice_at_once_is_drawn_once(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_chart_asked_for_twice_at_once_is_drawn_once(chart_children: ChartChildren) -> None:
     """Two sending lanes can reach the same chart row's drawing at the same moment."""
-    import subprocess
-    import threading
-    import time
-
-    from bot import digest_chart
-    from bot.digest_rules import ChartWeek
-
-    children: list[str] = []
-    real_run = subprocess.run
-
-    def slow(*args: Any, **kwargs: Any) -> Any:
-        children.append(kwargs["input"].decode())
-        time.sleep(0.3)  # long enough for the other lane to ask meanwhile
-        return real_run(*args, **kwargs)
-
-    monkeypatch.setattr(digest_chart.subprocess, "run", slow)
-    digest_chart._drawn.cache_clear()
-    weeks = [ChartWeek(datetime(2026, 11, 2, tzinfo=UTC).date(), 1.0, 2.0, 0.5)]
+    chart_children.delay = 0.3  # long enough for the other lane to ask meanwhile
+    weeks = weeks_of(2)
     both = threading.Barrier(2)
     drawn: list[bytes] = []
 
@@ -292,4 +297,4 @@ def test_a_chart_asked_for_twice_at_once_is_drawn_once(monkeypatch: pytest.Monke
         thread.join(timeout=60)
 
     assert len(drawn) == 2 and drawn[0] == drawn[1] and drawn[0].startswith(PNG_MAGIC)
-    assert len(children) == 1
+    assert len(chart_children.charts) == 1
